@@ -1,0 +1,453 @@
+"""Compiling a circuit and its noise into a reusable PTM program.
+
+:class:`CompiledCircuit` turns a :class:`~qiskit.circuit.QuantumCircuit` plus a noise
+source into fused blocks, once; :meth:`CompiledCircuit.evolve` then runs it for a batch
+of parameter sets with no Python work per gate.
+
+How it runs:
+
+1. Each gate becomes a PTM with its noise channel composed after it
+   (``R_noise @ R_gate``). A rotation stays symbolic as ``A + cos(theta) B + sin(theta) C``
+   (the CRLQAS trick), with ``theta`` an affine function of the circuit parameters.
+2. Gates are fused greedily into blocks on at most two qubits: a one-qubit gate joins
+   the latest block on its qubit; a two-qubit gate absorbs the pending one-qubit blocks of
+   its qubits. Fixed factors are multiplied into neighbouring rotation terms, so a block
+   is a fixed matrix or a product of rotation factors.
+3. Per evaluation, every rotation factor of every block is formed in one vectorised
+   expression, the factors of all blocks are multiplied together in a few batched
+   matmuls, and each block is applied to the ``(batch, 4**n)`` Pauli vectors as one
+   BLAS matmul on a strided view (no transposes for neighbouring qubits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from qiskit.circuit import ParameterExpression, QuantumCircuit
+
+from .gates import (
+    COMPOSITE_GATES,
+    FIXED_GATES,
+    ROTATION_GATES,
+    SUPPORTED_GATES,
+    fixed_gate_ptm,
+    rotation_terms,
+)
+from .pauli import zero_state
+
+#: Instructions that do not change the state and are skipped.
+_IGNORED = {"barrier"}
+
+#: Default memory budget for the Pauli vectors of one evaluation (bytes).
+DEFAULT_MEMORY_BUDGET = 4 * 2**30
+
+
+class NoiseSource(Protocol):
+    """What the simulator needs from a noise description (see :mod:`qneuro.noise`)."""
+
+    def gate_channel(self, gate: str, qubits: tuple[int, ...]) -> np.ndarray | None:
+        """PTM applied after ``gate`` on ``qubits`` (local order = ``qubits``), or None."""
+
+    def readout(self, qubit: int) -> tuple[float, float] | None:
+        """``(p(1|0), p(0|1))`` of the qubit's measurement, or None when ideal."""
+
+
+@dataclass
+class _Op:
+    """One gate: a fixed PTM, or ``A + cos(angle) B + sin(angle) C``."""
+
+    qubits: tuple[int, ...]
+    fixed: np.ndarray | None = None
+    terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    slot: int = -1  # index of the angle when parametric
+
+
+@dataclass
+class _Block:
+    qubits: list[int]  # sorted
+    ops: list[_Op] = field(default_factory=list)
+
+
+class CompiledCircuit:
+    """A circuit with its noise, fused into blocks; evaluate it many times.
+
+    Args:
+        circuit: the circuit; its parameters are bound in ``circuit.parameters`` order.
+            Gates outside :data:`~qneuro.ptm.gates.SUPPORTED_GATES` are transpiled to
+            them; barriers and measurements at the end are ignored.
+        noise: a noise source (a :class:`qneuro.noise.NoiseProfile`), or None.
+        memory_budget: bytes the Pauli vectors of one evaluation may take.
+
+    Attributes:
+        num_qubits: n; states have ``4**n`` entries.
+        num_parameters: k; parameter arrays have shape ``(B, k)``.
+        parameters: the circuit's parameters in binding order.
+        num_blocks: fused blocks applied per evaluation.
+    """
+
+    def __init__(
+        self,
+        circuit: QuantumCircuit,
+        noise: NoiseSource | None = None,
+        *,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> None:
+        if not isinstance(circuit, QuantumCircuit):
+            raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
+        self.num_qubits = circuit.num_qubits
+        if self.num_qubits < 1:
+            raise ValueError("the circuit has no qubits")
+        self.memory_budget = memory_budget
+        check_memory(self.num_qubits, 1, memory_budget)
+        self.parameters = tuple(circuit.parameters)
+        self.num_parameters = len(self.parameters)
+        circuit = _to_supported_gates(circuit)
+        self._offsets: list[float] = []
+        self._coefficients: list[np.ndarray] = []
+        ops = self._lower(circuit, noise)
+        self.num_gates = len(ops)
+        self._offsets_arr = np.array(self._offsets, dtype=float)
+        self._coeff_matrix = (
+            np.array(self._coefficients, dtype=float).reshape(len(self._offsets), -1)
+        )
+        blocks = _fuse(ops)
+        self.num_blocks = len(blocks)
+        self._plan = [_plan_block(block) for block in blocks]
+        self._build_banks()
+
+    # -- compilation ---------------------------------------------------------------
+
+    def _lower(self, circuit: QuantumCircuit, noise: NoiseSource | None) -> list[_Op]:
+        index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
+        ops: list[_Op] = []
+        data = list(circuit.data)
+        final = _final_measurements(data)
+        for position, instruction in enumerate(data):
+            name = instruction.operation.name
+            qubits = tuple(index[q] for q in instruction.qubits)
+            if name in _IGNORED or position in final:
+                continue
+            if name == "measure":
+                raise ValueError(
+                    "mid-circuit measurement is not supported; only measurements at the end "
+                    "(which expectation values ignore) are allowed"
+                )
+            if instruction.clbits:
+                raise ValueError(f"instruction {name!r} uses classical bits; not supported")
+            params = instruction.operation.params
+            channel = None if noise is None else noise.gate_channel(name, qubits)
+            if channel is not None and channel.shape != (4 ** len(qubits),) * 2:
+                raise ValueError(
+                    f"noise channel for {name} on qubits {qubits} has shape {channel.shape}; "
+                    f"it must act on {len(qubits)} qubit(s)"
+                )
+            if name in FIXED_GATES:
+                ptm = fixed_gate_ptm(name)
+                ops.append(_Op(qubits, fixed=ptm if channel is None else channel @ ptm))
+            elif name in ROTATION_GATES:
+                ops.append(self._rotation(ROTATION_GATES[name], qubits, params[0], channel))
+            elif name in COMPOSITE_GATES:
+                parts = COMPOSITE_GATES[name]
+                for i, (rotation, angle_index) in enumerate(parts):
+                    last = i == len(parts) - 1
+                    ops.append(
+                        self._rotation(
+                            ROTATION_GATES[rotation],
+                            qubits,
+                            params[angle_index],
+                            channel if last else None,
+                        )
+                    )
+            else:  # pragma: no cover - _to_supported_gates guarantees this
+                raise ValueError(f"unsupported gate {name!r}")
+        return ops
+
+    def _rotation(
+        self, generator: str, qubits: tuple[int, ...], angle, channel: np.ndarray | None
+    ) -> _Op:
+        k0, kc, ks = rotation_terms(generator)
+        if channel is not None:
+            k0, kc, ks = channel @ k0, channel @ kc, channel @ ks
+        if not isinstance(angle, ParameterExpression) or not angle.parameters:
+            theta = float(angle)
+            return _Op(qubits, fixed=k0 + np.cos(theta) * kc + np.sin(theta) * ks)
+        offset, coefficients = _affine(angle, self.parameters)
+        self._offsets.append(offset)
+        self._coefficients.append(coefficients)
+        return _Op(qubits, terms=(k0, kc, ks), slot=len(self._offsets) - 1)
+
+    def _build_banks(self) -> None:
+        """Stack the rotation factors of all blocks, by block dimension."""
+        self._banks = {}
+        for dim in (4, 16):
+            factors = [f for plan in self._plan if plan.dim == dim for f in plan.factors]
+            if not factors:
+                continue
+            identity = (np.eye(dim), np.zeros((dim, dim)), np.zeros((dim, dim)), -1)
+            factors.append(identity)
+            a = np.stack([f[0] for f in factors])
+            b = np.stack([f[1] for f in factors])
+            c = np.stack([f[2] for f in factors])
+            slots = np.array([f[3] for f in factors])
+            owners = [i for i, plan in enumerate(self._plan) if plan.dim == dim and plan.factors]
+            length = max(len(self._plan[i].factors) for i in owners)
+            table = np.full((len(owners), length), len(factors) - 1)
+            start = 0
+            for row, i in enumerate(owners):
+                count = len(self._plan[i].factors)
+                # Factor 0 acts first, so it sits at the right of the product.
+                table[row, :count] = np.arange(start, start + count)
+                start += count
+            self._banks[dim] = (a, b, c, slots, owners, table)
+
+    # -- evaluation ----------------------------------------------------------------
+
+    def angles(self, parameter_values: np.ndarray) -> np.ndarray:
+        """Rotation angles, shape ``(B, slots)``, for parameters of shape ``(B, k)``."""
+        return self._offsets_arr + parameter_values @ self._coeff_matrix.T
+
+    def block_matrices(self, parameter_values: np.ndarray) -> list[np.ndarray]:
+        """The PTM of every block: ``(d, d)`` when fixed, ``(B, d, d)`` when parametric."""
+        matrices: list[np.ndarray | None] = [plan.matrix for plan in self._plan]
+        if not self._banks:
+            return matrices
+        theta = self.angles(parameter_values)
+        for a, b, c, slots, owners, table in self._banks.values():
+            angle = np.where(slots >= 0, theta[:, np.maximum(slots, 0)], 0.0)
+            cos = np.cos(angle)[:, :, None, None]
+            sin = np.sin(angle)[:, :, None, None]
+            bank = a + cos * b + sin * c  # (B, factors, d, d)
+            product = bank[:, table[:, 0]]
+            for step in range(1, table.shape[1]):
+                product = np.matmul(bank[:, table[:, step]], product)
+            for row, i in enumerate(owners):
+                matrices[i] = product[:, row]
+        return matrices
+
+    def evolve(self, parameter_values: np.ndarray | None = None) -> np.ndarray:
+        """Final Pauli vectors, shape ``(B, 4**n)``, starting from ``|0...0>``.
+
+        Args:
+            parameter_values: shape ``(B, k)`` (or ``(k,)``, giving ``B = 1``); may be
+                None when the circuit has no parameters.
+        """
+        values = self.check_parameters(parameter_values)
+        batch = values.shape[0]
+        check_memory(self.num_qubits, batch, self.memory_budget)
+        state = np.empty((batch, 4**self.num_qubits))
+        state[:] = zero_state(self.num_qubits)
+        scratch = np.empty_like(state)
+        for plan, matrix in zip(self._plan, self.block_matrices(values), strict=True):
+            _apply(matrix, plan.qubits, state, scratch, self.num_qubits)
+            state, scratch = scratch, state
+        return state
+
+    def check_parameters(self, parameter_values) -> np.ndarray:
+        """Validate and return parameter values as a float array of shape ``(B, k)``."""
+        if parameter_values is None:
+            if self.num_parameters:
+                raise ValueError(
+                    f"the circuit has {self.num_parameters} parameters; pass parameter_values"
+                )
+            return np.zeros((1, 0))
+        values = np.asarray(parameter_values, dtype=float)
+        if values.ndim == 1:
+            values = values[None, :]
+        if values.ndim != 2 or values.shape[1] != self.num_parameters:
+            raise ValueError(
+                f"parameter_values has shape {np.shape(parameter_values)}; expected "
+                f"(B, {self.num_parameters}) or ({self.num_parameters},) for parameters "
+                f"{[p.name for p in self.parameters]}"
+            )
+        if not np.all(np.isfinite(values)):
+            raise ValueError("parameter_values contains NaN or infinity")
+        return values
+
+
+@dataclass
+class _Plan:
+    qubits: tuple[int, ...]
+    dim: int
+    matrix: np.ndarray | None  # the block's PTM when it has no rotation factors
+    factors: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]
+
+
+def _plan_block(block: _Block) -> _Plan:
+    """Embed a block's ops into its space and fold fixed ops into rotation factors."""
+    qubits = tuple(block.qubits)
+    dim = 4 ** len(qubits)
+    pending = np.eye(dim)  # fixed ops not yet absorbed (applied after the last factor)
+    factors: list[list] = []
+    for op in block.ops:
+        if op.fixed is not None:
+            pending = _embed(op.fixed, op.qubits, qubits) @ pending
+            continue
+        # Fixed ops since the previous factor act first: absorb them into this one.
+        terms = [_embed(t, op.qubits, qubits) @ pending for t in op.terms]
+        pending = np.eye(dim)
+        factors.append([*terms, op.slot])
+    if not factors:
+        return _Plan(qubits, dim, pending, [])
+    factors[-1][:3] = [pending @ t for t in factors[-1][:3]]  # trailing fixed ops
+    return _Plan(qubits, dim, None, [tuple(f) for f in factors])
+
+
+def _embed(ptm: np.ndarray, op_qubits: tuple[int, ...], block_qubits: tuple[int, ...]):
+    """PTM of an op on ``op_qubits`` in the space of ``block_qubits`` (sorted, local 0 first)."""
+    if op_qubits == block_qubits:
+        return ptm
+    if len(op_qubits) == 2:  # reversed pair
+        return ptm.reshape(4, 4, 4, 4).transpose(1, 0, 3, 2).reshape(16, 16)
+    if op_qubits[0] == block_qubits[0]:
+        return np.kron(np.eye(4), ptm)
+    return np.kron(ptm, np.eye(4))
+
+
+def _fuse(ops: Sequence[_Op]) -> list[_Block]:
+    """Greedy fusion into blocks on at most two qubits (order-preserving)."""
+    blocks: list[_Block] = []
+    latest: dict[int, int] = {}  # qubit -> index of the latest block touching it
+    for op in ops:
+        if len(op.qubits) == 1:
+            (q,) = op.qubits
+            if q in latest:
+                blocks[latest[q]].ops.append(op)
+            else:
+                latest[q] = len(blocks)
+                blocks.append(_Block([q], [op]))
+            continue
+        a, b = op.qubits
+        ia, ib = latest.get(a), latest.get(b)
+        if ia is not None and ia == ib:
+            blocks[ia].ops.append(op)
+            continue
+        absorbed = [
+            i for i in (ia, ib) if i is not None and len(blocks[i].qubits) == 1
+        ]
+        new = _Block(sorted((a, b)))
+        for i in sorted(absorbed):
+            new.ops.extend(blocks[i].ops)
+            blocks[i] = None  # type: ignore[call-overload]
+        new.ops.append(op)
+        latest[a] = latest[b] = len(blocks)
+        blocks.append(new)
+    return [block for block in blocks if block is not None]
+
+
+def _apply(matrix, qubits, state, out, num_qubits) -> None:
+    """``out = (matrix on qubits) state`` for states of shape ``(B, 4**n)``."""
+    batch = state.shape[0]
+    batched = matrix.ndim == 3
+    lo, hi = qubits[0], qubits[-1]
+    if hi - lo > 1:
+        _apply_distant(matrix, lo, hi, state, out, num_qubits)
+        return
+    dim = matrix.shape[-1]
+    rows = batch * 4 ** (num_qubits - 1 - hi)
+    width = 4**lo
+    if width == 1:
+        if batched:
+            np.matmul(
+                state.reshape(batch, -1, dim), matrix.transpose(0, 2, 1),
+                out=out.reshape(batch, -1, dim),
+            )
+        else:
+            np.matmul(state.reshape(rows, dim), matrix.T, out=out.reshape(rows, dim))
+    elif batched:
+        np.matmul(
+            matrix[:, None],
+            state.reshape(batch, -1, dim, width),
+            out=out.reshape(batch, -1, dim, width),
+        )
+    else:
+        np.matmul(matrix, state.reshape(rows, dim, width), out=out.reshape(rows, dim, width))
+
+
+def _apply_distant(matrix, lo, hi, state, out, num_qubits) -> None:
+    """Two-qubit block on non-neighbouring qubits: gather, matmul, scatter."""
+    batch = state.shape[0]
+    shape = (batch, 4 ** (num_qubits - 1 - hi), 4, 4 ** (hi - lo - 1), 4, 4**lo)
+    view = state.reshape(shape).transpose(0, 1, 3, 2, 4, 5)  # (B, x, y, p_hi, p_lo, w)
+    gathered = np.ascontiguousarray(view).reshape(batch, shape[1] * shape[3], 16, shape[5])
+    if matrix.ndim == 3:
+        result = np.matmul(matrix[:, None], gathered)
+    else:
+        result = np.matmul(matrix, gathered)
+    result = result.reshape(batch, shape[1], shape[3], 4, 4, shape[5])
+    out.reshape(shape)[:] = result.transpose(0, 1, 3, 2, 4, 5)
+
+
+def check_memory(num_qubits: int, batch: int, budget: int) -> None:
+    """Raise ``ValueError`` (saying the size needed) when the states would exceed ``budget``."""
+    need = 2 * batch * 8 * 4**num_qubits  # state + scratch, float64
+    if need > budget:
+        raise ValueError(
+            f"simulating {num_qubits} qubits with batch {batch} needs {_bytes(need)} for the "
+            f"Pauli vectors (2 x B x 4**n x 8 bytes), over the memory budget of "
+            f"{_bytes(budget)}; use fewer qubits, a smaller batch, or raise memory_budget"
+        )
+
+
+def _bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if count < 1024 or unit == "EiB":
+            return f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} EiB"  # pragma: no cover
+
+
+def _affine(expression: ParameterExpression, parameters) -> tuple[float, np.ndarray]:
+    """``(offset, coefficients)`` with ``expression = offset + coefficients . parameters``."""
+    coefficients = np.zeros(len(parameters))
+    position = {p: i for i, p in enumerate(parameters)}
+    for parameter in expression.parameters:
+        gradient = expression.gradient(parameter)
+        if isinstance(gradient, ParameterExpression):
+            if gradient.parameters:
+                raise ValueError(
+                    f"angle {expression} is not affine in the circuit parameters; bind it "
+                    "before simulating or rewrite it as offset + sum of coefficient * parameter"
+                )
+            gradient = complex(gradient)
+        gradient = complex(gradient)
+        if abs(gradient.imag) > 1e-12:
+            raise ValueError(f"angle {expression} has a complex coefficient")
+        coefficients[position[parameter]] = gradient.real
+    offset = complex(expression.bind({p: 0.0 for p in expression.parameters}))
+    return offset.real, coefficients
+
+
+def _final_measurements(data) -> set[int]:
+    """Positions of measurements that no later gate acts on (the ones to ignore)."""
+    gated: set = set()  # qubits acted on by a gate later in time
+    positions: set[int] = set()
+    for position in range(len(data) - 1, -1, -1):
+        instruction = data[position]
+        name = instruction.operation.name
+        if name == "measure":
+            if not gated.intersection(instruction.qubits):
+                positions.add(position)
+        elif name != "barrier":
+            gated.update(instruction.qubits)
+    return positions
+
+
+def _to_supported_gates(circuit: QuantumCircuit) -> QuantumCircuit:
+    names = {instruction.operation.name for instruction in circuit.data}
+    allowed = set(SUPPORTED_GATES) | _IGNORED | {"measure"}
+    if names <= allowed:
+        return circuit
+    from qiskit import transpile
+
+    try:
+        return transpile(
+            circuit, basis_gates=sorted(set(SUPPORTED_GATES) | {"measure"}), optimization_level=0
+        )
+    except Exception as exc:
+        raise ValueError(
+            f"gates {sorted(names - allowed)} are not supported and could not be transpiled to "
+            f"{list(SUPPORTED_GATES)}: {exc}"
+        ) from exc

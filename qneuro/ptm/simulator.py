@@ -1,0 +1,192 @@
+"""The PTM simulator: exact noisy expectation values of qiskit circuits."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+from qiskit.circuit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+from .observable import pauli_terms, with_readout
+from .pauli import pauli_to_density
+from .program import DEFAULT_MEMORY_BUDGET, CompiledCircuit, NoiseSource
+from .shots import SHOT_MODELS, gaussian_estimate, sampled_estimate
+
+
+#: Compiled circuits kept per simulator (oldest dropped first).
+_CACHE_SIZE = 64
+
+
+class PTMSimulator:
+    """Exact noisy simulation in the Pauli-Liouville representation.
+
+    Args:
+        noise: a :class:`qneuro.noise.NoiseProfile` (or any :class:`NoiseSource`);
+            None simulates ideal gates and readout.
+        shots: None for exact expectation values, or the number of shots per measured
+            group, which adds shot noise of the kind ``shot_model`` names.
+        shot_model: ``"gaussian"`` (CRLQAS: ``N(0, 1/shots)`` per term) or ``"sampled"``
+            (multinomial counts per qubit-wise commuting group); see
+            :mod:`qneuro.ptm.shots`.
+        seed: seed of the shot-noise generator.
+        memory_budget: bytes the Pauli vectors of one evaluation may take.
+
+    Parameters are bound in ``circuit.parameters`` order (qiskit's sorted order), as in
+    qiskit's estimators. Readout error is part of every expectation value (exact mode
+    folds it into the observable; ``"sampled"`` applies it to the counts).
+
+    Example:
+        >>> from qiskit import QuantumCircuit
+        >>> from qiskit.quantum_info import SparsePauliOp
+        >>> qc = QuantumCircuit(1); _ = qc.x(0)
+        >>> PTMSimulator().expectation(qc, SparsePauliOp("Z"))
+        -1.0
+    """
+
+    def __init__(
+        self,
+        noise: NoiseSource | None = None,
+        *,
+        shots: int | None = None,
+        shot_model: str = "gaussian",
+        seed: int | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> None:
+        if isinstance(noise, str):
+            raise TypeError(
+                f"noise={noise!r}: pass a NoiseProfile, e.g. NoiseProfile.preset({noise!r})"
+            )
+        if noise is not None and not hasattr(noise, "gate_channel"):
+            raise TypeError(f"noise must be a NoiseProfile or None, got {type(noise).__name__}")
+        if shot_model not in SHOT_MODELS:
+            raise ValueError(f"shot_model={shot_model!r}; allowed: {', '.join(SHOT_MODELS)}")
+        self.noise = noise
+        self.shots = _check_shots(shots)
+        self.shot_model = shot_model
+        self.memory_budget = memory_budget
+        self.rng = np.random.default_rng(seed)
+        self._circuits: dict[int, tuple] = {}  # id -> (weakref, fingerprint, compiled)
+        self._observables: dict = {}
+
+    def compile(self, circuit: QuantumCircuit | CompiledCircuit) -> CompiledCircuit:
+        """The reusable compiled form of ``circuit`` with this simulator's noise.
+
+        Compiled forms are cached per circuit object and rebuilt when its instructions
+        change, so repeated calls with the same circuit cost one fingerprint.
+        """
+        if isinstance(circuit, CompiledCircuit):
+            return circuit
+        if not isinstance(circuit, QuantumCircuit):
+            raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
+        key = _fingerprint(circuit)
+        cached = self._circuits.get(id(circuit))
+        if cached is not None and cached[0]() is circuit and cached[1] == key:
+            return cached[2]
+        compiled = CompiledCircuit(circuit, self.noise, memory_budget=self.memory_budget)
+        if len(self._circuits) >= _CACHE_SIZE:
+            self._circuits.pop(next(iter(self._circuits)))
+        self._circuits[id(circuit)] = (weakref.ref(circuit), key, compiled)
+        return compiled
+
+    def pauli_vector(
+        self, circuit: QuantumCircuit | CompiledCircuit, parameter_values=None
+    ) -> np.ndarray:
+        """Final Pauli vector(s) ``r_P = Tr(P rho)``: shape ``(4**n,)``, or ``(B, 4**n)``
+        when ``parameter_values`` has shape ``(B, k)``."""
+        compiled = self.compile(circuit)
+        states = compiled.evolve(parameter_values)
+        return states if np.ndim(parameter_values) == 2 else states[0]
+
+    def density_matrix(
+        self, circuit: QuantumCircuit | CompiledCircuit, parameter_values=None
+    ) -> np.ndarray:
+        """Final density matrix (qiskit ordering) for one parameter set; small n only."""
+        if np.ndim(parameter_values) == 2:
+            raise ValueError("density_matrix takes one parameter set, shape (k,)")
+        return pauli_to_density(self.pauli_vector(circuit, parameter_values))
+
+    def expectation(
+        self,
+        circuit: QuantumCircuit | CompiledCircuit,
+        observable: SparsePauliOp,
+        parameter_values=None,
+    ) -> float | np.ndarray:
+        """``Tr(H rho)`` after the circuit, with readout error and optional shot noise.
+
+        Args:
+            circuit: a circuit or its :meth:`compile`\\ d form.
+            observable: a Hermitian ``SparsePauliOp`` on the circuit's qubits.
+            parameter_values: None, shape ``(k,)``, or shape ``(B, k)``.
+
+        Returns:
+            A float, or an array of shape ``(B,)`` for a ``(B, k)`` input.
+        """
+        compiled = self.compile(circuit)
+        states = compiled.evolve(parameter_values)
+        if self.shots is not None and self.shot_model == "sampled":
+            values = sampled_estimate(
+                states, _as_sparse_pauli_op(observable), self.shots, self.rng, self._readout()
+            )
+        else:
+            indices, coeffs = self._observable(observable, compiled.num_qubits)
+            if self.shots is None:
+                values = states[:, indices] @ coeffs
+            else:
+                values = gaussian_estimate(states, indices, coeffs, self.shots, self.rng)
+        return values if np.ndim(parameter_values) == 2 else float(values[0])
+
+    def _readout(self):
+        return None if self.noise is None else self.noise.readout
+
+    def _observable(self, observable, num_qubits):
+        observable = _as_sparse_pauli_op(observable)
+        key = (
+            num_qubits,
+            observable.paulis.z.tobytes(),
+            observable.paulis.x.tobytes(),
+            observable.paulis.phase.tobytes(),
+            np.asarray(observable.coeffs).tobytes(),
+        )
+        terms = self._observables.get(key)
+        if terms is None:
+            indices, coeffs = pauli_terms(observable, num_qubits)
+            if self.noise is not None:
+                indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
+            terms = self._observables[key] = (indices, coeffs)
+        return terms
+
+
+def _as_sparse_pauli_op(observable) -> SparsePauliOp:
+    if isinstance(observable, SparsePauliOp):
+        return observable
+    try:
+        return SparsePauliOp(observable)
+    except Exception as exc:
+        raise TypeError(
+            f"observable must be a qiskit SparsePauliOp, got {type(observable).__name__}"
+        ) from exc
+
+
+def _check_shots(shots):
+    if shots is None:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
+        raise ValueError(f"shots={shots!r}; allowed: None (exact) or a positive integer")
+    return int(shots)
+
+
+def _fingerprint(circuit: QuantumCircuit) -> tuple:
+    """Cheap structural key: instruction names, qubits and parameters."""
+    index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
+    return tuple(
+        (
+            instruction.operation.name,
+            tuple(index[q] for q in instruction.qubits),
+            tuple(
+                p if isinstance(p, (int, float)) else str(p)
+                for p in instruction.operation.params
+            ),
+        )
+        for instruction in circuit.data
+    ) + (circuit.num_qubits,)
