@@ -110,13 +110,14 @@ class CompiledCircuit:
         ops = self._lower(circuit, noise)
         self.num_gates = len(ops)
         self._offsets_arr = np.array(self._offsets, dtype=float)
-        self._coeff_matrix = (
-            np.array(self._coefficients, dtype=float).reshape(len(self._offsets), -1)
+        self._coeff_matrix = np.array(self._coefficients, dtype=float).reshape(
+            len(self._offsets), self.num_parameters
         )
         blocks = _fuse(ops)
         self.num_blocks = len(blocks)
         self._plan = [_plan_block(block) for block in blocks]
         self._build_banks()
+        self._initial = zero_state(self.num_qubits)
 
     # -- compilation ---------------------------------------------------------------
 
@@ -193,7 +194,8 @@ class CompiledCircuit:
             c = np.stack([f[2] for f in factors])
             slots = np.array([f[3] for f in factors])
             owners = [i for i, plan in enumerate(self._plan) if plan.dim == dim and plan.factors]
-            length = max(len(self._plan[i].factors) for i in owners)
+            longest = max(len(self._plan[i].factors) for i in owners)
+            length = 1 << (longest - 1).bit_length()  # a power of two, for pairwise products
             table = np.full((len(owners), length), len(factors) - 1)
             start = 0
             for row, i in enumerate(owners):
@@ -220,11 +222,11 @@ class CompiledCircuit:
             cos = np.cos(angle)[:, :, None, None]
             sin = np.sin(angle)[:, :, None, None]
             bank = a + cos * b + sin * c  # (B, factors, d, d)
-            product = bank[:, table[:, 0]]
-            for step in range(1, table.shape[1]):
-                product = np.matmul(bank[:, table[:, step]], product)
+            product = bank[:, table]  # (B, blocks, length, d, d), factor 0 acts first
+            while product.shape[2] > 1:  # multiply neighbours pairwise: log2(length) steps
+                product = np.matmul(product[:, :, 1::2], product[:, :, 0::2])
             for row, i in enumerate(owners):
-                matrices[i] = product[:, row]
+                matrices[i] = product[:, row, 0]
         return matrices
 
     def evolve(self, parameter_values: np.ndarray | None = None) -> np.ndarray:
@@ -238,7 +240,7 @@ class CompiledCircuit:
         batch = values.shape[0]
         check_memory(self.num_qubits, batch, self.memory_budget)
         state = np.empty((batch, 4**self.num_qubits))
-        state[:] = zero_state(self.num_qubits)
+        state[:] = self._initial
         scratch = np.empty_like(state)
         for plan, matrix in zip(self._plan, self.block_matrices(values), strict=True):
             _apply(matrix, plan.qubits, state, scratch, self.num_qubits)

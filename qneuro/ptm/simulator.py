@@ -141,11 +141,12 @@ class PTMSimulator:
 
     def _observable(self, observable, num_qubits):
         observable = _as_sparse_pauli_op(observable)
+        paulis = observable.paulis
         key = (
             num_qubits,
-            observable.paulis.z.tobytes(),
-            observable.paulis.x.tobytes(),
-            observable.paulis.phase.tobytes(),
+            paulis.z.tobytes(),
+            paulis.x.tobytes(),
+            getattr(paulis, "_phase", paulis.phase).tobytes(),  # internal form: cheap
             np.asarray(observable.coeffs).tobytes(),
         )
         terms = self._observables.get(key)
