@@ -28,11 +28,15 @@ methods agree to 1e-8 absolute on every parameter set they evaluated.
 
 Run it from the repository root::
 
-    .venv/bin/python benchmarks/ptm_vs_aer.py [--json] [--qubits 2,4,6] [--quick]
+    .venv/bin/python benchmarks/ptm_vs_aer.py [--json] [--qubits 2,4,6] [--quick] [--threads 1]
 
 ``--json`` prints the same data as one JSON object on the last line. ``--quick`` is a
-smoke run (fewer repeats, smaller batches). Both simulators use their default threading.
-The default run takes a few minutes on a 2-core machine.
+smoke run (fewer repeats, smaller batches). Both simulators use their default threading
+(numpy's BLAS and Aer's OpenMP) unless ``--threads N`` pins both to N threads (the script
+re-executes itself with ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
+``MKL_NUM_THREADS`` set, and passes ``max_parallel_threads=N`` to Aer). With another busy
+process on a 2-core machine, multi-threaded BLAS and OpenMP calls slow down many times:
+use ``--threads 1`` there. The default run takes 1-3 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -227,8 +231,12 @@ def maxrss_mib() -> float:
 
 
 def run_size(
-    num_qubits: int, noise_model: NoiseModel, quick: bool, batch_override: int | None,
+    num_qubits: int,
+    noise_model: NoiseModel,
+    quick: bool,
+    batch_override: int | None,
     track_memory: bool,
+    threads: int | None = None,
 ) -> dict:
     """Time every method at ``num_qubits`` and check they agree.
 
@@ -280,13 +288,11 @@ def run_size(
     # EstimatorV2 passes backend_options to AerSimulator(**backend_options), so the noise
     # model goes there. default_precision 0.0 (also Aer's default) means no sampling
     # noise: the density-matrix expectation values are exact.
-    estimator = EstimatorV2(
-        options={
-            "default_precision": 0.0,
-            "backend_options": {"method": "density_matrix", "noise_model": noise_model},
-        }
-    )
-    backend = AerSimulator(method="density_matrix", noise_model=noise_model)
+    backend_options = {"method": "density_matrix", "noise_model": noise_model}
+    if threads is not None:
+        backend_options["max_parallel_threads"] = threads
+    estimator = EstimatorV2(options={"default_precision": 0.0, "backend_options": backend_options})
+    backend = AerSimulator(**backend_options)
     # Aer runs ry, rz, cx natively, so neither path needs transpiling. For run() we save
     # the whole Pauli sum in one instruction and bind with parameter_binds (bound inside
     # Aer's C++ engine; as fast as assign_parameters in Python in a trial, and it needs no
@@ -366,7 +372,8 @@ def print_report(records: list[dict], config: dict) -> None:
     print(
         f"qneuro PTM vs qiskit-aer {config['qiskit_aer']} (density_matrix), qiskit "
         f"{config['qiskit']}, numpy {config['numpy']}, Python {config['python']}, "
-        f"{config['cpus']} CPUs, load average at start {config['load_average']}"
+        f"{config['cpus']} CPUs, load average at start {config['load_average']}, "
+        f"thread env {config['thread_env']}"
     )
     print(
         f"noise: depol({P_DEPOL_1Q:g})+amp_damp({GAMMA_AMP:g}) after ry/rz, "
@@ -439,6 +446,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: few repeats")
     parser.add_argument("--batch", type=int, default=None, help="override the batch size")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="pin BLAS and Aer to this many threads"
+    )
     args = parser.parse_args(argv)
     try:
         args.qubits = sorted({int(q) for q in args.qubits.split(",") if q.strip()})
@@ -446,14 +456,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--qubits {args.qubits!r}: expected integers such as 2,4,6")
     if not args.qubits or min(args.qubits) < 1:
         parser.error("--qubits needs positive sizes")
-    if args.batch is not None and args.batch < 1:
-        parser.error("--batch must be positive")
+    for option in ("batch", "threads"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option} must be positive")
     return args
+
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def pin_threads(threads: int) -> None:
+    """Re-execute this script with the thread variables set, unless they already are.
+
+    BLAS libraries read them only when loaded, which has happened by now.
+    """
+    if all(os.environ.get(name) == str(threads) for name in _THREAD_VARIABLES):
+        return
+    env = dict(os.environ, **{name: str(threads) for name in _THREAD_VARIABLES})
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return the exit code (1 when the methods disagree)."""
     args = parse_args(argv)
+    if args.threads is not None and argv is None:
+        pin_threads(args.threads)
     config = {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -461,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         "qiskit_aer": qiskit_aer.__version__,
         "cpus": os.cpu_count(),
         "load_average": round(os.getloadavg()[0], 2),
+        "threads": args.threads,
+        "thread_env": {name: os.environ.get(name) for name in _THREAD_VARIABLES},
         "quick": args.quick,
         "qubits": args.qubits,
         "tolerance": TOLERANCE,
@@ -473,7 +503,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in args.qubits:
             records.append(
-                run_size(n, noise_model, args.quick, args.batch, track_memory=n == args.qubits[-1])
+                run_size(
+                    n,
+                    noise_model,
+                    args.quick,
+                    args.batch,
+                    track_memory=n == args.qubits[-1],
+                    threads=args.threads,
+                )
             )
             print(f"[n={n} done, {time.perf_counter() - wall:.0f} s]", file=sys.stderr, flush=True)
     except SystemExit as exc:

@@ -121,7 +121,8 @@ def _ptm_expectation(args) -> None:
     except Exception as exc:  # qiskit's parser errors carry the line number
         raise UsageError(f"{args.qasm} is not valid OpenQASM 2: {exc}") from exc
     if circuit.parameters:
-        raise UsageError(f"{args.qasm} has unbound parameters {sorted(map(str, circuit.parameters))}")
+        names = sorted(map(str, circuit.parameters))
+        raise UsageError(f"{args.qasm} has unbound parameters {names}")
     observable = _parse_observable(args.observable)
     noise = NoiseProfile.preset(args.noise)
     simulator = PTMSimulator(noise, shots=args.shots, shot_model=args.shot_model, seed=args.seed)

@@ -195,7 +195,8 @@ def device_gate_channel(
     Args:
         error: reported gate error (1 - average gate fidelity), or None.
         duration: gate time in seconds, or None/0 for no relaxation.
-        t1, t2: per gate qubit (local order), seconds; None means infinite.
+        t1: per gate qubit (local order), seconds; None means infinite.
+        t2: the same for T2 (truncated to 2 T1; None means 2 T1).
 
     Returns:
         The ``4**k x 4**k`` PTM, or None when the gate is ideal.

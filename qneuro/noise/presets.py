@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -73,7 +73,7 @@ def preset(name: str) -> NoiseProfile:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def device_calibration(device: str) -> Calibration:
     """The bundled calibration snapshot of ``device`` (for example ``"mumbai"``)."""
     if device not in DEVICES:
@@ -83,8 +83,7 @@ def device_calibration(device: str) -> Calibration:
 
 
 def snapshot(device: str) -> Calibration:
-    """Read ``device``'s calibration from qiskit-ibm-runtime's fake backend (needs the
-    ``ibm`` extra)."""
+    """Read ``device``'s calibration from qiskit-ibm-runtime (needs the ``ibm`` extra)."""
     try:
         from qiskit_ibm_runtime import fake_provider
     except ImportError as exc:

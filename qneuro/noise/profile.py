@@ -144,11 +144,15 @@ class NoiseProfile:
 
     def __repr__(self) -> str:
         gates = sorted({*self._default, *(gate for gate, _ in self._local)})
-        readout = len(self._readout) + (self._default_readout is not None)
+        if self._default_readout:
+            readout = "readout error on all qubits"
+        elif self._readout:
+            readout = f"readout error on {len(self._readout)} qubit(s)"
+        else:
+            readout = "no readout error"
         return (
             f"NoiseProfile({self.name!r}: channels on {gates or 'no gates'}, "
-            f"{len(self._local)} qubit-specific, readout on "
-            f"{'all qubits' if self._default_readout else f'{readout} qubit(s)'})"
+            f"{len(self._local)} qubit-specific, {readout})"
         )
 
     # -- constructors ---------------------------------------------------------------
@@ -160,8 +164,7 @@ class NoiseProfile:
 
     @classmethod
     def depolarizing(cls, p1: float, p2: float) -> NoiseProfile:
-        """Depolarizing ``p1`` after every one-qubit gate and ``p2`` after every two-qubit
-        gate (qiskit-aer's ``depolarizing_error`` convention)."""
+        """Depolarizing ``p1`` after one-qubit and ``p2`` after two-qubit gates (Aer convention)."""
         profile = cls(f"depolarizing-{p1:g}-{p2:g}")
         profile.add_channel(channels.depolarizing(p1, 1), ONE_QUBIT_GATES)
         profile.add_channel(channels.depolarizing(p2, 2), TWO_QUBIT_GATES)
@@ -246,8 +249,11 @@ class NoiseProfile:
 
     @classmethod
     def from_backend(cls, backend) -> NoiseProfile:
-        """Device noise from a ``BackendV2`` (for example ``FakeMumbaiV2()``): the same
-        channels as qiskit-aer's ``NoiseModel.from_backend``. Convert once, reuse often."""
+        """Device noise from a ``BackendV2`` such as ``FakeMumbaiV2()``.
+
+        The channels are those of qiskit-aer's ``NoiseModel.from_backend``. Convert once,
+        reuse often.
+        """
         target = getattr(backend, "target", None)
         if target is None:
             raise TypeError(f"expected a qiskit BackendV2, got {type(backend).__name__}")

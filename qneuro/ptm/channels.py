@@ -128,8 +128,11 @@ def kraus(operators: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def from_qiskit(channel: object) -> np.ndarray:
-    """PTM of a qiskit channel: a ``QuantumError``, any ``QuantumChannel``, an
-    ``Operator``, a gate, or a list of Kraus matrices. Raises if it is not CPTP."""
+    """PTM of a qiskit channel; raises ``ValueError`` if it is not CPTP.
+
+    Accepts a ``QuantumError``, any ``QuantumChannel``, an ``Operator``, a gate, or a
+    list of Kraus matrices.
+    """
     from qiskit.quantum_info import PTM
 
     if isinstance(channel, (list, tuple)):
@@ -166,7 +169,9 @@ def check_cptp(ptm: np.ndarray, atol: float = _CPTP_ATOL) -> None:
     first_row[0] = 1
     deviation = np.abs(ptm[0] - first_row).max()
     if deviation > atol:
-        raise ValueError(f"channel is not trace preserving: first PTM row deviates by {deviation:.3g}")
+        raise ValueError(
+            f"channel is not trace preserving: first PTM row deviates by {deviation:.3g}"
+        )
     basis = pauli_basis(num_qubits)
     choi = np.einsum("ij,jab,icd->acbd", ptm, basis.transpose(0, 2, 1), basis)
     choi = choi.reshape(dim, dim) / 2**num_qubits

@@ -11,7 +11,7 @@ so its PTM is ``K0 + cos(theta) Kc + sin(theta) Ks`` with three fixed matrices
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from qiskit.circuit.library import (
@@ -85,7 +85,7 @@ def unitary_ptm(unitary: np.ndarray) -> np.ndarray:
     return _coefficients(basis, images)
 
 
-@lru_cache(maxsize=None)
+@cache
 def fixed_gate_ptm(name: str) -> np.ndarray:
     """PTM of a parameter-free gate from :data:`FIXED_GATES` (a signed permutation)."""
     ptm = np.round(unitary_ptm(FIXED_GATES[name]().to_matrix()), 12)
@@ -93,7 +93,7 @@ def fixed_gate_ptm(name: str) -> np.ndarray:
     return ptm
 
 
-@lru_cache(maxsize=None)
+@cache
 def rotation_terms(generator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(K0, Kc, Ks)`` with ``PTM(exp(-i theta Q / 2)) = K0 + cos(theta) Kc + sin(theta) Ks``.
 
@@ -120,7 +120,7 @@ def rotation_ptm(generator: str, theta: float) -> np.ndarray:
     return k0 + np.cos(theta) * kc + np.sin(theta) * ks
 
 
-@lru_cache(maxsize=None)
+@cache
 def pauli_basis(num_qubits: int) -> np.ndarray:
     """All ``4**k`` Pauli matrices on k qubits in little-endian index order."""
     basis = np.ones((1, 1, 1), dtype=complex)

@@ -1,11 +1,11 @@
-"""Observables on Pauli vectors, with readout error folded in.
+r"""Observables on Pauli vectors, with readout error folded in.
 
 A Hermitian ``SparsePauliOp`` ``H = sum_P h_P P`` has expectation ``sum_P h_P r_P``.
 
 Readout error: with ``p10 = P(read 1 | 0)`` and ``p01 = P(read 0 | 1)`` a measured bit's
 eigenvalue ``z`` reads as ``z~`` with ``E[z~ | z] = a + b z``, ``a = p01 - p10``,
 ``b = 1 - p01 - p10``. For independent readout on the support S of P (each qubit measured
-in the basis of its Pauli) ``<P>_noisy = sum_{T subset S} prod_{S \\ T} a_q prod_T b_q <P_T>``,
+in the basis of its Pauli) ``<P>_noisy = sum_{T subset S} prod_{S \ T} a_q prod_T b_q <P_T>``,
 where ``P_T`` keeps the letters of P on T. This is a fixed linear map on the observable,
 applied once at compile time.
 """

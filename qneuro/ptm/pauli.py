@@ -55,7 +55,8 @@ def symplectic_to_index(z: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Little-endian indices of Pauli strings given qiskit's ``z``/``x`` bit arrays.
 
     Args:
-        z, x: boolean arrays of shape ``(terms, n)`` (column q = qubit q).
+        z: boolean array of shape ``(terms, n)`` (column q = qubit q).
+        x: boolean array of the same shape.
 
     Returns:
         Integer array of shape ``(terms,)``.

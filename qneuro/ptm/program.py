@@ -41,6 +41,15 @@ from .pauli import zero_state
 #: Instructions that do not change the state and are skipped.
 _IGNORED = {"barrier"}
 
+#: Pauli-vector entries evolved together (batch chunk x 4**n): state and scratch
+#: (2 x 512 KiB of float64) stay in cache.
+_CHUNK_ENTRIES = 2**16
+
+#: Rotations stay unfused for batches of at least this size on at most
+#: _NARROW_MAX_QUBITS qubits (measured faster there; see CompiledCircuit.__init__).
+_NARROW_FROM_BATCH = 4
+_NARROW_MAX_QUBITS = 5
+
 #: Default memory budget for the Pauli vectors of one evaluation (bytes).
 DEFAULT_MEMORY_BUDGET = 4 * 2**30
 
@@ -113,10 +122,11 @@ class CompiledCircuit:
         self._coeff_matrix = np.array(self._coefficients, dtype=float).reshape(
             len(self._offsets), self.num_parameters
         )
-        blocks = _fuse(ops)
-        self.num_blocks = len(blocks)
-        self._plan = [_plan_block(block) for block in blocks]
-        self._build_banks()
+        # Wide fusion for small batches (per-call overhead dominates); for batches,
+        # rotations stay in one-qubit blocks, whose per-sample 4x4 matrices are cheap.
+        self._wide = _Schedule(_fuse(ops, fuse_rotations_into_pairs=True))
+        self._narrow = _Schedule(_fuse(ops, fuse_rotations_into_pairs=False))
+        self.num_blocks = len(self._wide.plan)
         self._initial = zero_state(self.num_qubits)
 
     # -- compilation ---------------------------------------------------------------
@@ -180,54 +190,11 @@ class CompiledCircuit:
         self._coefficients.append(coefficients)
         return _Op(qubits, terms=(k0, kc, ks), slot=len(self._offsets) - 1)
 
-    def _build_banks(self) -> None:
-        """Stack the rotation factors of all blocks, by block dimension."""
-        self._banks = {}
-        for dim in (4, 16):
-            factors = [f for plan in self._plan if plan.dim == dim for f in plan.factors]
-            if not factors:
-                continue
-            identity = (np.eye(dim), np.zeros((dim, dim)), np.zeros((dim, dim)), -1)
-            factors.append(identity)
-            a = np.stack([f[0] for f in factors])
-            b = np.stack([f[1] for f in factors])
-            c = np.stack([f[2] for f in factors])
-            slots = np.array([f[3] for f in factors])
-            owners = [i for i, plan in enumerate(self._plan) if plan.dim == dim and plan.factors]
-            longest = max(len(self._plan[i].factors) for i in owners)
-            length = 1 << (longest - 1).bit_length()  # a power of two, for pairwise products
-            table = np.full((len(owners), length), len(factors) - 1)
-            start = 0
-            for row, i in enumerate(owners):
-                count = len(self._plan[i].factors)
-                # Factor 0 acts first, so it sits at the right of the product.
-                table[row, :count] = np.arange(start, start + count)
-                start += count
-            self._banks[dim] = (a, b, c, slots, owners, table)
-
     # -- evaluation ----------------------------------------------------------------
 
     def angles(self, parameter_values: np.ndarray) -> np.ndarray:
         """Rotation angles, shape ``(B, slots)``, for parameters of shape ``(B, k)``."""
         return self._offsets_arr + parameter_values @ self._coeff_matrix.T
-
-    def block_matrices(self, parameter_values: np.ndarray) -> list[np.ndarray]:
-        """The PTM of every block: ``(d, d)`` when fixed, ``(B, d, d)`` when parametric."""
-        matrices: list[np.ndarray | None] = [plan.matrix for plan in self._plan]
-        if not self._banks:
-            return matrices
-        theta = self.angles(parameter_values)
-        for a, b, c, slots, owners, table in self._banks.values():
-            angle = np.where(slots >= 0, theta[:, np.maximum(slots, 0)], 0.0)
-            cos = np.cos(angle)[:, :, None, None]
-            sin = np.sin(angle)[:, :, None, None]
-            bank = a + cos * b + sin * c  # (B, factors, d, d)
-            product = bank[:, table]  # (B, blocks, length, d, d), factor 0 acts first
-            while product.shape[2] > 1:  # multiply neighbours pairwise: log2(length) steps
-                product = np.matmul(product[:, :, 1::2], product[:, :, 0::2])
-            for row, i in enumerate(owners):
-                matrices[i] = product[:, row, 0]
-        return matrices
 
     def evolve(self, parameter_values: np.ndarray | None = None) -> np.ndarray:
         """Final Pauli vectors, shape ``(B, 4**n)``, starting from ``|0...0>``.
@@ -239,13 +206,23 @@ class CompiledCircuit:
         values = self.check_parameters(parameter_values)
         batch = values.shape[0]
         check_memory(self.num_qubits, batch, self.memory_budget)
-        state = np.empty((batch, 4**self.num_qubits))
-        state[:] = self._initial
-        scratch = np.empty_like(state)
-        for plan, matrix in zip(self._plan, self.block_matrices(values), strict=True):
-            _apply(matrix, plan.qubits, state, scratch, self.num_qubits)
-            state, scratch = scratch, state
-        return state
+        result = np.empty((batch, 4**self.num_qubits))
+        # Chunks of the batch small enough to stay in cache while each block is applied.
+        chunk = max(1, _CHUNK_ENTRIES // 4**self.num_qubits)
+        for start in range(0, batch, chunk):
+            rows = slice(start, min(start + chunk, batch))
+            out = result[rows]
+            out[:] = self._initial
+            state, scratch = out, np.empty_like(out)
+            narrow = out.shape[0] >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS
+            schedule = self._narrow if narrow else self._wide
+            matrices = schedule.block_matrices(self.angles(values[rows]))
+            for plan, matrix in zip(schedule.plan, matrices, strict=True):
+                _apply(matrix, plan.qubits, state, scratch, self.num_qubits)
+                state, scratch = scratch, state
+            if state is not out:
+                out[:] = state
+        return result
 
     def check_parameters(self, parameter_values) -> np.ndarray:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""
@@ -267,6 +244,53 @@ class CompiledCircuit:
         if not np.all(np.isfinite(values)):
             raise ValueError("parameter_values contains NaN or infinity")
         return values
+
+
+class _Schedule:
+    """Blocks to apply in order, with their rotation factors stacked by dimension."""
+
+    def __init__(self, blocks: list[_Block]) -> None:
+        self.plan = [_plan_block(block) for block in blocks]
+        self.banks = {}
+        for dim in (4, 16):
+            factors = [f for plan in self.plan if plan.dim == dim for f in plan.factors]
+            if not factors:
+                continue
+            identity = (np.eye(dim), np.zeros((dim, dim)), np.zeros((dim, dim)), -1)
+            factors.append(identity)
+            a = np.stack([f[0] for f in factors])
+            b = np.stack([f[1] for f in factors])
+            c = np.stack([f[2] for f in factors])
+            slots = np.array([f[3] for f in factors])
+            owners = [i for i, plan in enumerate(self.plan) if plan.dim == dim and plan.factors]
+            longest = max(len(self.plan[i].factors) for i in owners)
+            length = 1 << (longest - 1).bit_length()  # a power of two, for pairwise products
+            table = np.full((len(owners), length), len(factors) - 1)
+            start = 0
+            for row, i in enumerate(owners):
+                count = len(self.plan[i].factors)
+                # Factor 0 acts first, so it sits at the right of the product.
+                table[row, :count] = np.arange(start, start + count)
+                start += count
+            self.banks[dim] = (a, b, c, slots, owners, table)
+
+    def block_matrices(self, theta: np.ndarray) -> list[np.ndarray]:
+        """The PTM of every block for angles ``theta`` of shape ``(B, slots)``.
+
+        A block's PTM is ``(d, d)`` when fixed and ``(B, d, d)`` when it has rotations.
+        """
+        matrices: list[np.ndarray | None] = [plan.matrix for plan in self.plan]
+        for a, b, c, slots, owners, table in self.banks.values():
+            angle = np.where(slots >= 0, theta[:, np.maximum(slots, 0)], 0.0)
+            cos = np.cos(angle)[:, :, None, None]
+            sin = np.sin(angle)[:, :, None, None]
+            bank = a + cos * b + sin * c  # (B, factors, d, d)
+            product = bank[:, table]  # (B, blocks, length, d, d), factor 0 acts first
+            while product.shape[2] > 1:  # multiply neighbours pairwise: log2(length) steps
+                product = np.matmul(product[:, :, 1::2], product[:, :, 0::2])
+            for row, i in enumerate(owners):
+                matrices[i] = product[:, row, 0]
+        return matrices
 
 
 @dataclass
@@ -308,15 +332,23 @@ def _embed(ptm: np.ndarray, op_qubits: tuple[int, ...], block_qubits: tuple[int,
     return np.kron(ptm, np.eye(4))
 
 
-def _fuse(ops: Sequence[_Op]) -> list[_Block]:
-    """Greedy fusion into blocks on at most two qubits (order-preserving)."""
-    blocks: list[_Block] = []
+def _fuse(ops: Sequence[_Op], fuse_rotations_into_pairs: bool) -> list[_Block]:
+    """Greedy, order-preserving fusion into blocks on at most two qubits.
+
+    A one-qubit gate joins the latest block on its qubit; a two-qubit gate joins the
+    latest block of its pair or absorbs the pending one-qubit blocks of its qubits. With
+    ``fuse_rotations_into_pairs=False`` one-qubit rotations never enter two-qubit blocks,
+    so those stay shared across a batch.
+    """
+    wide = fuse_rotations_into_pairs
+    blocks: list[_Block | None] = []
     latest: dict[int, int] = {}  # qubit -> index of the latest block touching it
     for op in ops:
         if len(op.qubits) == 1:
             (q,) = op.qubits
-            if q in latest:
-                blocks[latest[q]].ops.append(op)
+            block = blocks[latest[q]] if q in latest else None
+            if block is not None and (wide or len(block.qubits) == 1 or op.fixed is not None):
+                block.ops.append(op)
             else:
                 latest[q] = len(blocks)
                 blocks.append(_Block([q], [op]))
@@ -326,13 +358,12 @@ def _fuse(ops: Sequence[_Op]) -> list[_Block]:
         if ia is not None and ia == ib:
             blocks[ia].ops.append(op)
             continue
-        absorbed = [
-            i for i in (ia, ib) if i is not None and len(blocks[i].qubits) == 1
-        ]
         new = _Block(sorted((a, b)))
-        for i in sorted(absorbed):
-            new.ops.extend(blocks[i].ops)
-            blocks[i] = None  # type: ignore[call-overload]
+        for i in sorted({i for i in (ia, ib) if i is not None}):
+            pending = blocks[i]
+            if len(pending.qubits) == 1 and (wide or all(o.fixed is not None for o in pending.ops)):
+                new.ops.extend(pending.ops)
+                blocks[i] = None
         new.ops.append(op)
         latest[a] = latest[b] = len(blocks)
         blocks.append(new)

@@ -13,7 +13,6 @@ from .pauli import pauli_to_density
 from .program import DEFAULT_MEMORY_BUDGET, CompiledCircuit, NoiseSource
 from .shots import SHOT_MODELS, gaussian_estimate, sampled_estimate
 
-
 #: Compiled circuits kept per simulator (oldest dropped first).
 _CACHE_SIZE = 64
 
@@ -92,8 +91,10 @@ class PTMSimulator:
     def pauli_vector(
         self, circuit: QuantumCircuit | CompiledCircuit, parameter_values=None
     ) -> np.ndarray:
-        """Final Pauli vector(s) ``r_P = Tr(P rho)``: shape ``(4**n,)``, or ``(B, 4**n)``
-        when ``parameter_values`` has shape ``(B, k)``."""
+        """Final Pauli vector(s) ``r_P = Tr(P rho)``.
+
+        Shape ``(4**n,)``, or ``(B, 4**n)`` when ``parameter_values`` has shape ``(B, k)``.
+        """
         compiled = self.compile(circuit)
         states = compiled.evolve(parameter_values)
         return states if np.ndim(parameter_values) == 2 else states[0]
@@ -115,7 +116,7 @@ class PTMSimulator:
         """``Tr(H rho)`` after the circuit, with readout error and optional shot noise.
 
         Args:
-            circuit: a circuit or its :meth:`compile`\\ d form.
+            circuit: a circuit, or the result of :meth:`compile`.
             observable: a Hermitian ``SparsePauliOp`` on the circuit's qubits.
             parameter_values: None, shape ``(k,)``, or shape ``(B, k)``.
 
@@ -146,7 +147,7 @@ class PTMSimulator:
             num_qubits,
             paulis.z.tobytes(),
             paulis.x.tobytes(),
-            getattr(paulis, "_phase", paulis.phase).tobytes(),  # internal form: cheap
+            (paulis._phase if hasattr(paulis, "_phase") else paulis.phase).tobytes(),
             np.asarray(observable.coeffs).tobytes(),
         )
         terms = self._observables.get(key)

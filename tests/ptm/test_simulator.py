@@ -316,7 +316,7 @@ def test_bad_inputs_get_clear_errors():
 
 def test_memory_budget_error_states_the_size():
     circuit = QuantumCircuit(15)
-    with pytest.raises(ValueError, match=r"needs 4\.0 GiB.*budget"):
+    with pytest.raises(ValueError, match=r"needs 16\.0 GiB.*budget"):
         PTMSimulator().compile(circuit)
     small = PTMSimulator(memory_budget=2**20)
     with pytest.raises(ValueError, match="batch 64"):
