@@ -33,7 +33,7 @@ from .profile import NoiseProfile
 DEVICES = {"mumbai": ("ibm_mumbai.json", "FakeMumbaiV2")}
 
 _SUMMARIES = {"median": ("median", 1.0), "max": ("max", 1.0), "10x-max": ("max", 10.0)}
-_DEPOLARIZING = re.compile(r"^depolarizing-([0-9.eE+-]+)-([0-9.eE+-]+)$")
+_DEPOLARIZING = re.compile(r"^depolarizing-(.+?)(?<![eE])-(.+)$")  # 1e-3 keeps its minus
 
 
 def preset_names() -> list[str]:

@@ -87,6 +87,11 @@ class NoiseProfile:
         ptm = _as_ptm(channel)
         for gate in [gates] if isinstance(gates, str) else list(gates):
             arity = _arity(gate)
+            if not arity:
+                raise ValueError(
+                    f"gate {gate!r} is not one the simulator runs; allowed: "
+                    f"{', '.join(ONE_QUBIT_GATES + TWO_QUBIT_GATES)}"
+                )
             width = (ptm.shape[0].bit_length() - 1) // 2
             if arity and width != arity:
                 raise ValueError(

@@ -47,6 +47,7 @@ def pauli_channel(probabilities: Mapping[str, float]) -> np.ndarray:
     """
     if not probabilities:
         raise ValueError("pauli_channel needs at least one {label: probability}")
+    probabilities = {label.upper(): p for label, p in probabilities.items()}
     sizes = {len(label) for label in probabilities}
     if len(sizes) != 1:
         raise ValueError(f"Pauli labels {sorted(probabilities)} have different lengths")
@@ -58,9 +59,10 @@ def pauli_channel(probabilities: Mapping[str, float]) -> np.ndarray:
         probs[pauli_index(label)] += p
     if "I" * num_qubits not in probabilities:
         probs[0] = 1 - probs.sum()
-    total = probs.sum() if "I" * num_qubits in probabilities else probs[1:].sum()
     if probs[0] < -_CPTP_ATOL or not math.isclose(probs.sum(), 1, abs_tol=1e-9):
-        raise ValueError(f"Pauli probabilities sum to {total:.12g}, not at most/exactly 1")
+        given = sum(probabilities.values())
+        raise ValueError(f"Pauli probabilities sum to {given:.12g}; they must sum to 1 "
+                         "(or to at most 1 without the identity)")
     signs = _commutation_signs(num_qubits)
     return np.diag(signs @ probs)
 

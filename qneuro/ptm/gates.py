@@ -32,7 +32,7 @@ from qiskit.circuit.library import (
     ZGate,
 )
 
-from .pauli import PAULI_MATRICES
+from .pauli import PAULI_MATRICES, pauli_index
 
 #: Parameter-free gates, by qiskit name.
 FIXED_GATES = {
@@ -102,7 +102,7 @@ def rotation_terms(generator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     num_qubits = len(generator)
     basis = pauli_basis(num_qubits)
-    q = basis[_label_to_index(generator)]
+    q = basis[pauli_index(generator)]
     anticommutes = np.array(
         [not np.allclose(p @ q, q @ p) for p in basis],
     )
@@ -137,6 +137,3 @@ def _coefficients(basis: np.ndarray, images: np.ndarray) -> np.ndarray:
     dim = basis.shape[1]
     return np.einsum("iab,jba->ij", basis, images).real / dim
 
-
-def _label_to_index(label: str) -> int:
-    return sum("IXYZ".index(c) * 4**q for q, c in enumerate(reversed(label)))

@@ -30,13 +30,7 @@ def pauli_terms(observable: SparsePauliOp, num_qubits: int) -> tuple[np.ndarray,
         TypeError: if ``observable`` is not a ``SparsePauliOp`` (or convertible).
         ValueError: if its size differs from the circuit's or it is not Hermitian.
     """
-    if not isinstance(observable, SparsePauliOp):
-        try:
-            observable = SparsePauliOp(observable)
-        except Exception as exc:
-            raise TypeError(
-                f"observable must be a qiskit SparsePauliOp, got {type(observable).__name__}"
-            ) from exc
+    observable = as_sparse_pauli_op(observable)
     if observable.num_qubits != num_qubits:
         raise ValueError(
             f"observable acts on {observable.num_qubits} qubits, the circuit on {num_qubits}"
@@ -57,6 +51,18 @@ def pauli_terms(observable: SparsePauliOp, num_qubits: int) -> tuple[np.ndarray,
             "(expectation values need real coefficients)"
         )
     return indices, coeffs.real.copy()
+
+
+def as_sparse_pauli_op(observable) -> SparsePauliOp:
+    """``observable`` as a ``SparsePauliOp`` (labels and Pauli lists convert too)."""
+    if isinstance(observable, SparsePauliOp):
+        return observable
+    try:
+        return SparsePauliOp(observable)
+    except Exception as exc:
+        raise TypeError(
+            f"observable must be a qiskit SparsePauliOp, got {type(observable).__name__}"
+        ) from exc
 
 
 def with_readout(

@@ -113,6 +113,8 @@ class CompiledCircuit:
         check_memory(self.num_qubits, 1, memory_budget)
         self.parameters = tuple(circuit.parameters)
         self.num_parameters = len(self.parameters)
+        self.noise = noise
+        _check_noise_survives_transpiling(circuit, noise)
         circuit = _to_supported_gates(circuit)
         self._offsets: list[float] = []
         self._coefficients: list[np.ndarray] = []
@@ -172,8 +174,11 @@ class CompiledCircuit:
                             channel if last else None,
                         )
                     )
-            else:  # pragma: no cover - _to_supported_gates guarantees this
-                raise ValueError(f"unsupported gate {name!r}")
+            else:  # reset, delay, ...: what transpiling leaves and a PTM run cannot do
+                raise ValueError(
+                    f"instruction {name!r} is not supported: the simulator evolves unitary "
+                    f"gates and their noise only ({', '.join(SUPPORTED_GATES)})"
+                )
         return ops
 
     def _rotation(
@@ -445,7 +450,6 @@ def _affine(expression: ParameterExpression, parameters) -> tuple[float, np.ndar
                     "before simulating or rewrite it as offset + sum of coefficient * parameter"
                 )
             gradient = complex(gradient)
-        gradient = complex(gradient)
         if abs(gradient.imag) > 1e-12:
             raise ValueError(f"angle {expression} has a complex coefficient")
         coefficients[position[parameter]] = gradient.real
@@ -466,6 +470,23 @@ def _final_measurements(data) -> set[int]:
         elif name != "barrier":
             gated.update(instruction.qubits)
     return positions
+
+
+def _check_noise_survives_transpiling(circuit: QuantumCircuit, noise) -> None:
+    """Refuse noise attached to a gate that transpiling would replace (it would be lost)."""
+    if noise is None:
+        return
+    index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
+    allowed = set(SUPPORTED_GATES) | _IGNORED | {"measure"}
+    for instruction in circuit.data:
+        name = instruction.operation.name
+        qubits = tuple(index[q] for q in instruction.qubits)
+        if name not in allowed and noise.gate_channel(name, qubits) is not None:
+            raise ValueError(
+                f"the noise has a channel for {name!r}, which the simulator runs as its "
+                f"decomposition into {list(SUPPORTED_GATES)}; transpile the circuit to gates "
+                "that carry the noise first"
+            )
 
 
 def _to_supported_gates(circuit: QuantumCircuit) -> QuantumCircuit:

@@ -2,9 +2,9 @@
 
 Two models, both seeded through a ``numpy.random.Generator``:
 
-* ``"gaussian"`` (the CRLQAS model): each non-identity term's expectation gets independent
-  noise ``N(0, sigma**2)`` with ``sigma = shots**-0.5``:
-  ``E = sum_P h_P (r_P + eps_P)``.
+* ``"gaussian"`` (the CRLQAS model): each non-identity term's expectation (readout error
+  included) gets independent noise ``N(0, sigma**2)`` with ``sigma = shots**-0.5``:
+  ``E = sum_P h_P (<P> + eps_P)``.
 * ``"sampled"``: exact finite-shot estimation. Terms are grouped into qubit-wise commuting
   sets; each group is measured ``shots`` times in its product basis. The outcome
   distribution over the group's measured qubits S is
@@ -26,17 +26,18 @@ SHOT_MODELS = ("gaussian", "sampled")
 
 
 def gaussian_estimate(
-    states: np.ndarray,
-    indices: np.ndarray,
-    coeffs: np.ndarray,
-    shots: int,
-    rng: np.random.Generator,
+    exact: np.ndarray, term_coeffs: np.ndarray, shots: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """CRLQAS shot noise: ``sum_P h_P (r_P + N(0, 1/shots))``; shape ``(B,)``."""
-    values = states[:, indices]
-    noise = rng.normal(0.0, shots**-0.5, size=values.shape)
-    noise[:, indices == 0] = 0.0  # the identity is known exactly
-    return (values + noise) @ coeffs
+    """CRLQAS shot noise on exact values ``(B,)``: ``+ sum_P h_P N(0, 1/shots)``.
+
+    Args:
+        exact: exact expectation values, shape ``(B,)``.
+        term_coeffs: coefficients ``h_P`` of the non-identity terms (the identity is exact).
+        shots: shots per term.
+        rng: the generator.
+    """
+    noise = rng.normal(0.0, shots**-0.5, size=(exact.shape[0], term_coeffs.shape[0]))
+    return exact + noise @ term_coeffs
 
 
 def sampled_estimate(

@@ -8,12 +8,12 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from .observable import pauli_terms, with_readout
+from .observable import as_sparse_pauli_op, pauli_terms, with_readout
 from .pauli import pauli_to_density
 from .program import DEFAULT_MEMORY_BUDGET, CompiledCircuit, NoiseSource
 from .shots import SHOT_MODELS, gaussian_estimate, sampled_estimate
 
-#: Compiled circuits kept per simulator (oldest dropped first).
+#: Compiled circuits and observables kept per simulator (oldest dropped first).
 _CACHE_SIZE = 64
 
 
@@ -75,6 +75,11 @@ class PTMSimulator:
         change, so repeated calls with the same circuit cost one fingerprint.
         """
         if isinstance(circuit, CompiledCircuit):
+            if circuit.noise is not self.noise:
+                raise ValueError(
+                    "this CompiledCircuit was compiled with other noise; compile it with this "
+                    "simulator's compile()"
+                )
             return circuit
         if not isinstance(circuit, QuantumCircuit):
             raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
@@ -124,24 +129,26 @@ class PTMSimulator:
             A float, or an array of shape ``(B,)`` for a ``(B, k)`` input.
         """
         compiled = self.compile(circuit)
+        observable = as_sparse_pauli_op(observable)
+        indices, coeffs, term_coeffs = self._observable(observable, compiled.num_qubits)
         states = compiled.evolve(parameter_values)
         if self.shots is not None and self.shot_model == "sampled":
-            values = sampled_estimate(
-                states, _as_sparse_pauli_op(observable), self.shots, self.rng, self._readout()
-            )
+            values = sampled_estimate(states, observable, self.shots, self.rng, self._readout())
         else:
-            indices, coeffs = self._observable(observable, compiled.num_qubits)
-            if self.shots is None:
-                values = states[:, indices] @ coeffs
-            else:
-                values = gaussian_estimate(states, indices, coeffs, self.shots, self.rng)
+            values = states[:, indices] @ coeffs
+            if self.shots is not None:
+                values = gaussian_estimate(values, term_coeffs, self.shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])
 
     def _readout(self):
         return None if self.noise is None else self.noise.readout
 
-    def _observable(self, observable, num_qubits):
-        observable = _as_sparse_pauli_op(observable)
+    def _observable(self, observable: SparsePauliOp, num_qubits: int):
+        """Compiled terms: ``(indices, coeffs, term_coeffs)``.
+
+        ``indices``/``coeffs`` have readout folded in; ``term_coeffs`` are the
+        observable's own non-identity coefficients (for Gaussian shot noise).
+        """
         paulis = observable.paulis
         key = (
             num_qubits,
@@ -153,21 +160,13 @@ class PTMSimulator:
         terms = self._observables.get(key)
         if terms is None:
             indices, coeffs = pauli_terms(observable, num_qubits)
+            term_coeffs = coeffs[indices != 0]
             if self.noise is not None:
                 indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
-            terms = self._observables[key] = (indices, coeffs)
+            if len(self._observables) >= _CACHE_SIZE:
+                self._observables.pop(next(iter(self._observables)))
+            terms = self._observables[key] = (indices, coeffs, term_coeffs)
         return terms
-
-
-def _as_sparse_pauli_op(observable) -> SparsePauliOp:
-    if isinstance(observable, SparsePauliOp):
-        return observable
-    try:
-        return SparsePauliOp(observable)
-    except Exception as exc:
-        raise TypeError(
-            f"observable must be a qiskit SparsePauliOp, got {type(observable).__name__}"
-        ) from exc
 
 
 def _check_shots(shots):

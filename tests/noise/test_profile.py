@@ -134,3 +134,19 @@ def test_subset_renumbers_qubits():
     np.testing.assert_allclose(sub.gate_channel("cx", (0, 1)), profile.gate_channel("cx", (12, 13)))
     assert sub.readout(1) == profile.readout(13)
     assert sub.gate_channel("cx", (0, 2)) is None
+
+
+def test_preset_probabilities_in_exponent_notation():
+    profile = preset("depolarizing-1e-3-5e-3")
+    np.testing.assert_allclose(profile.gate_channel("h", (0,)), channels.depolarizing(1e-3))
+    np.testing.assert_allclose(profile.gate_channel("cz", (0, 1)), channels.depolarizing(5e-3, 2))
+
+
+def test_unknown_gate_names_are_rejected():
+    with pytest.raises(ValueError, match="'cnot' is not one the simulator runs"):
+        NoiseProfile().add_channel(channels.depolarizing(0.1, 2), "cnot")
+
+
+def test_lowercase_pauli_labels():
+    np.testing.assert_allclose(channels.pauli_channel({"i": 0.9, "x": 0.1}),
+                               channels.pauli_channel({"X": 0.1}))

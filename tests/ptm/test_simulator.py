@@ -358,3 +358,34 @@ def test_sampled_shot_noise_is_unbiased_with_readout():
     stderr = np.std(values) / np.sqrt(len(values))
     assert abs(np.mean(values) - exact) < 4 * stderr
     assert 0.5 / np.sqrt(shots) < np.std(values) < 3.0 / np.sqrt(shots)
+
+
+def test_noise_on_a_gate_that_would_be_transpiled_away_is_refused():
+    circuit = QuantumCircuit(2)
+    circuit.cp(0.3, 0, 1)
+    model = NoiseModel()
+    model.add_all_qubit_quantum_error(depolarizing_error(0.1, 2), ["cp"])
+    with pytest.raises(ValueError, match="channel for 'cp'"):
+        PTMSimulator(NoiseProfile.from_noise_model(model)).expectation(circuit, "ZZ")
+
+
+def test_reset_and_delay_get_a_clear_message():
+    circuit = QuantumCircuit(1)
+    circuit.delay(100, 0)
+    with pytest.raises(ValueError, match="'delay' is not supported"):
+        PTMSimulator().expectation(circuit, SparsePauliOp("Z"))
+
+
+def test_sampled_mode_checks_the_observable_size():
+    circuit = QuantumCircuit(3)
+    simulator = PTMSimulator(shots=100, shot_model="sampled", seed=1)
+    with pytest.raises(ValueError, match="acts on 2 qubits, the circuit on 3"):
+        simulator.expectation(circuit, SparsePauliOp("ZZ"))
+
+
+def test_compiled_circuit_keeps_its_noise():
+    circuit = QuantumCircuit(1)
+    circuit.x(0)
+    compiled = PTMSimulator(NoiseProfile.depolarizing(0.1, 0.1)).compile(circuit)
+    with pytest.raises(ValueError, match="compiled with other noise"):
+        PTMSimulator().expectation(compiled, SparsePauliOp("Z"))
