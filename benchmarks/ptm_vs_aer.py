@@ -57,12 +57,12 @@ import numpy as np
 import qiskit
 import qiskit_aer
 from qiskit import QuantumCircuit
-from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp, random_pauli_list
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel, amplitude_damping_error, depolarizing_error
 from qiskit_aer.primitives import EstimatorV2
 
+from qneuro.demo import hardware_efficient_ansatz
 from qneuro.noise import NoiseProfile
 from qneuro.ptm import PTMSimulator
 
@@ -102,30 +102,6 @@ class Timing:
     def per_set_ms(self) -> float:
         """Median time per parameter set, milliseconds."""
         return 1e3 * self.median_s / self.per_call_sets
-
-
-def build_circuit(num_qubits: int, layers: int = LAYERS) -> QuantumCircuit:
-    """The parametrised hardware-efficient ansatz.
-
-    Args:
-        num_qubits: n.
-        layers: entangling layers; each is preceded by an RY, RZ layer and one more
-            rotation layer ends the circuit.
-
-    Returns:
-        A circuit with ``2 n (layers + 1)`` distinct parameters.
-    """
-    theta = ParameterVector("theta", 2 * num_qubits * (layers + 1))
-    angles = iter(theta)
-    circuit = QuantumCircuit(num_qubits, name=f"hea{num_qubits}")
-    for layer in range(layers + 1):
-        for q in range(num_qubits):
-            circuit.ry(next(angles), q)
-            circuit.rz(next(angles), q)
-        if layer < layers:
-            for q in range(num_qubits - 1):
-                circuit.cx(q, q + 1)
-    return circuit
 
 
 def build_noise_model() -> NoiseModel:
@@ -243,7 +219,7 @@ def run_size(
     Returns:
         The JSON-ready record of this size.
     """
-    circuit = build_circuit(num_qubits)
+    circuit = hardware_efficient_ansatz(num_qubits, LAYERS)
     observable = random_observable(num_qubits, seed=1000 + num_qubits)
     batch = batch_size(num_qubits, quick, batch_override)
     rng = np.random.default_rng(num_qubits)
