@@ -343,6 +343,11 @@ def judge(num_qubits: int, record: dict) -> dict[str, bool]:
     return {f"{name}>={minimum:g}": record[name] >= minimum for name, minimum in targets}
 
 
+def _print_header(head: str) -> None:
+    print(head)
+    print("-" * len(head))
+
+
 def print_report(records: list[dict], config: dict) -> None:
     """Human-readable tables."""
     print(
@@ -356,12 +361,10 @@ def print_report(records: list[dict], config: dict) -> None:
         f"depol2({P_DEPOL_2Q:g}) after cx; median times, ms per parameter set"
     )
     print()
-    head = (
+    _print_header(
         f"{'n':>3} {'B':>3} {'terms':>5} {'compile':>8} {'qn 1':>9} {'qn B/set':>9} "
         f"{'aerEst 1':>9} {'aerEst B/set':>12} {'aerRun 1':>9}"
     )
-    print(head)
-    print("-" * len(head))
     for r in records:
         t = r["times_ms"]
         print(
@@ -371,12 +374,10 @@ def print_report(records: list[dict], config: dict) -> None:
             f"{t['aer_run_single']:>9.2f}"
         )
     print()
-    head = (
+    _print_header(
         f"{'n':>3} {'aer1/qn1':>9} {'aerB/qnB':>9} {'best/best':>9} {'blocks/gates':>12} "
         f"{'floor GF':>9} {'qn1 GF/s':>9} {'spread':>8}  targets"
     )
-    print(head)
-    print("-" * len(head))
     for r in records:
         verdicts = " ".join(
             f"{name}:{'PASS' if ok else 'FAIL'}" for name, ok in r["targets"].items()

@@ -42,9 +42,9 @@ from .pauli import zero_state
 #: Instructions that do not change the state and are skipped.
 _IGNORED = {"barrier"}
 
-#: Pauli-vector entries evolved together (batch chunk x 4**n): state and scratch
-#: (2 x 512 KiB of float64) stay in cache.
-_CHUNK_ENTRIES = 2**16
+#: float64 entries one chunk of a batch may use (states, scratch, rotation factors):
+#: 4 MiB, which stays in cache (measured best of 1, 2 and 4 MiB for 2-8 qubits).
+_CHUNK_ENTRIES = 2**19
 
 #: Rotations stay unfused for batches of at least this size on at most
 #: _NARROW_MAX_QUBITS qubits (measured faster there; see CompiledCircuit.__init__).
@@ -226,15 +226,16 @@ class CompiledCircuit:
     def _evolve(self, values: np.ndarray) -> np.ndarray:
         batch = values.shape[0]
         result = np.empty((batch, 4**self.num_qubits))
-        # Chunks of the batch small enough to stay in cache while each block is applied.
-        chunk = max(1, _CHUNK_ENTRIES // 4**self.num_qubits)
+        narrow = batch >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS
+        schedule = self._narrow if narrow else self._wide
+        # Chunks of the batch whose states and factors stay in cache.
+        per_sample = 2 * 4**self.num_qubits + schedule.entries_per_sample
+        chunk = max(1, _CHUNK_ENTRIES // per_sample)
         for start in range(0, batch, chunk):
             rows = slice(start, min(start + chunk, batch))
             out = result[rows]
             out[:] = self._initial
             state, scratch = out, np.empty_like(out)
-            narrow = out.shape[0] >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS
-            schedule = self._narrow if narrow else self._wide
             matrices = schedule.block_matrices(self.angles(values[rows]))
             for plan, matrix in zip(schedule.plan, matrices, strict=True):
                 _apply(matrix, plan.qubits, state, scratch, self.num_qubits)
@@ -271,6 +272,8 @@ class _Schedule:
     def __init__(self, blocks: list[_Block]) -> None:
         self.plan = [_plan_block(block) for block in blocks]
         self.banks = {}
+        #: float64 entries one sample needs for its factors (bank and products, at most).
+        self.entries_per_sample = 0
         for dim in (4, 16):
             factors = [f for plan in self.plan if plan.dim == dim for f in plan.factors]
             if not factors:
@@ -281,17 +284,26 @@ class _Schedule:
             b = np.stack([f[1] for f in factors])
             c = np.stack([f[2] for f in factors])
             slots = np.array([f[3] for f in factors])
-            owners = [i for i, plan in enumerate(self.plan) if plan.dim == dim and plan.factors]
-            longest = max(len(self.plan[i].factors) for i in owners)
-            length = 1 << (longest - 1).bit_length()  # a power of two, for pairwise products
-            table = np.full((len(owners), length), len(factors) - 1)
-            start = 0
-            for row, i in enumerate(owners):
+            # Blocks grouped by factor count rounded up to a power of two (for pairwise
+            # products), so padding at most doubles the work of any block.
+            first = np.cumsum([0] + [len(plan.factors) for plan in self.plan if plan.dim == dim])
+            by_length: dict[int, list[tuple[int, int, int]]] = {}
+            owned = (i for i, plan in enumerate(self.plan) if plan.dim == dim)
+            for i, start in zip(owned, first[:-1], strict=False):
                 count = len(self.plan[i].factors)
-                # Factor 0 acts first, so it sits at the right of the product.
-                table[row, :count] = np.arange(start, start + count)
-                start += count
-            self.banks[dim] = (a, b, c, slots, owners, table)
+                if count:
+                    by_length.setdefault(1 << (count - 1).bit_length(), []).append(
+                        (i, int(start), count)
+                    )
+            groups = []
+            for length, members in sorted(by_length.items()):
+                table = np.full((len(members), length), len(factors) - 1)  # identity pads
+                for row, (_, start, count) in enumerate(members):
+                    # Factor 0 acts first, so it sits at the right of the product.
+                    table[row, :count] = np.arange(start, start + count)
+                groups.append(([i for i, _, _ in members], table))
+            self.banks[dim] = (a, b, c, slots, groups)
+            self.entries_per_sample += 2 * dim * dim * len(factors)  # bank + products
 
     def block_matrices(self, theta: np.ndarray) -> list[np.ndarray]:
         """The PTM of every block for angles ``theta`` of shape ``(B, slots)``.
@@ -299,16 +311,17 @@ class _Schedule:
         A block's PTM is ``(d, d)`` when fixed and ``(B, d, d)`` when it has rotations.
         """
         matrices: list[np.ndarray | None] = [plan.matrix for plan in self.plan]
-        for a, b, c, slots, owners, table in self.banks.values():
+        for a, b, c, slots, groups in self.banks.values():
             angle = np.where(slots >= 0, theta[:, np.maximum(slots, 0)], 0.0)
             cos = np.cos(angle)[:, :, None, None]
             sin = np.sin(angle)[:, :, None, None]
             bank = a + cos * b + sin * c  # (B, factors, d, d)
-            product = bank[:, table]  # (B, blocks, length, d, d), factor 0 acts first
-            while product.shape[2] > 1:  # multiply neighbours pairwise: log2(length) steps
-                product = np.matmul(product[:, :, 1::2], product[:, :, 0::2])
-            for row, i in enumerate(owners):
-                matrices[i] = product[:, row, 0]
+            for owners, table in groups:
+                product = bank[:, table]  # (B, blocks, length, d, d), factor 0 acts first
+                while product.shape[2] > 1:  # multiply neighbours pairwise: log2(length) steps
+                    product = np.matmul(product[:, :, 1::2], product[:, :, 0::2])
+                for row, i in enumerate(owners):
+                    matrices[i] = product[:, row, 0]
         return matrices
 
 
