@@ -389,3 +389,25 @@ def test_compiled_circuit_keeps_its_noise():
     compiled = PTMSimulator(NoiseProfile.depolarizing(0.1, 0.1)).compile(circuit)
     with pytest.raises(ValueError, match="compiled with other noise"):
         PTMSimulator().expectation(compiled, SparsePauliOp("Z"))
+
+
+@pytest.mark.parametrize("batch", [3, 700])
+def test_batches_across_chunks_and_uneven_blocks(batch):
+    """Blocks with 1..64 rotation factors, a batch spanning several chunks."""
+    theta = ParameterVector("t", 64 + 3 * 12)
+    angles = iter(theta)
+    circuit = QuantumCircuit(3)
+    for _ in range(64):
+        circuit.ry(next(angles), 0)
+    for _ in range(12):
+        circuit.cx(0, 1)
+        circuit.rz(next(angles), 1)
+        circuit.rzz(next(angles), 1, 2)
+        circuit.rx(next(angles), 2)
+    observable = random_observable(3, 12, seed=8)
+    simulator = PTMSimulator(NoiseProfile.depolarizing(0.01, 0.02))
+    values = np.random.default_rng(3).uniform(-2, 2, (batch, circuit.num_parameters))
+    batched = simulator.expectation(circuit, observable, values)
+    for row in (0, batch // 2, batch - 1):
+        single = simulator.expectation(circuit.assign_parameters(values[row]), observable)
+        assert batched[row] == pytest.approx(single, abs=1e-12)
