@@ -3,6 +3,7 @@
 import importlib
 import pathlib
 import re
+import tomllib
 
 import qneuro
 
@@ -22,11 +23,48 @@ def imports(path: pathlib.Path) -> set[str]:
 
 def test_core_does_not_import_pillars_or_cli():
     core = pathlib.Path(qneuro.__file__).resolve().parent
-    forbidden = ("qneuro.cli", "qneuro.envs", "qneuro.generators", "qneuro.demo")
-    for package in ("ptm", "noise"):
+    forbidden = (
+        "qneuro.cli",
+        "qneuro.demo",
+        "qneuro.envs",
+        "qneuro.generators",
+        "qneuro.rl",
+        "qneuro.sfq",
+        "qneuro.hlop",
+    )
+    for package in ("ptm", "noise", "chem", "optim"):
         for path in (core / package).rglob("*.py"):
             for name in imports(path):
                 assert not name.startswith(forbidden), f"{path} imports {name}"
     for path in (core / "ptm").rglob("*.py"):
         for name in imports(path):
             assert not name.startswith(("qneuro.noise", "..noise")), f"{path} imports {name}"
+
+
+def test_pyproject_lists_every_package():
+    root = pathlib.Path(qneuro.__file__).resolve().parent.parent
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    found = set()
+    for name, folder in config["package-dir"].items():
+        for init in (root / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(root / folder)
+            found.add(".".join((name, *relative.parts)))
+    assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
+
+
+def test_pillars_do_not_import_each_other():
+    root = pathlib.Path(qneuro.__file__).resolve().parent.parent
+    pillars = {
+        "envs": root / "envs",
+        "generators": root / "generators",
+        "sfq": root / "qneuro" / "sfq",
+        "hlop": root / "qneuro" / "hlop",
+    }
+    for pillar, folder in pillars.items():
+        others = tuple(f"qneuro.{other}" for other in pillars if other != pillar)
+        for path in folder.rglob("*.py"):
+            for name in imports(path):
+                assert not name.startswith((*others, "qneuro.rl", "qneuro.cli")), (
+                    f"{path} imports {name}"
+                )

@@ -1,0 +1,1 @@
+"""Molecular VQE problems: bundled qubit Hamiltonians with exact reference energies."""

@@ -1,0 +1,1 @@
+"""Spiking networks that learn continually with Hebbian orthogonal projection (HLOP)."""

@@ -1,0 +1,1 @@
+"""Optimisers for noisy variational energies: SPSA, Adam-SPSA, scipy wrappers."""

@@ -1,0 +1,1 @@
+"""Curriculum reinforcement-learning training on the architecture-search environments."""
