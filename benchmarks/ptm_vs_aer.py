@@ -62,9 +62,9 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel, amplitude_damping_error, depolarizing_error
 from qiskit_aer.primitives import EstimatorV2
 
-from qneuro.demo import hardware_efficient_ansatz
 from qneuro.noise import NoiseProfile
 from qneuro.ptm import PTMSimulator
+from qneuro.vqe import hardware_efficient_ansatz
 
 DEFAULT_QUBITS = (2, 4, 6, 8, 10)
 LAYERS = 3  # entangling layers; rotation layers = LAYERS + 1

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import numpy as np
 from tqdm import tqdm
 
+from qneuro.vqe import hardware_efficient_ansatz
+
 #: Noise presets the tour evaluates.
 DEMO_PRESETS = (
     "ideal",
@@ -26,24 +28,6 @@ DEMO_PRESETS = (
 def run_demo(progress: bool = True, echo: Callable[[str], None] = print) -> dict:
     """Run the tour, printing as it goes; returns the results as a JSON-ready dict."""
     return {"ptm": ptm_tour(progress, echo)}
-
-
-def hardware_efficient_ansatz(num_qubits: int, layers: int):
-    """RY and RZ on every qubit, then a CX chain, ``layers`` times, then RY and RZ again."""
-    from qiskit import QuantumCircuit
-    from qiskit.circuit import ParameterVector
-
-    theta = ParameterVector("θ", 2 * num_qubits * (layers + 1))
-    circuit = QuantumCircuit(num_qubits)
-    angles = iter(theta)
-    for layer in range(layers + 1):
-        for q in range(num_qubits):
-            circuit.ry(next(angles), q)
-            circuit.rz(next(angles), q)
-        if layer < layers:
-            for q in range(num_qubits - 1):
-                circuit.cx(q, q + 1)
-    return circuit
 
 
 def heisenberg(num_qubits: int):

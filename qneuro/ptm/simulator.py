@@ -117,6 +117,8 @@ class PTMSimulator:
         circuit: QuantumCircuit | CompiledCircuit,
         observable: SparsePauliOp,
         parameter_values=None,
+        *,
+        shots: int | None | str = "default",
     ) -> float | np.ndarray:
         """``Tr(H rho)`` after the circuit, with readout error and optional shot noise.
 
@@ -124,20 +126,23 @@ class PTMSimulator:
             circuit: a circuit, or the result of :meth:`compile`.
             observable: a Hermitian ``SparsePauliOp`` on the circuit's qubits.
             parameter_values: None, shape ``(k,)``, or shape ``(B, k)``.
+            shots: ``"default"`` uses the simulator's ``shots``; None gives the exact value;
+                a positive integer overrides the shot count for this call (shot schedules).
 
         Returns:
             A float, or an array of shape ``(B,)`` for a ``(B, k)`` input.
         """
+        shots = self.shots if isinstance(shots, str) and shots == "default" else _check_shots(shots)
         compiled = self.compile(circuit)
         observable = as_sparse_pauli_op(observable)
         indices, coeffs, term_coeffs = self._observable(observable, compiled.num_qubits)
         states = compiled.evolve(parameter_values)
-        if self.shots is not None and self.shot_model == "sampled":
-            values = sampled_estimate(states, observable, self.shots, self.rng, self._readout())
+        if shots is not None and self.shot_model == "sampled":
+            values = sampled_estimate(states, observable, shots, self.rng, self._readout())
         else:
             values = states[:, indices] @ coeffs
-            if self.shots is not None:
-                values = gaussian_estimate(values, term_coeffs, self.shots, self.rng)
+            if shots is not None:
+                values = gaussian_estimate(values, term_coeffs, shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])
 
     def _readout(self):

@@ -1,0 +1,204 @@
+"""Variational energies of an ansatz for a problem, under noise and shots, and a VQE run.
+
+:class:`Energy` is the objective the optimisers and the architecture-search environments
+minimise: ``E(theta) = Tr(H rho(theta))`` with ``rho(theta)`` the ansatz's state under a
+noise profile, readout error included, plus shot noise when ``shots`` is set. It is
+batched (``(B, k) -> (B,)``) and takes a per-call ``shots=`` for shot schedules. Its
+:meth:`Energy.noiseless` gives the exact energy of the same angles without any noise, the
+quantity by which CRLQAS judges chemical accuracy.
+
+Example:
+    >>> from qneuro import chem, vqe
+    >>> problem = chem.load("H2-2q")
+    >>> result = vqe.run(problem, vqe.hardware_efficient_ansatz(2, layers=1), budget=400, seed=1)
+    >>> bool(result.error < 1.6e-3)
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit import ParameterVector
+from qiskit.quantum_info import SparsePauliOp
+
+from qneuro.noise import NoiseProfile
+from qneuro.optim import OptimizeResult, get_optimizer
+from qneuro.ptm import CompiledCircuit, PTMSimulator
+
+#: Chemical accuracy in hartree (1.6 mHa, about 1 kcal/mol).
+CHEMICAL_ACCURACY = 1.6e-3
+
+
+class Energy:
+    """``E(theta)`` of ``ansatz`` for ``hamiltonian`` under ``noise`` with optional shots.
+
+    Args:
+        problem: a :class:`qneuro.chem.Problem` (its ``hamiltonian`` and ``exact_energy``)
+            or any Hermitian ``SparsePauliOp``.
+        ansatz: a parameterised ``QuantumCircuit`` on the problem's qubits.
+        noise: a :class:`~qneuro.noise.NoiseProfile`, a preset name, or None (ideal).
+        shots: None (exact expectation values) or shots per measured term / group.
+        shot_model: ``"gaussian"`` (CRLQAS) or ``"sampled"`` (qubit-wise commuting groups,
+            multinomial counts, readout error), see :mod:`qneuro.ptm.shots`.
+        seed: seed of the shot noise.
+
+    Attributes:
+        hamiltonian: the operator (shift included), ``SparsePauliOp``.
+        exact_energy: the problem's ground energy, or None for a bare operator.
+        num_parameters: k, the length of ``theta``.
+        nfev: evaluations so far (a batch of B counts B).
+    """
+
+    batched = True
+
+    def __init__(
+        self,
+        problem,
+        ansatz: QuantumCircuit,
+        noise: NoiseProfile | str | None = None,
+        *,
+        shots: int | None = None,
+        shot_model: str = "gaussian",
+        seed: int | None = None,
+    ) -> None:
+        self.hamiltonian, self.exact_energy = _hamiltonian(problem)
+        if not isinstance(ansatz, QuantumCircuit):
+            raise TypeError(f"ansatz must be a qiskit QuantumCircuit, got {type(ansatz).__name__}")
+        if ansatz.num_qubits != self.hamiltonian.num_qubits:
+            raise ValueError(
+                f"the ansatz has {ansatz.num_qubits} qubits but the Hamiltonian acts on "
+                f"{self.hamiltonian.num_qubits}"
+            )
+        self.noise = NoiseProfile.preset(noise) if isinstance(noise, str) else noise
+        self.simulator = PTMSimulator(self.noise, shots=shots, shot_model=shot_model, seed=seed)
+        self.circuit = ansatz
+        self.compiled: CompiledCircuit = self.simulator.compile(ansatz)
+        ideal = self.noise is None or self.noise.is_ideal
+        self._ideal_simulator = self.simulator if ideal else PTMSimulator()
+        self._ideal = self.compiled if ideal else self._ideal_simulator.compile(ansatz)
+        self.num_parameters = self.compiled.num_parameters
+        self.nfev = 0
+
+    def __call__(self, theta, shots: int | None | str = "default") -> float | np.ndarray:
+        """Noisy (and shot-noisy) energy; ``theta`` of shape ``(k,)`` or ``(B, k)``."""
+        theta = self._check(theta)
+        self.nfev += 1 if theta.ndim == 1 else theta.shape[0]
+        return self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=shots)
+
+    def exact(self, theta) -> float | np.ndarray:
+        """Noisy energy without shot noise (the expectation the shots estimate)."""
+        theta = self._check(theta)
+        return self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=None)
+
+    def noiseless(self, theta) -> float | np.ndarray:
+        """Energy of the same angles with no gate, readout or shot noise."""
+        theta = self._check(theta)
+        return self._ideal_simulator.expectation(self._ideal, self.hamiltonian, theta, shots=None)
+
+    def error(self, theta) -> float | np.ndarray:
+        """Noiseless error ``noiseless(theta) - exact_energy`` (needs a known exact energy)."""
+        if self.exact_energy is None:
+            raise ValueError("no exact energy known: pass a Problem, not a bare operator")
+        return self.noiseless(theta) - self.exact_energy
+
+    def _check(self, theta) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim not in (1, 2) or theta.shape[-1] != self.num_parameters:
+            raise ValueError(
+                f"theta has shape {theta.shape}; expected ({self.num_parameters},) or "
+                f"(B, {self.num_parameters})"
+            )
+        return theta
+
+
+@dataclass
+class VQEResult:
+    """A VQE run's outcome.
+
+    Attributes:
+        parameters: best angles, shape ``(k,)``.
+        energy: the measured (noisy, shot-noisy) energy at ``parameters``.
+        noiseless_energy: the exact noiseless energy of ``parameters`` (Ha).
+        error: ``noiseless_energy - exact_energy`` (Ha), or None without an exact energy.
+        optimization: the optimiser's :class:`~qneuro.optim.OptimizeResult` (history).
+    """
+
+    parameters: np.ndarray
+    energy: float
+    noiseless_energy: float
+    error: float | None
+    optimization: OptimizeResult
+
+
+def run(
+    problem,
+    ansatz: QuantumCircuit,
+    *,
+    noise: NoiseProfile | str | None = None,
+    shots: int | None = None,
+    shot_model: str = "gaussian",
+    optimizer="adam-spsa",
+    budget: int = 500,
+    seed: int | None = None,
+    x0=None,
+    **options,
+) -> VQEResult:
+    """Minimise the energy of ``ansatz`` for ``problem`` (arguments as :class:`Energy`).
+
+    Args:
+        problem: a :class:`qneuro.chem.Problem` or a ``SparsePauliOp``.
+        ansatz: parameterised circuit.
+        noise: noise profile, preset name or None.
+        shots: shots per term (None: exact).
+        shot_model: ``"gaussian"`` or ``"sampled"``.
+        optimizer: a name from :data:`qneuro.optim.OPTIMIZERS` or a configuration object.
+        budget: energy evaluations to spend.
+        seed: seeds the start angles, the optimiser and the shot noise.
+        x0: start angles; default uniform in ``[0, 0.1)`` (the CRLQAS initialisation).
+        **options: fields of the optimiser's configuration.
+    """
+    energy = Energy(problem, ansatz, noise, shots=shots, shot_model=shot_model, seed=seed)
+    rng = np.random.default_rng(seed)
+    if x0 is None:
+        x0 = rng.uniform(0.0, 0.1, size=energy.num_parameters)
+    result = get_optimizer(optimizer, **options).minimize(
+        energy, x0, budget=budget, seed=int(rng.integers(2**32))
+    )
+    noiseless = float(energy.noiseless(result.x))
+    error = None if energy.exact_energy is None else noiseless - energy.exact_energy
+    return VQEResult(result.x, result.fun, noiseless, error, result)
+
+
+def hardware_efficient_ansatz(num_qubits: int, layers: int) -> QuantumCircuit:
+    """RY and RZ on every qubit, then a CX chain, ``layers`` times, then RY and RZ again.
+
+    ``2 * num_qubits * (layers + 1)`` parameters named ``θ[i]``.
+    """
+    if num_qubits < 1 or layers < 0:
+        raise ValueError(f"num_qubits={num_qubits}, layers={layers}; need >= 1 and >= 0")
+    theta = ParameterVector("θ", 2 * num_qubits * (layers + 1))
+    circuit = QuantumCircuit(num_qubits)
+    angles = iter(theta)
+    for layer in range(layers + 1):
+        for q in range(num_qubits):
+            circuit.ry(next(angles), q)
+            circuit.rz(next(angles), q)
+        if layer < layers:
+            for q in range(num_qubits - 1):
+                circuit.cx(q, q + 1)
+    return circuit
+
+
+def _hamiltonian(problem) -> tuple[SparsePauliOp, float | None]:
+    if isinstance(problem, SparsePauliOp):
+        return problem, None
+    hamiltonian = getattr(problem, "hamiltonian", None)
+    if not isinstance(hamiltonian, SparsePauliOp):
+        raise TypeError(
+            f"problem must be a qneuro.chem.Problem or a SparsePauliOp, got "
+            f"{type(problem).__name__}"
+        )
+    return hamiltonian, problem.exact_energy

@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+
+from qneuro.optim import OPTIMIZERS, SPSA, AdamSPSA, ScipyOptimizer, get_optimizer, minimize
+
+
+class Counted:
+    """sum(sin(x)) + 0.1 |x - 1|^2 ... a smooth objective with a known minimum, counted."""
+
+    def __init__(self, batched=False):
+        self.batched = batched
+        self.calls = []
+
+    def __call__(self, x, **kwargs):
+        x = np.asarray(x, dtype=float)
+        self.calls.append((x.shape, kwargs))
+        return np.sum((x - 0.3) ** 2, axis=-1) + 1.0
+
+
+@pytest.mark.parametrize("method", OPTIMIZERS)
+@pytest.mark.parametrize("batched", [False, True])
+def test_every_method_finds_the_minimum_within_budget(method, batched):
+    fun = Counted(batched)
+    result = minimize(fun, np.zeros(3), budget=400, seed=3, method=method, batched=batched)
+    evaluated = sum(shape[0] if len(shape) == 2 else 1 for shape, _ in fun.calls)
+    assert result.nfev == evaluated <= 400
+    assert result.fun == pytest.approx(1.0, abs=2e-3)
+    assert np.allclose(result.x, 0.3, atol=0.05)
+    assert result.history.shape == result.history_nfev.shape
+    assert result.history.min() == result.fun
+    assert np.all(np.diff(result.history_nfev) >= 0)
+    assert result.method == method
+
+
+def test_spsa_points_go_out_as_one_batch():
+    fun = Counted(batched=True)
+    minimize(fun, np.zeros(4), budget=31, seed=0, method="adam-spsa")
+    shapes = [shape for shape, _ in fun.calls]
+    assert shapes[:10] == [(3, 4)] * 10
+    assert shapes[10] == (1, 4)  # the last iterate, with the one evaluation left
+
+
+def test_budget_is_never_exceeded_even_when_it_is_not_a_multiple():
+    for budget in (1, 2, 5, 17):
+        for method in OPTIMIZERS:
+            fun = Counted()
+            result = minimize(fun, np.ones(2), budget=budget, seed=0, method=method)
+            assert result.nfev <= budget
+            assert len(fun.calls) == result.nfev
+
+
+def test_same_seed_same_result_and_other_seed_differs():
+    def noisy_free(x):
+        return float(np.sum(np.cos(x) + 0.1 * x**2))
+
+    a = minimize(noisy_free, [0.1, 0.2], budget=60, seed=7)
+    b = minimize(noisy_free, [0.1, 0.2], budget=60, seed=7)
+    c = minimize(noisy_free, [0.1, 0.2], budget=60, seed=8)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.history, b.history)
+    assert not np.array_equal(a.history, c.history)
+
+
+def test_adam_spsa_follows_the_crlqas_update():
+    """Two iterations against the formulas of the design note, written out by hand."""
+    config = AdamSPSA()
+    f = lambda x: float(np.sum(np.sin(x)) + x[0] * x[1])  # noqa: E731
+    x0 = np.array([0.3, -0.2, 0.5])
+    result = config.minimize(f, x0, budget=7, seed=11)
+
+    rng = np.random.default_rng(11)
+    x, m, v = x0.copy(), np.zeros(3), np.zeros(3)
+    expected_history = []
+    for k in range(2):
+        ak, ck = config.a / (k + 1) ** config.alpha, config.c / (k + 1) ** config.gamma
+        delta = rng.choice([-1.0, 1.0], size=3)
+        g = (f(x + ck * delta) - f(x - ck * delta)) / (2 * ck) * delta
+        expected_history.append(f(x))
+        b1 = config.beta1 / (k + 1) ** config.lam
+        m = b1 * m + (1 - b1) * g
+        v = config.beta2 * v + (1 - config.beta2) * g**2
+        m_hat, v_hat = m / (1 - config.beta1 ** (k + 1)), v / (1 - config.beta2 ** (k + 1))
+        x = x - ak * m_hat / (np.sqrt(v_hat) + config.eps)
+    expected_history.append(f(x))
+    assert np.allclose(result.history, expected_history, atol=1e-12)
+    assert result.fun == pytest.approx(min(expected_history))
+
+
+def test_adam_spsa_first_step_can_be_plain_spsa():
+    f = lambda x: float(np.sum((x - 1) ** 2))  # noqa: E731
+    config = AdamSPSA(spsa_first_step=True)
+    result = config.minimize(f, np.zeros(2), budget=4, seed=2)
+    rng = np.random.default_rng(2)
+    delta = rng.choice([-1.0, 1.0], size=2)
+    g = (f(config.c * delta) - f(-config.c * delta)) / (2 * config.c) * delta
+    assert result.history[-1] == pytest.approx(f(-config.a * g))
+
+
+def test_shot_stages_raise_the_shots_in_equal_parts_of_the_budget():
+    fun = Counted(batched=True)
+    minimize(fun, np.zeros(2), budget=90, seed=0, shots=1000, shot_stages=(0.01, 0.1, 1.0))
+    shots = [kwargs["shots"] for _, kwargs in fun.calls]
+    assert shots[:10] == [10] * 10 and shots[10:20] == [100] * 10 and shots[20:] == [1000] * 10
+
+
+def test_scipy_lbfgsb_gradient_is_one_batch():
+    fun = Counted(batched=True)
+    minimize(fun, np.zeros(3), budget=100, method="l-bfgs-b")
+    assert all(shape == (7, 3) for shape, _ in fun.calls)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: minimize(np.sum, [0.0], budget=0), "budget=0"),
+        (lambda: minimize(np.sum, [[0.0]], budget=5), "1-D"),
+        (lambda: minimize(np.sum, [np.nan], budget=5), "finite"),
+        (lambda: minimize(np.sum, [0.0], budget=5, method="adam"), "allowed: adam-spsa"),
+        (lambda: minimize(np.sum, [0.0], budget=5, method="spsa", shots=10), "needs adam-spsa"),
+        (lambda: minimize(lambda x: np.nan, [0.0], budget=5), "finite values"),
+        (lambda: get_optimizer("spsa", learning_rate=1), "bad option for spsa"),
+        (lambda: AdamSPSA(beta1=1.0), "beta1=1.0"),
+        (lambda: AdamSPSA(shot_stages=(0.0,)), "shot_stages"),
+        (lambda: SPSA(c=-1), "c=-1"),
+        (lambda: ScipyOptimizer("BFGS"), "allowed: COBYLA"),
+    ],
+)
+def test_bad_input_is_a_clear_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
