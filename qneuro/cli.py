@@ -8,12 +8,16 @@ one-line message.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import time
 from pathlib import Path
 
 from qneuro import __version__
+
+#: Modules whose ``add_commands(commands, output_options)`` adds a command group.
+PILLAR_COMMANDS = ("qneuro.chem.cli",)
 
 
 class UsageError(Exception):
@@ -83,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     snapshot.add_argument("--out", type=Path, default=None, help="folder (default: the package)")
     snapshot.set_defaults(run=_noise_snapshot)
+
+    for module in PILLAR_COMMANDS:
+        importlib.import_module(module).add_commands(commands, _output_options)
     return parser
 
 

@@ -30,6 +30,7 @@ class OptimizeResult:
         nit: iterations of the method.
         history: value of every evaluated iterate in order, shape ``(m,)``.
         history_nfev: evaluations spent when each ``history`` entry was taken, shape ``(m,)``.
+        history_x: the evaluated iterates, shape ``(m, k)``.
         method: the optimiser's name.
         message: why it stopped.
     """
@@ -40,6 +41,7 @@ class OptimizeResult:
     nit: int
     history: np.ndarray
     history_nfev: np.ndarray
+    history_x: np.ndarray
     method: str
     message: str = ""
 
@@ -56,6 +58,7 @@ class Objective:
     best_value: float = np.inf
     history: list = field(default_factory=list)
     history_nfev: list = field(default_factory=list)
+    history_x: list = field(default_factory=list)
 
     def remaining(self) -> int:
         """Evaluations left."""
@@ -82,6 +85,7 @@ class Objective:
         """Note an evaluated iterate; keep it when it is the best so far."""
         self.history.append(float(value))
         self.history_nfev.append(self.nfev)
+        self.history_x.append(np.array(x, dtype=float))
         if value < self.best_value:
             self.best_value = float(value)
             self.best_x = np.array(x, dtype=float)
@@ -96,6 +100,7 @@ class Objective:
             nit=nit,
             history=np.array(self.history),
             history_nfev=np.array(self.history_nfev, dtype=int),
+            history_x=np.array(self.history_x).reshape(len(self.history_x), x.size),
             method=method,
             message=message,
         )

@@ -26,7 +26,8 @@ def test_every_method_finds_the_minimum_within_budget(method, batched):
     assert result.nfev == evaluated <= 400
     assert result.fun == pytest.approx(1.0, abs=2e-3)
     assert np.allclose(result.x, 0.3, atol=0.05)
-    assert result.history.shape == result.history_nfev.shape
+    assert result.history.shape == result.history_nfev.shape == (len(result.history_x),)
+    assert np.allclose([fun.__call__(x) for x in result.history_x], result.history)
     assert result.history.min() == result.fun
     assert np.all(np.diff(result.history_nfev) >= 0)
     assert result.method == method

@@ -1,0 +1,153 @@
+"""Success thresholds of architecture search: the CRLQAS moving threshold and a fixed one.
+
+A curriculum holds the threshold ``xi`` on the energy error ``e = |E - mu|``; the
+environment ends an episode as a success when ``e < xi`` and reports each finished
+episode with :meth:`update`.
+
+Moving threshold (CRLQAS): start at ``xi = initial``; ``lowest_energy`` starts at
+``mu + initial`` and tracks the lowest energy seen at episode ends.
+
+* Greedy shift: every ``shift_every`` episodes, ``xi = |mu - lowest_energy| + ball``.
+* Tightening: after every ``tighten_every`` successes, ``xi -= ball / 10``, at most
+  ``max_tightenings`` times between shifts, and only while ``xi - ball/10`` stays above
+  ``|mu - lowest_energy|``.
+* ``xi`` never goes below ``floor`` (default 0: the search may go past chemical accuracy).
+
+Sharing across vector-env workers: each worker's environment owns a copy. The trainer
+(:mod:`qneuro.rl`) keeps the authoritative curriculum, feeds it every worker's finished
+episodes (``info["episode_summary"]``) and pushes its :meth:`state_dict` back to all workers with
+``env_method("set_curriculum_state", state)``; checkpoints store the same dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class FixedThreshold:
+    """A constant threshold ``xi`` (Ha), e.g. chemical accuracy 1.6e-3."""
+
+    threshold: float = 1.6e-3
+    episodes: int = 0
+    successes: int = 0
+
+    def __post_init__(self):
+        if not self.threshold > 0:
+            raise ValueError(f"threshold={self.threshold!r}; allowed: a positive energy (Ha)")
+
+    def update(self, lowest_energy: float, reference: float, success: bool) -> None:
+        """Record a finished episode (the threshold does not move)."""
+        self.episodes += 1
+        self.successes += int(success)
+
+    def state_dict(self) -> dict:
+        """JSON-ready state."""
+        return {"kind": "fixed", **asdict(self)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` output."""
+        _load(self, state, "fixed")
+
+
+@dataclass
+class MovingThreshold:
+    """The CRLQAS moving threshold (module docstring); energies in Ha.
+
+    Attributes:
+        initial: starting threshold ``xi_0``.
+        ball: margin added at a greedy shift; tightening steps are ``ball / 10``.
+        shift_every: episodes between greedy shifts (K; CRLQAS 500, 2000 for 6-8 qubits).
+        tighten_every: successes between tightenings (S; CRLQAS 25, 50 for 6-8 qubits).
+        max_tightenings: most tightenings between two shifts (CRLQAS 10).
+        floor: lowest threshold allowed.
+    """
+
+    initial: float = 5e-3
+    ball: float = 1e-3
+    shift_every: int = 500
+    tighten_every: int = 25
+    max_tightenings: int = 10
+    floor: float = 0.0
+    threshold: float = field(default=-1.0)
+    lowest_energy: float | None = None
+    episodes: int = 0
+    successes: int = 0
+    successes_since_tightening: int = 0
+    tightenings: int = 0
+
+    def __post_init__(self):
+        for name in ("initial", "ball"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name}={getattr(self, name)!r}; allowed: a positive energy")
+        for name in ("shift_every", "tighten_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)!r}; allowed: >= 1 episode")
+        if self.threshold < 0:
+            self.threshold = self.initial
+
+    def update(self, lowest_energy: float, reference: float, success: bool) -> None:
+        """Record a finished episode whose lowest energy was ``lowest_energy``."""
+        if self.lowest_energy is None:
+            self.lowest_energy = reference + self.initial
+        self.lowest_energy = min(self.lowest_energy, lowest_energy)
+        self.episodes += 1
+        best_error = abs(reference - self.lowest_energy)
+        if success:
+            self.successes += 1
+            self.successes_since_tightening += 1
+            step = self.ball / 10
+            if (
+                self.successes_since_tightening >= self.tighten_every
+                and self.tightenings < self.max_tightenings
+                and self.threshold - step > best_error
+            ):
+                self.threshold = max(self.floor, self.threshold - step)
+                self.tightenings += 1
+                self.successes_since_tightening = 0
+        if self.episodes % self.shift_every == 0:
+            self.threshold = max(self.floor, best_error + self.ball)
+            self.tightenings = 0
+            self.successes_since_tightening = 0
+
+    def state_dict(self) -> dict:
+        """JSON-ready state."""
+        return {"kind": "moving", **asdict(self)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict` output."""
+        _load(self, state, "moving")
+
+
+def _load(curriculum, state: dict, kind: str) -> None:
+    if state.get("kind") != kind:
+        raise ValueError(f"state of a {state.get('kind')!r} curriculum given to a {kind!r} one")
+    for key, value in state.items():
+        if key != "kind":
+            setattr(curriculum, key, value)
+
+
+def make_curriculum(curriculum) -> MovingThreshold | FixedThreshold:
+    """A curriculum from an object, ``"moving"``, ``"fixed"``, a number (fixed) or a dict.
+
+    A dict is a :meth:`state_dict` or keyword arguments plus ``"kind"``.
+    """
+    if isinstance(curriculum, MovingThreshold | FixedThreshold):
+        return curriculum
+    if curriculum == "moving":
+        return MovingThreshold()
+    if curriculum == "fixed":
+        return FixedThreshold()
+    if isinstance(curriculum, int | float) and not isinstance(curriculum, bool):
+        return FixedThreshold(float(curriculum))
+    if isinstance(curriculum, dict):
+        options = dict(curriculum)
+        kind = options.pop("kind", "moving")
+        classes = {"moving": MovingThreshold, "fixed": FixedThreshold}
+        if kind not in classes:
+            raise ValueError(f"curriculum kind={kind!r}; allowed: moving, fixed")
+        return classes[kind](**options)
+    raise ValueError(
+        f"curriculum={curriculum!r}; allowed: 'moving', 'fixed', a threshold in Ha, a dict, "
+        "or a MovingThreshold / FixedThreshold"
+    )
