@@ -40,7 +40,8 @@ class SPSA:
         c: perturbation size (radians).
         alpha: step decay exponent (Spall's 0.602).
         gamma: perturbation decay exponent (Spall's 0.101).
-        stability: ``A`` as a fraction of the expected number of iterations (Spall: 10%).
+        stability: ``A`` as a fraction of the expected number of iterations. Spall suggests
+            10% for very noisy objectives; 0 measured best on the bundled problems.
         target_step: first-step size (radians) the calibration aims at.
         calibration_points: gradient samples for the calibration.
     """
@@ -49,7 +50,7 @@ class SPSA:
     c: float = 0.1
     alpha: float = 0.602
     gamma: float = 0.101
-    stability: float = 0.1
+    stability: float = 0.0
     target_step: float = 0.2
     calibration_points: int = 5
 

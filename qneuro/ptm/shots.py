@@ -16,6 +16,7 @@ Two models, both seeded through a ``numpy.random.Generator``:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
@@ -48,34 +49,71 @@ def sampled_estimate(
     readout: Callable[[int], tuple[float, float] | None] | None = None,
 ) -> np.ndarray:
     """Exact finite-shot estimate per state (see module docstring); shape ``(B,)``."""
+    return sample(measurement_plan(observable, readout), states, shots, rng)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One qubit-wise commuting group measured in its product basis.
+
+    ``states[:, correlators] @ outcome_map`` is the distribution of read outcomes, readout
+    error included, shape ``(B, 2**w)``; ``term_values`` maps counts to the group's energy.
+    """
+
+    correlators: np.ndarray  # (2**w,) Pauli indices of the correlators P_T
+    outcome_map: np.ndarray  # (2**w, 2**w): (-1)**(m.T) / 2**w, then the confusion matrices
+    term_values: np.ndarray  # (2**w,): sum_P h_P * eigenvalue of P on outcome m
+
+
+@dataclass(frozen=True)
+class MeasurementPlan:
+    """The measured groups of an observable and its constant (identity) part."""
+
+    constant: float
+    groups: tuple[_Group, ...]
+
+
+def measurement_plan(
+    observable: SparsePauliOp,
+    readout: Callable[[int], tuple[float, float] | None] | None = None,
+) -> MeasurementPlan:
+    """Group ``observable`` qubit-wise and precompute each group's outcome maps."""
     num_qubits = observable.num_qubits
-    result = np.zeros(states.shape[0])
+    constant = 0.0
+    groups = []
     for group in observable.group_commuting(qubit_wise=True):
         indices, coeffs = pauli_terms(group, num_qubits)
         digits = (indices[:, None] // 4 ** np.arange(num_qubits)) % 4  # (terms, n)
         measured = np.flatnonzero(digits.any(axis=0))
-        constant = coeffs[indices == 0].sum()
-        result += constant
+        constant += float(coeffs[indices == 0].sum())
+        nonconstant = indices != 0
         if measured.size == 0:
             continue
         basis = digits[:, measured].max(axis=0)  # the group's letter on each measured qubit
         width = measured.size
         subsets = (np.arange(2**width)[:, None] >> np.arange(width)) & 1  # (2**w, w)
-        correlator_index = (subsets * basis * 4 ** measured).sum(axis=1)
-        outcomes = subsets  # bit j of outcome m = m_j (1 = eigenvalue -1)
-        parity = (-1.0) ** (outcomes @ subsets.T)  # (outcome, subset)
-        confusion = _confusion(measured, readout)
-        term_masks = (digits[:, measured] > 0).astype(int)  # (terms, w)
-        term_signs = (-1.0) ** (outcomes @ term_masks.T)  # (outcome, terms)
-        for row in range(states.shape[0]):
-            probabilities = parity @ states[row, correlator_index] / 2**width
-            for j, matrix in confusion:
-                probabilities = _apply_bit_flip(probabilities, j, matrix, width)
-            probabilities = np.clip(probabilities, 0.0, None)
-            counts = rng.multinomial(shots, probabilities / probabilities.sum())
-            estimates = counts @ term_signs / shots
-            nonconstant = indices != 0
-            result[row] += estimates[nonconstant] @ coeffs[nonconstant]
+        correlators = (subsets * basis * 4**measured).sum(axis=1)
+        parity = (-1.0) ** (subsets @ subsets.T)  # outcome m (bit j = m_j), subset T
+        term_masks = (digits[nonconstant][:, measured] > 0).astype(int)  # (terms, w)
+        term_signs = (-1.0) ** (subsets @ term_masks.T)  # (outcome, terms)
+        outcome_map = parity / 2**width  # symmetric: rows subsets, columns outcomes
+        for bit, matrix in _confusion(measured, readout):
+            outcome_map = _apply_bit_flip(outcome_map, bit, matrix, width)
+        groups.append(_Group(correlators, outcome_map, term_signs @ coeffs[nonconstant]))
+    return MeasurementPlan(constant, tuple(groups))
+
+
+def sample(
+    plan: MeasurementPlan, states: np.ndarray, shots: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw ``shots`` outcomes per group and state; the estimated energies ``(B,)``."""
+    result = np.full(states.shape[0], plan.constant)
+    for group in plan.groups:
+        probabilities = states[:, group.correlators] @ group.outcome_map  # (B, 2**w)
+        probabilities = np.clip(probabilities, 0.0, None)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        counts = rng.multinomial(shots, probabilities)  # (B, 2**w)
+        result += counts @ group.term_values / shots
     return result
 
 
@@ -92,8 +130,12 @@ def _confusion(measured, readout):
 
 
 def _apply_bit_flip(probabilities, bit, matrix, width):
-    """Apply a 2x2 column-stochastic ``matrix[read, true]`` to bit ``bit`` of the outcomes."""
-    tensor = probabilities.reshape((2,) * width)  # axis k <-> bit width-1-k
-    axis = width - 1 - bit
+    """Apply a 2x2 column-stochastic ``matrix[read, true]`` to bit ``bit`` of the outcomes.
+
+    ``probabilities`` has shape ``(B, 2**width)``; each row is mapped linearly.
+    """
+    batch = probabilities.shape[0]
+    tensor = probabilities.reshape((batch,) + (2,) * width)  # axis 1+k <-> bit width-1-k
+    axis = 1 + width - 1 - bit
     tensor = np.moveaxis(np.tensordot(matrix, tensor, axes=([1], [axis])), 0, axis)
-    return tensor.reshape(-1)
+    return tensor.reshape(batch, -1)

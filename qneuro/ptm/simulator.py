@@ -11,7 +11,7 @@ from qiskit.quantum_info import SparsePauliOp
 from .observable import as_sparse_pauli_op, pauli_terms, with_readout
 from .pauli import pauli_to_density
 from .program import DEFAULT_MEMORY_BUDGET, CompiledCircuit, NoiseSource
-from .shots import SHOT_MODELS, gaussian_estimate, sampled_estimate
+from .shots import SHOT_MODELS, gaussian_estimate, measurement_plan, sample
 
 #: Compiled circuits and observables kept per simulator (oldest dropped first).
 _CACHE_SIZE = 64
@@ -138,7 +138,7 @@ class PTMSimulator:
         indices, coeffs, term_coeffs = self._observable(observable, compiled.num_qubits)
         states = compiled.evolve(parameter_values)
         if shots is not None and self.shot_model == "sampled":
-            values = sampled_estimate(states, observable, shots, self.rng, self._readout())
+            values = sample(self._plan(observable), states, shots, self.rng)
         else:
             values = states[:, indices] @ coeffs
             if shots is not None:
@@ -148,20 +148,24 @@ class PTMSimulator:
     def _readout(self):
         return None if self.noise is None else self.noise.readout
 
+    def _plan(self, observable: SparsePauliOp):
+        """The cached qubit-wise measurement plan of ``observable`` with this readout."""
+        key = ("plan", _observable_key(observable))
+        plan = self._observables.get(key)
+        if plan is None:
+            plan = measurement_plan(observable, self._readout())
+            if len(self._observables) >= _CACHE_SIZE:
+                self._observables.pop(next(iter(self._observables)))
+            self._observables[key] = plan
+        return plan
+
     def _observable(self, observable: SparsePauliOp, num_qubits: int):
         """Compiled terms: ``(indices, coeffs, term_coeffs)``.
 
         ``indices``/``coeffs`` have readout folded in; ``term_coeffs`` are the
         observable's own non-identity coefficients (for Gaussian shot noise).
         """
-        paulis = observable.paulis
-        key = (
-            num_qubits,
-            paulis.z.tobytes(),
-            paulis.x.tobytes(),
-            (paulis._phase if hasattr(paulis, "_phase") else paulis.phase).tobytes(),
-            np.asarray(observable.coeffs).tobytes(),
-        )
+        key = (num_qubits, _observable_key(observable))
         terms = self._observables.get(key)
         if terms is None:
             indices, coeffs = pauli_terms(observable, num_qubits)
@@ -172,6 +176,17 @@ class PTMSimulator:
                 self._observables.pop(next(iter(self._observables)))
             terms = self._observables[key] = (indices, coeffs, term_coeffs)
         return terms
+
+
+def _observable_key(observable: SparsePauliOp) -> tuple:
+    paulis = observable.paulis
+    return (
+        observable.num_qubits,
+        paulis.z.tobytes(),
+        paulis.x.tobytes(),
+        (paulis._phase if hasattr(paulis, "_phase") else paulis.phase).tobytes(),
+        np.asarray(observable.coeffs).tobytes(),
+    )
 
 
 def _check_shots(shots):
