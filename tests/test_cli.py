@@ -78,3 +78,5 @@ def test_demo_json(capsys):
     assert result["ptm"]["abs_diff"] < 1e-9
     energies = result["ptm"]["energies"]
     assert energies["ideal"] != energies["mumbai-median"]
+    vqe = result["vqe"]
+    assert abs(vqe["noiseless_error"]) < 1.6e-3 < vqe["energy"] - vqe["exact_energy"]
