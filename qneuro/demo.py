@@ -30,7 +30,9 @@ DEMO_PRESETS = (
 
 
 #: (result key, title, module with ``demo_step(progress, echo) -> dict``).
-PILLAR_STEPS: tuple[tuple[str, str, str], ...] = ()
+PILLAR_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("sfq", "SFQ neuromorphic XOR (Brian2, pulse level)", "qneuro.sfq.cli"),
+)
 
 
 def run_demo(progress: bool = True, echo: Callable[[str], None] = print) -> dict:

@@ -1,0 +1,226 @@
+"""``qneuro sfq ...``: the XOR truth table, bias sweeps and training, and the demo step.
+
+Commands (wired into ``qneuro`` by :func:`add_commands`):
+
+* ``qneuro sfq xor [--trials N] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
+* ``qneuro sfq sweep [--trials N] [--exc LO:HI:STEP] [--inh LO:HI:STEP] [--plot FILE] [--json]``
+* ``qneuro sfq train [--trials N] [--json]``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["add_commands", "demo_step"]
+
+
+def add_commands(commands, output_options: Callable) -> None:
+    """Register the ``sfq`` command group on the top-level sub-parsers ``commands``."""
+    sfq = commands.add_parser("sfq", help="superconducting SFQ neuromorphic networks (Brian2)")
+    sub = sfq.add_subparsers(title="commands", metavar="COMMAND")
+
+    xor = sub.add_parser("xor", help="truth table, margin, energy of the rate-coded XOR")
+    xor.add_argument("--trials", type=int, default=200, help="trials per pattern (200)")
+    xor.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    xor.add_argument(
+        "--target",
+        default="numpy",
+        choices=["numpy", "cython"],
+        help="brian2 code generation (numpy)",
+    )
+    xor.add_argument("--plot", default=None, help="write a pulse raster to this image file")
+    xor.add_argument(
+        "--source",
+        default="regular",
+        choices=["regular", "poisson"],
+        help="input trains: regular DC-to-SFQ (random phase) or Poisson",
+    )
+    output_options(xor)
+    xor.set_defaults(run=_xor)
+
+    sweep = sub.add_parser("sweep", help="XOR margin vs the two synapse bias currents")
+    sweep.add_argument("--trials", type=int, default=30, help="trials per pattern and point")
+    sweep.add_argument("--exc", default="95:130:5", help="excitatory bias grid LO:HI:STEP (uA)")
+    sweep.add_argument("--inh", default="95:130:5", help="inhibitory bias grid LO:HI:STEP (uA)")
+    sweep.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    sweep.add_argument("--plot", default=None, help="write the margin heatmap to this file")
+    sweep.add_argument(
+        "--source", default="regular", choices=["regular", "poisson"], help="input trains (regular)"
+    )
+    output_options(sweep)
+    sweep.set_defaults(run=_sweep)
+
+    train = sub.add_parser("train", help="search the bias currents for the widest margin")
+    train.add_argument("--trials", type=int, default=40, help="trials per pattern and point")
+    train.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    train.add_argument(
+        "--source", default="regular", choices=["regular", "poisson"], help="input trains (regular)"
+    )
+    output_options(train)
+    train.set_defaults(run=_train)
+
+
+def _grid(text: str, name: str):
+    from .units import uamp
+
+    parts = text.split(":")
+    try:
+        lo, hi, step = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"--{name} {text!r}: expected LO:HI:STEP in uA, e.g. 95:130:5") from None
+    if step <= 0 or hi < lo:
+        raise ValueError(f"--{name} {text!r}: need STEP > 0 and HI >= LO")
+    values = np.arange(lo, hi + step / 2, step)
+    if values.size > 40:
+        raise ValueError(f"--{name} {text!r}: {values.size} points; at most 40")
+    return values * uamp
+
+
+def _print_table(result, echo) -> None:
+    echo(
+        f"SFQ rate-coded XOR, {result.trials} trials per pattern "
+        f"(decision rate {result.setting.decision_rate})"
+    )
+    echo("   A B | rate (GHz)   95% CI            | out | trials correct")
+    for row in result.truth_table():
+        a, b = row["inputs"]
+        lo, hi = row["ci_ghz"]
+        echo(
+            f"   {a} {b} | {row['rate_ghz']:8.3f}   [{lo:7.3f}, {hi:7.3f}] |  {row['output']}  "
+            f"| {row['trial_accuracy']:.3f}"
+        )
+    echo(
+        f"margin {result.margin:.4f} (worst case over the CIs {result.worst_case_margin:.4f}); "
+        f"{'correct' if result.correct else 'WRONG'} truth table"
+    )
+    echo(
+        f"energy per inference {float(result.energy_per_inference / _joule()):.3e} J; "
+        f"{result.jj_count} JJ; first output pulse after {_ps(result.latency):.1f} ps "
+        f"(nominal path {_ps(result.nominal_latency):.1f} ps); run {result.wall_time:.2f} s"
+    )
+
+
+def _setting(args):
+    from dataclasses import replace
+
+    from .xor import DEFAULT_XOR_SETTING
+
+    return replace(DEFAULT_XOR_SETTING, source_kind=args.source)
+
+
+def _joule():
+    from .units import joule
+
+    return joule
+
+
+def _ps(value) -> float:
+    from .units import psecond
+
+    return float(value / psecond)
+
+
+def _check_trials(trials: int, limit: int = 100_000) -> None:
+    if trials < 1 or trials > limit:
+        raise ValueError(f"--trials {trials}: must lie in [1, {limit}]")
+
+
+def _xor(args) -> None:
+    from .xor import evaluate_xor
+
+    _check_trials(args.trials)
+    result = evaluate_xor(
+        _setting(args),
+        trials=args.trials,
+        seed=args.seed,
+        target=args.target,
+        record=args.plot is not None,
+        progress=not args.quiet,
+    )
+    _print_table(result, print)
+    out = result.to_dict()
+    if args.plot:
+        from .plots import plot_raster
+
+        out["plot"] = str(plot_raster(result, args.plot))
+        print(f"wrote {out['plot']}")
+    if args.json:
+        print(json.dumps(out))
+
+
+def _sweep(args) -> None:
+    from .xor import sweep_xor
+
+    _check_trials(args.trials, 10_000)
+    exc, inh = _grid(args.exc, "exc"), _grid(args.inh, "inh")
+    grid = sweep_xor(
+        exc, inh, _setting(args), trials=args.trials, seed=args.seed, progress=not args.quiet
+    )
+    worst = grid["worst_case_margin"]
+    e, i = np.unravel_index(np.argmax(worst), worst.shape)
+    print(
+        f"XOR margin over {worst.size} bias pairs x 4 patterns x {args.trials} trials "
+        f"({grid['wall_s']:.1f} s)"
+    )
+    print("worst-case margin; rows: excitatory bias (uA), columns: inhibitory bias (uA)")
+    print("        " + " ".join(f"{v:7.1f}" for v in grid["inhibitory_ua"]))
+    for row, value in zip(worst, grid["excitatory_ua"], strict=True):
+        print(f"{value:7.1f} " + " ".join(f"{m:7.3f}" for m in row))
+    print(
+        f"best: excitatory {grid['excitatory_ua'][e]:g} uA, inhibitory "
+        f"{grid['inhibitory_ua'][i]:g} uA, worst-case margin {worst[e, i]:.4f}"
+    )
+    out = {
+        "excitatory_ua": grid["excitatory_ua"],
+        "inhibitory_ua": grid["inhibitory_ua"],
+        "margin": grid["margin"].tolist(),
+        "worst_case_margin": worst.tolist(),
+        "trials": args.trials,
+        "wall_s": grid["wall_s"],
+    }
+    if args.plot:
+        from .plots import plot_margin_heatmap
+
+        out["plot"] = str(plot_margin_heatmap(grid, args.plot))
+        print(f"wrote {out['plot']}")
+    if args.json:
+        print(json.dumps(out))
+
+
+def _train(args) -> None:
+    from .xor import evaluate_xor, train_xor
+
+    _check_trials(args.trials, 10_000)
+    best, report = train_xor(
+        _setting(args), trials=args.trials, seed=args.seed, progress=not args.quiet
+    )
+    for grid in report["grids"]:
+        print(
+            f"hidden threshold {grid['threshold']}: best worst-case margin "
+            f"{grid['fine']['worst_case_margin'].max():.4f}"
+        )
+    print(f"best setting: {best.to_dict()}")
+    check = evaluate_xor(best, trials=200, seed=args.seed + 100, progress=not args.quiet)
+    _print_table(check, print)
+    if args.json:
+        print(
+            json.dumps({"setting": best.to_dict(), "check": check.to_dict(), "trials": args.trials})
+        )
+
+
+def demo_step(progress: bool, echo: Callable[[str], None]) -> dict:
+    """The XOR truth table with 50 trials per pattern (a few seconds); returns key numbers."""
+    from .xor import evaluate_xor
+
+    echo(
+        "[sfq] Brian2 single-flux-quantum XOR: stochastic bias-current synapses, "
+        "fluxon-counting somas, 50 trials x 4 patterns in one run"
+    )
+    result = evaluate_xor(trials=50, seed=0, progress=progress)
+    _print_table(result, lambda line: echo("    " + line))
+    out = result.to_dict()
+    out.pop("setting")
+    return out

@@ -1,0 +1,766 @@
+"""Feed-forward SFQ networks from a compact spec, run as many independent copies at once.
+
+A :class:`NetworkSpec` lists layer sizes (the first layer is the inputs), one
+:class:`Projection` per pair of consecutive layers (a bias current and a sign per
+connection; sign 0 means no connection), the soma of each layer, and the cells that
+carry pulses. :func:`simulate` builds it into ONE brian2 ``Network`` holding ``copies``
+independent replicas (each brian2 group is sized ``copies x cells``) and runs them all
+in one ``run()``: the trial batching of the design note, so thousands of trials of
+several input patterns cost one run.
+
+Pulse path of a connection from neuron ``i`` of layer ``l`` to soma ``j`` of layer
+``l + 1``::
+
+    source/soma i --(its delay)--> splitter tree (fan-out of i) --> JTL stage
+        --> stochastic synapse p(Ib_ij) --> merger tree of j's excitatory or inhibitory
+        port (fan-in of that port) --> soma j
+
+Timing (all delays are rounded to the time step ``dt``): an input pulse enters at its
+DC-to-SFQ step; a soma or merger emits its output pulse one step after the input that
+triggered it and the output travels its remaining ``delay - dt``; splitters, the JTL and
+the synapse add their delays; the synapse decides pass/block when the pulse reaches it
+(the brian2 event at the end of its path), with probability ``p(Ib)`` of the synapse
+curve. Mergers lose pulses within their dead time (:class:`~qneuro.sfq.cells.Merger`),
+somas lose pulses within their refractory time (:class:`~qneuro.sfq.soma.Soma`).
+
+Energy: every counted event switches junctions (``Ic * Phi0`` each): a source pulse
+switches the source; a pulse fanned out to ``k`` lines switches the ``k - 1`` splitters
+and ``k`` JTL stages; a synapse switches all its junctions when it passes a pulse and one
+when it blocks; a merger all of its junctions per passed pulse and one per lost pulse;
+a soma one per arriving pulse and all of its junctions when it fires.
+
+Randomness: ``seed`` seeds numpy (input trains) and brian2's ``seed()`` (the synapse
+draws); the same seed and codegen target give the same result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import Quantity
+
+from .cells import JTL, DCSFQSource, Merger, Splitter
+from .constants import DEFAULT_DT
+from .soma import Soma
+from .synapse import StochasticSynapse
+from .units import Ghertz, amp, check_quantity, joule, psecond, second, uamp
+
+__all__ = ["Projection", "NetworkSpec", "Simulation", "simulate", "CODEGEN_TARGETS"]
+
+#: Code generation targets :func:`simulate` accepts.
+CODEGEN_TARGETS = ("numpy", "cython")
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """Connections from one layer to the next.
+
+    Args:
+        bias: bias currents, shape ``(n_pre, n_post)`` (the weights; entries where
+            ``sign == 0`` are ignored).
+        sign: integers in ``{-1, 0, +1}`` of the same shape: inhibitory, none, excitatory.
+    """
+
+    bias: Quantity
+    sign: np.ndarray
+
+    def __post_init__(self) -> None:
+        bias = check_quantity(self.bias, uamp, "Projection.bias", allow_array=True)
+        sign = np.asarray(self.sign)
+        if bias.ndim != 2:
+            raise ValueError(f"Projection.bias must be 2-d (n_pre, n_post), got shape {bias.shape}")
+        if sign.shape != bias.shape:
+            raise ValueError(
+                f"Projection.sign has shape {sign.shape}, bias has shape {bias.shape}; "
+                "they must match"
+            )
+        if not np.all(np.isin(sign, (-1, 0, 1))):
+            raise ValueError(f"Projection.sign entries must be -1, 0 or +1, got {np.unique(sign)}")
+        object.__setattr__(self, "bias", bias)
+        object.__setattr__(self, "sign", sign.astype(np.int64))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_pre, n_post)``."""
+        return self.sign.shape
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSpec:
+    """A feed-forward SFQ network.
+
+    Args:
+        layer_sizes: neurons per layer; the first layer is the input sources.
+        projections: ``len(layer_sizes) - 1`` projections, projection ``l`` of shape
+            ``(layer_sizes[l], layer_sizes[l + 1])``.
+        somas: one :class:`Soma` for every non-input layer, or one for all of them.
+        synapse: the synapse cell (its p(Ib) curve, delay, junctions).
+        merger, splitter, jtl: the interconnect cells.
+        source: the input pulse sources (DC-to-SFQ converters).
+    """
+
+    layer_sizes: tuple[int, ...]
+    projections: tuple[Projection, ...]
+    somas: tuple[Soma, ...] | Soma = field(default_factory=Soma)
+    synapse: StochasticSynapse = field(default_factory=StochasticSynapse)
+    merger: Merger = field(default_factory=Merger)
+    splitter: Splitter = field(default_factory=Splitter)
+    jtl: JTL = field(default_factory=JTL)
+    source: DCSFQSource = field(default_factory=DCSFQSource)
+
+    def __post_init__(self) -> None:
+        sizes = tuple(self.layer_sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"layer_sizes={sizes} needs an input layer and at least one more")
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+                raise ValueError(f"layer_sizes={sizes}: every size must be an integer >= 1")
+        object.__setattr__(self, "layer_sizes", tuple(int(s) for s in sizes))
+        projections = tuple(self.projections)
+        if len(projections) != len(sizes) - 1:
+            raise ValueError(
+                f"{len(projections)} projections given for {len(sizes)} layers; need "
+                f"{len(sizes) - 1}"
+            )
+        for index, projection in enumerate(projections):
+            if not isinstance(projection, Projection):
+                raise ValueError(f"projections[{index}] must be a Projection")
+            want = (sizes[index], sizes[index + 1])
+            if projection.shape != want:
+                raise ValueError(
+                    f"projections[{index}] has shape {projection.shape}, but layers {index} "
+                    f"and {index + 1} have sizes {want}"
+                )
+            used = projection.sign != 0
+            if np.any(used):
+                # raises ValueError for a bias outside the synapse curve's domain
+                self.synapse.probability(projection.bias[used])
+        object.__setattr__(self, "projections", projections)
+        somas = self.somas
+        if isinstance(somas, Soma):
+            somas = (somas,) * (len(sizes) - 1)
+        somas = tuple(somas)
+        if len(somas) != len(sizes) - 1 or not all(isinstance(s, Soma) for s in somas):
+            raise ValueError(
+                f"somas must be one Soma or {len(sizes) - 1} of them (one per non-input layer)"
+            )
+        object.__setattr__(self, "somas", somas)
+
+    # -- structure ------------------------------------------------------------------
+
+    def fan_out(self, layer: int) -> np.ndarray:
+        """Connections leaving each neuron of ``layer`` (zeros for the output layer)."""
+        if layer == len(self.layer_sizes) - 1:
+            return np.zeros(self.layer_sizes[layer], dtype=np.int64)
+        return np.count_nonzero(self.projections[layer].sign, axis=1)
+
+    def fan_in(self, layer: int, sign: int) -> np.ndarray:
+        """Connections of ``sign`` (+1 or -1) entering each soma of ``layer`` (>= 1)."""
+        return np.count_nonzero(self.projections[layer - 1].sign == sign, axis=0)
+
+    def jj_counts(self) -> dict[str, int]:
+        """Josephson junctions of one copy of the network, by cell kind."""
+        sources = self.layer_sizes[0] * self.source.jj_count
+        splitters = sum(
+            int(np.maximum(self.fan_out(layer) - 1, 0).sum())
+            for layer in range(len(self.layer_sizes) - 1)
+        )
+        links = sum(int(np.count_nonzero(p.sign)) for p in self.projections)
+        mergers = sum(
+            int(np.maximum(self.fan_in(layer, sign) - 1, 0).sum())
+            for layer in range(1, len(self.layer_sizes))
+            for sign in (1, -1)
+        )
+        somas = sum(
+            size * soma.jj_count
+            for size, soma in zip(self.layer_sizes[1:], self.somas, strict=True)
+        )
+        return {
+            "sources": sources,
+            "splitters": splitters * self.splitter.jj_count,
+            "jtl": links * self.jtl.jj_count,
+            "synapses": links * self.synapse.jj_count,
+            "mergers": mergers * self.merger.jj_count,
+            "somas": somas,
+        }
+
+    @property
+    def jj_count(self) -> int:
+        """Total Josephson junctions of one copy of the network."""
+        return int(sum(self.jj_counts().values()))
+
+    def nominal_latency(self) -> Quantity:
+        """Delay of the longest input-to-output path with no waiting for threshold.
+
+        The sum, along the slowest path, of source, splitter-tree, JTL, synapse,
+        merger-tree and soma delays: the earliest an output pulse can follow an input
+        pulse when every soma on the path fires on that pulse.
+        """
+        latency = np.full(self.layer_sizes[0], float(self.source.delay))
+        for layer, projection in enumerate(self.projections):
+            split_depth = np.array([Splitter.tree(max(k, 1))[1] for k in self.fan_out(layer)])
+            out = latency + split_depth * float(self.splitter.delay)
+            out = out + float(self.jtl.delay) + float(self.synapse.delay)
+            arrive = np.full(projection.shape[1], -np.inf)
+            for j in range(projection.shape[1]):
+                for sign in (1, -1):
+                    pre = np.flatnonzero(projection.sign[:, j] == sign)
+                    if pre.size:
+                        depth = int(np.ceil(np.log2(pre.size))) if pre.size > 1 else 0
+                        arrive[j] = max(
+                            arrive[j], out[pre].max() + depth * float(self.merger.delay)
+                        )
+            latency = arrive + float(self.somas[layer].delay)
+        return float(latency.max()) * second
+
+
+@dataclass
+class Simulation:
+    """What one batched run produced. Arrays are indexed by copy first.
+
+    Attributes:
+        spec: the simulated network.
+        copies: independent replicas run together.
+        duration: simulated time of each copy.
+        dt: time step.
+        counts: per layer, pulses emitted, shape ``(copies, layer_size)`` (layer 0: the
+            input sources).
+        first_pulse: per non-input layer, the time each soma's first output pulse leaves
+            it (its brian2 spike step plus ``delay - dt``; NaN when it never fired),
+            shape ``(copies, layer_size)``.
+        synapse_passed, synapse_blocked: pulses passed / blocked by all synapses of a
+            copy, shape ``(copies,)``.
+        merger_passed, merger_lost: the same for all mergers.
+        soma_arrived, soma_lost: pulses reaching all somas / lost while refractory.
+        energy: switching energy dissipated by each copy (joule), shape ``(copies,)``.
+        spikes: with ``record``, per layer a tuple ``(copy, neuron, time)`` of arrays.
+        probabilities: per projection, the pass probability of each connection,
+            shape ``(copies, n_pre, n_post)``.
+    """
+
+    spec: NetworkSpec
+    copies: int
+    duration: Quantity
+    dt: Quantity
+    counts: list[np.ndarray]
+    first_pulse: list[Quantity]
+    synapse_passed: np.ndarray
+    synapse_blocked: np.ndarray
+    merger_passed: np.ndarray
+    merger_lost: np.ndarray
+    soma_arrived: np.ndarray
+    soma_lost: np.ndarray
+    energy: Quantity
+    probabilities: list[np.ndarray]
+    spikes: list[tuple[np.ndarray, np.ndarray, Quantity]] | None = None
+
+    def rates(self, layer: int = -1) -> Quantity:
+        """Output rates of ``layer`` (default: the output layer), shape ``(copies, size)``."""
+        return self.counts[layer] / self.duration
+
+
+def _check_target(target: str) -> type:
+    if target == "numpy":
+        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+
+        return NumpyCodeObject
+    if target == "cython":
+        from brian2.codegen.runtime.cython_rt import CythonCodeObject
+
+        return CythonCodeObject
+    raise ValueError(f"target={target!r}; allowed: {', '.join(CODEGEN_TARGETS)}")
+
+
+class _DropOrderWarning(logging.Filter):
+    """Hide brian2's warning that ``rand()`` in a synapse makes draw order matter.
+
+    Each synapse draws its own independent number; which pulse draws first does not
+    change the distribution, so the warning does not apply to these models.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "may not be well-defined" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_order_warning():
+    logger = logging.getLogger("brian2.codegen.generators.base")
+    flt = _DropOrderWarning()
+    logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        logger.removeFilter(flt)
+
+
+def _round_steps(delay_s: np.ndarray | float, dt_s: float) -> np.ndarray:
+    return np.maximum(np.round(np.asarray(delay_s) / dt_s), 0.0) * dt_s
+
+
+def _merger_tree(items: list, next_node) -> tuple[list, list, object]:
+    """Pair ``items`` into a balanced tree of 2-input mergers.
+
+    Returns ``(leaf_edges, node_edges, root)``: ``leaf_edges`` maps an input item to the
+    merger it feeds, ``node_edges`` merger -> merger, and ``root`` is the item (an input
+    or a merger id) that reaches the soma.
+    """
+    leaf_edges, node_edges = [], []
+    level = [("in", item) for item in items]
+    while len(level) > 1:
+        nxt = []
+        for k in range(0, len(level) - 1, 2):
+            node = next_node()
+            for kind, value in level[k : k + 2]:
+                (leaf_edges if kind == "in" else node_edges).append((value, node))
+            nxt.append(("node", node))
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return leaf_edges, node_edges, level[0]
+
+
+def simulate(
+    spec: NetworkSpec,
+    input_rates: Quantity | None = None,
+    duration: Quantity = 2000 * psecond,
+    *,
+    input_steps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    copies: int | None = None,
+    bias: Sequence[Quantity | None] | None = None,
+    dt: Quantity = DEFAULT_DT,
+    seed: int = 0,
+    target: str = "numpy",
+    record: bool = False,
+    progress: bool = False,
+) -> Simulation:
+    """Run ``copies`` independent copies of ``spec`` in one brian2 run.
+
+    Args:
+        spec: the network.
+        input_rates: input rates, shape ``(copies, n_inputs)`` (Hz dimension, each in
+            ``[0, 1/dt]``); the trains come from ``spec.source``.
+        duration: simulated time (every copy starts at 0 with empty loops).
+        input_steps: instead of rates, explicit input pulses ``(copy, input, step)``
+            (integer arrays; pulse at ``step * dt``); needs ``copies``.
+        copies: number of copies (with ``input_steps``; otherwise from ``input_rates``).
+        bias: per projection, None (use the spec's bias) or per-copy biases of shape
+            ``(copies, n_pre, n_post)``: how sweeps put many settings in one run.
+        dt: time step.
+        seed: seeds the input trains and the synapses' random draws (through
+            ``brian2.seed``, which also reseeds numpy's global RandomState).
+        target: brian2 code generation target, ``"numpy"`` or ``"cython"`` (set per
+            object; global brian2 preferences are left alone).
+        record: keep every pulse time (for rasters; costs memory).
+        progress: show a tqdm bar of simulated time.
+
+    Returns:
+        A :class:`Simulation`.
+
+    Raises:
+        ValueError: bad rates, shapes, biases outside the curve's domain, a bad target.
+    """
+    import brian2 as b2
+
+    codeobj = _check_target(target)
+    if not isinstance(spec, NetworkSpec):
+        raise ValueError(f"spec must be a NetworkSpec, got {type(spec).__name__}")
+    dt = check_quantity(dt, psecond, "dt", minimum=0, strict_minimum=True)
+    duration = check_quantity(duration, psecond, "duration", minimum=0, strict_minimum=True)
+    dt_s = float(dt)
+    n_in = spec.layer_sizes[0]
+    rng = np.random.default_rng(seed)
+
+    # -- input pulses ---------------------------------------------------------------
+    if input_steps is not None:
+        if input_rates is not None:
+            raise ValueError("give input_rates or input_steps, not both")
+        if copies is None or copies < 1:
+            raise ValueError("input_steps needs copies >= 1")
+        copy_idx, input_idx, steps = (np.asarray(a, dtype=np.int64) for a in input_steps)
+        if not copy_idx.shape == input_idx.shape == steps.shape:
+            raise ValueError("input_steps: copy, input and step arrays must have one shape")
+        if copy_idx.size and (
+            copy_idx.min() < 0
+            or copy_idx.max() >= copies
+            or input_idx.min() < 0
+            or input_idx.max() >= n_in
+            or steps.min() < 0
+        ):
+            raise ValueError(
+                f"input_steps out of range: copy in [0, {copies}), input in [0, {n_in}), step >= 0"
+            )
+        source = copy_idx * n_in + input_idx
+    else:
+        if input_rates is None:
+            raise ValueError("give input_rates (copies, n_inputs) or input_steps")
+        rates = check_quantity(input_rates, Ghertz, "input_rates", minimum=0, allow_array=True)
+        if rates.ndim != 2 or rates.shape[1] != n_in:
+            raise ValueError(
+                f"input_rates has shape {rates.shape}; need (copies, {n_in}) for {n_in} inputs"
+            )
+        if copies is not None and copies != rates.shape[0]:
+            raise ValueError(f"copies={copies} but input_rates has {rates.shape[0]} rows")
+        copies = rates.shape[0]
+        source, steps = spec.source.pulse_steps(rates.reshape(-1), duration, dt, rng)
+    if copies < 1:
+        raise ValueError("copies must be >= 1")
+    if np.unique(source * (steps.max(initial=0) + 1) + steps).size != source.size:
+        raise ValueError("input_steps has two pulses of one input in one time step")
+    input_counts = np.bincount(source, minlength=copies * n_in).reshape(copies, n_in)
+
+    # -- per-copy probabilities -----------------------------------------------------
+    if bias is None:
+        bias = [None] * len(spec.projections)
+    if len(bias) != len(spec.projections):
+        raise ValueError(f"bias has {len(bias)} entries; need one per projection")
+    probabilities = []
+    for index, (projection, override) in enumerate(zip(spec.projections, bias, strict=True)):
+        if override is None:
+            values = np.broadcast_to(projection.bias, (copies, *projection.shape))
+        else:
+            values = check_quantity(override, uamp, f"bias[{index}]", allow_array=True)
+            if values.shape != (copies, *projection.shape):
+                raise ValueError(
+                    f"bias[{index}] has shape {values.shape}; need {(copies, *projection.shape)}"
+                )
+        prob = np.zeros((copies, *projection.shape))
+        used = np.broadcast_to(projection.sign != 0, prob.shape)
+        prob[used] = spec.synapse.probability(np.asarray(values)[used] * amp)
+        probabilities.append(prob)
+
+    # -- layout: somas (all non-input layers in one group) and mergers ---------------
+    sizes = spec.layer_sizes
+    offsets = np.concatenate([[0], np.cumsum(sizes[1:])])  # soma offset of layer l+1
+    n_soma = int(offsets[-1])
+    soma_of_layer = np.repeat(np.arange(len(sizes) - 1), sizes[1:])
+
+    def soma_index(layer: int, j: int) -> int:  # layer >= 1
+        return int(offsets[layer - 1] + j)
+
+    # Per copy: links (stochastic synapses) and the merger trees of each soma port.
+    links = []  # (src_kind, src_index, layer, pre, post, sign, delay_s)
+    merger_count = [0]
+
+    def new_merger() -> int:
+        merger_count[0] += 1
+        return merger_count[0] - 1
+
+    link_target = {}  # link id -> ("soma", idx) or ("merger", idx)
+    node_edges_all = []  # (merger, merger)
+    root_edges = []  # (merger, soma, sign)
+    for layer, projection in enumerate(spec.projections):
+        fan_out = spec.fan_out(layer)
+        for j in range(projection.shape[1]):
+            post = soma_index(layer + 1, j)
+            for sign in (1, -1):
+                pre_list = np.flatnonzero(projection.sign[:, j] == sign)
+                ids = []
+                for i in pre_list:
+                    if layer == 0:
+                        emit = float(spec.source.delay)
+                        src = ("input", int(i))
+                    else:
+                        emit = float(spec.somas[layer - 1].delay) - dt_s
+                        src = ("soma", soma_index(layer, int(i)))
+                    depth = Splitter.tree(int(fan_out[i]))[1]
+                    delay = (
+                        emit
+                        + depth * float(spec.splitter.delay)
+                        + float(spec.jtl.delay)
+                        + float(spec.synapse.delay)
+                    )
+                    links.append((src[0], src[1], layer, int(i), j, sign, delay))
+                    ids.append(len(links) - 1)
+                if not ids:
+                    continue
+                leaf_edges, node_edges, root = _merger_tree(ids, new_merger)
+                for link, node in leaf_edges:
+                    link_target[link] = ("merger", node)
+                node_edges_all.extend(node_edges)
+                if root[0] == "in":
+                    link_target[root[1]] = ("soma", post)
+                else:
+                    root_edges.append((root[1], post, sign))
+    n_merger = merger_count[0]
+    merger_delay = float(spec.merger.delay) - dt_s
+
+    # -- brian2 objects -------------------------------------------------------------
+    common = {"dt": dt, "codeobj_class": codeobj}
+    objects = []
+    inputs = b2.SpikeGeneratorGroup(copies * n_in, source, steps * dt, name="sfq_inputs*", **common)
+    objects.append(inputs)
+
+    leaks = np.array([0.0 if s.tau_leak is None else 1.0 / float(s.tau_leak) for s in spec.somas])
+    leaky = bool(np.any(leaks > 0))
+    soma_eqs = """
+    exc : 1
+    inh : 1
+    fire : 1
+    theta : 1 (constant)
+    width : 1 (constant)
+    refr : second (constant)
+    t_fire : second
+    t_first : second
+    count : 1
+    arrived : 1
+    lost : 1
+    """ + ("dn/dt = -n*leak : 1\nleak : hertz (constant)\n" if leaky else "n : 1\n")
+    somas = b2.NeuronGroup(
+        copies * n_soma,
+        soma_eqs,
+        threshold="fire > 0.5",
+        reset="fire = 0\nn = 0\nt_fire = t\ncount += 1\n"
+        "t_first = t_first + (t - t_first)*int(count < 1.5)",
+        method="exact" if leaky else None,
+        name="sfq_somas*",
+        **common,
+    )
+    per_soma = np.tile(soma_of_layer, copies)
+    somas.theta = np.array([s.effective_threshold for s in spec.somas])[per_soma] - 1e-9
+    somas.refr = (
+        np.array([float(s.refractory) for s in spec.somas])[per_soma] - 1e-3 * dt_s
+    ) * second
+    somas.t_fire = -1 * second
+    somas.t_first = -1 * second
+    if leaky:
+        somas.leak = leaks[per_soma] * b2.Hz
+    widths = np.array([s.threshold_width for s in spec.somas])
+    if np.any(widths > 0):
+        # thermal variant: on a step with accepted input, fire with probability
+        # (1 + tanh((n - theta + 1/2) / width)) / 2; width 0 keeps the sharp threshold
+        somas.width = widths[per_soma]
+        fire_rule = (
+            "fire = int(width <= 0)*int(n >= theta) + int(width > 0)*int(exc + inh > 0.5)"
+            "*accept*int(rand() < 0.5*(1 + tanh((n - theta + 0.5)/(width + 1e-12))))\n"
+        )
+    else:
+        fire_rule = "fire = int(n >= theta)\n"
+    somas.run_regularly(
+        "accept = int(t - t_fire >= refr)\n"
+        "arrived += exc + inh\n"
+        "lost += (exc + inh)*(1 - accept)\n"
+        "n = n + accept*(exc - inh)\n"
+        "n = n*int(n > 0)\n" + fire_rule + "exc = 0\n"
+        "inh = 0",
+        when="end",
+        codeobj_class=codeobj,
+    )
+    objects.append(somas)
+
+    mergers = None
+    if n_merger:
+        mergers = b2.NeuronGroup(
+            copies * n_merger,
+            """
+            arrivals : 1
+            fire : 1
+            t_last : second
+            dead : second (constant)
+            passed : 1
+            lost : 1
+            """,
+            threshold="fire > 0.5",
+            reset="fire = 0",
+            name="sfq_mergers*",
+            **common,
+        )
+        mergers.t_last = -1 * second
+        mergers.dead = (float(spec.merger.dead_time) - 1e-3 * dt_s) * second
+        mergers.run_regularly(
+            "passnow = int(arrivals > 0.5)*int(t - t_last >= dead)\n"
+            "passed += passnow\n"
+            "lost += arrivals - passnow\n"
+            "t_last = t_last + passnow*(t - t_last)\n"
+            "fire = passnow\n"
+            "arrivals = 0",
+            when="end",
+            codeobj_class=codeobj,
+        )
+        objects.append(mergers)
+
+    copy_range = np.arange(copies)
+    synapse_groups = []  # (Synapses, copy of each synapse)
+    for src_kind, src_group, src_size in (("input", inputs, n_in), ("soma", somas, n_soma)):
+        for tgt_kind, tgt_group, tgt_size in (
+            ("soma", somas, n_soma),
+            ("merger", mergers, n_merger),
+        ):
+            chosen = [
+                k
+                for k, link in enumerate(links)
+                if link[0] == src_kind and link_target[k][0] == tgt_kind
+            ]
+            if not chosen:
+                continue
+            src = np.array([links[k][1] for k in chosen])
+            tgt = np.array([link_target[k][1] for k in chosen])
+            pre = (copy_range[:, None] * src_size + src[None, :]).ravel()
+            post = (copy_range[:, None] * tgt_size + tgt[None, :]).ravel()
+            if tgt_kind == "soma":
+                model = "p : 1 (constant)\nexcite : 1 (constant)\nn_pass : 1\nn_block : 1"
+                on_pre = (
+                    "ok = int(rand() < p)\nexc_post += ok*excite\ninh_post += ok*(1 - excite)\n"
+                    "n_pass += ok\nn_block += 1 - ok"
+                )
+            else:
+                model = "p : 1 (constant)\nn_pass : 1\nn_block : 1"
+                on_pre = (
+                    "ok = int(rand() < p)\narrivals_post += ok\nn_pass += ok\nn_block += 1 - ok"
+                )
+            syn = b2.Synapses(
+                src_group,
+                tgt_group,
+                model,
+                on_pre=on_pre,
+                name=f"sfq_{src_kind}_to_{tgt_kind}*",
+                **common,
+            )
+            syn.connect(i=pre, j=post)
+            layer = np.array([links[k][2] for k in chosen])
+            i_pre = np.array([links[k][3] for k in chosen])
+            j_post = np.array([links[k][4] for k in chosen])
+            p = np.stack(
+                [
+                    probabilities[lay][:, a, b]
+                    for lay, a, b in zip(layer, i_pre, j_post, strict=True)
+                ],
+                axis=1,
+            )
+            syn.p = p.ravel()
+            if tgt_kind == "soma":
+                syn.excite = np.tile([links[k][5] > 0 for k in chosen], copies).astype(float)
+            syn.delay = np.tile(_round_steps([links[k][6] for k in chosen], dt_s), copies) * second
+            synapse_groups.append((syn, np.repeat(copy_range, len(chosen))))
+            objects.append(syn)
+    if node_edges_all:
+        a = np.array([e[0] for e in node_edges_all])
+        b = np.array([e[1] for e in node_edges_all])
+        syn = b2.Synapses(
+            mergers, mergers, on_pre="arrivals_post += 1", name="sfq_merger_tree*", **common
+        )
+        syn.connect(
+            i=(copy_range[:, None] * n_merger + a).ravel(),
+            j=(copy_range[:, None] * n_merger + b).ravel(),
+        )
+        syn.delay = float(_round_steps(merger_delay, dt_s)) * second
+        objects.append(syn)
+    if root_edges:
+        a = np.array([e[0] for e in root_edges])
+        b = np.array([e[1] for e in root_edges])
+        excite = np.array([e[2] > 0 for e in root_edges], dtype=float)
+        syn = b2.Synapses(
+            mergers,
+            somas,
+            "excite : 1 (constant)",
+            on_pre="exc_post += excite\ninh_post += 1 - excite",
+            name="sfq_merger_to_soma*",
+            **common,
+        )
+        syn.connect(
+            i=(copy_range[:, None] * n_merger + a).ravel(),
+            j=(copy_range[:, None] * n_soma + b).ravel(),
+        )
+        syn.excite = np.tile(excite, copies)
+        syn.delay = float(_round_steps(merger_delay, dt_s)) * second
+        objects.append(syn)
+
+    monitors = []
+    if record:
+        monitors = [
+            b2.SpikeMonitor(inputs, codeobj_class=codeobj),
+            b2.SpikeMonitor(somas, codeobj_class=codeobj),
+        ]
+        objects.extend(monitors)
+
+    # -- run ------------------------------------------------------------------------
+    net = b2.Network(*objects)
+    report = None
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, desc="sfq run", unit="%", leave=False)
+
+        def report(elapsed, completed, start, total):  # noqa: ARG001 - brian2's signature
+            bar.n = int(round(100 * completed))
+            bar.refresh()
+
+    b2.seed(seed)
+    with _quiet_order_warning():
+        try:
+            net.run(duration, namespace={}, report=report, report_period=0.5 * second)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    # -- collect --------------------------------------------------------------------
+    count = np.asarray(somas.count[:]).reshape(copies, n_soma)
+    t_first = np.asarray(somas.t_first[:]).reshape(copies, n_soma)
+    t_first = np.where(t_first < 0, np.nan, t_first)
+    counts = [input_counts] + [
+        count[:, offsets[k] : offsets[k + 1]].astype(np.int64) for k in range(len(sizes) - 1)
+    ]
+    first_pulse = [
+        (t_first[:, offsets[k] : offsets[k + 1]] + float(spec.somas[k].delay) - dt_s) * second
+        for k in range(len(sizes) - 1)
+    ]
+    syn_passed = np.zeros(copies)
+    syn_blocked = np.zeros(copies)
+    for syn, copy_of in synapse_groups:
+        syn_passed += np.bincount(copy_of, np.asarray(syn.n_pass[:]), minlength=copies)
+        syn_blocked += np.bincount(copy_of, np.asarray(syn.n_block[:]), minlength=copies)
+    if mergers is not None:
+        m_passed = np.asarray(mergers.passed[:]).reshape(copies, n_merger).sum(axis=1)
+        m_lost = np.asarray(mergers.lost[:]).reshape(copies, n_merger).sum(axis=1)
+    else:
+        m_passed = m_lost = np.zeros(copies)
+    arrived = np.asarray(somas.arrived[:]).reshape(copies, n_soma)
+    lost = np.asarray(somas.lost[:]).reshape(copies, n_soma).sum(axis=1)
+
+    # Energy (joule) per copy.
+    energy = input_counts.sum(axis=1) * spec.source.jj_count * float(spec.source.switch_energy)
+    for layer in range(len(sizes) - 1):
+        k = spec.fan_out(layer)
+        pulses = counts[layer]
+        energy += (pulses * np.maximum(k - 1, 0)).sum(axis=1) * float(spec.splitter.pulse_energy)
+        energy += (pulses * k).sum(axis=1) * float(spec.jtl.pulse_energy)
+    syn_switch = float(spec.synapse.switch_energy)
+    energy += (syn_passed * spec.synapse.jj_count + syn_blocked) * syn_switch
+    energy += (m_passed * spec.merger.jj_count + m_lost) * float(spec.merger.switch_energy)
+    for layer, soma in enumerate(spec.somas):
+        block = slice(offsets[layer], offsets[layer + 1])
+        energy += (
+            arrived[:, block].sum(axis=1) + count[:, block].sum(axis=1) * soma.jj_count
+        ) * float(soma.switch_energy)
+
+    spikes = None
+    if record:
+        in_i, in_t = np.asarray(monitors[0].i[:]), np.asarray(monitors[0].t[:])
+        so_i, so_t = np.asarray(monitors[1].i[:]), np.asarray(monitors[1].t[:])
+        spikes = [(in_i // n_in, in_i % n_in, in_t * second)]
+        so_copy, so_local = so_i // n_soma, so_i % n_soma
+        so_layer = soma_of_layer[so_local]
+        for layer in range(len(sizes) - 1):
+            keep = so_layer == layer
+            spikes.append((so_copy[keep], so_local[keep] - offsets[layer], so_t[keep] * second))
+    return Simulation(
+        spec=spec,
+        copies=copies,
+        duration=duration,
+        dt=dt,
+        counts=counts,
+        first_pulse=first_pulse,
+        synapse_passed=syn_passed,
+        synapse_blocked=syn_blocked,
+        merger_passed=m_passed,
+        merger_lost=m_lost,
+        soma_arrived=arrived.sum(axis=1),
+        soma_lost=lost,
+        energy=energy * joule,
+        probabilities=probabilities,
+        spikes=spikes,
+    )

@@ -1,0 +1,150 @@
+"""Pictures: pulse rasters through the layers, margin-vs-bias heatmaps, p(Ib) curves.
+
+Every function writes a file (atomically: a temporary file in the same folder, then a
+rename) with matplotlib's Agg backend and returns the path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .units import psecond, uamp
+
+__all__ = ["plot_raster", "plot_margin_heatmap", "plot_switching_curve"]
+
+
+def _figure(*args, **kwargs):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    return Figure(*args, **kwargs)
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise FileNotFoundError(f"folder {path.parent} does not exist")
+    suffix = path.suffix or ".png"
+    handle, tmp = tempfile.mkstemp(suffix=suffix, dir=path.parent or ".")
+    os.close(handle)
+    try:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def plot_raster(result, path, *, trial: int = 0, window=None) -> Path:
+    """Raster of one trial of each XOR pattern: input, hidden and output pulses.
+
+    Args:
+        result: an :class:`~qneuro.sfq.xor.XorResult` evaluated with ``record=True``.
+        path: the image file to write.
+        trial: which trial of each pattern to draw.
+        window: time span to draw (default: the whole trial window).
+    """
+    from .xor import XOR_LABELS, XOR_PATTERNS
+
+    sim = result.simulation
+    if sim.spikes is None:
+        raise ValueError("the result has no pulse record; evaluate with record=True")
+    if not 0 <= trial < result.trials:
+        raise ValueError(f"trial={trial} must lie in [0, {result.trials})")
+    end = float((window if window is not None else sim.duration) / psecond)
+    names = ["input", "hidden", "output"] + [f"layer {k}" for k in range(3, len(sim.spikes))]
+    fig = _figure(figsize=(11, 6.5))
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    colors = ["tab:blue", "tab:orange", "tab:red", "tab:green", "tab:purple"]
+    for k, (pattern, ax) in enumerate(zip(XOR_PATTERNS, axes, strict=True)):
+        copy = k * result.trials + trial
+        row = 0
+        ticks, labels = [], []
+        for layer, (copies, neuron, times) in enumerate(sim.spikes):
+            size = sim.spec.layer_sizes[layer]
+            keep = copies == copy
+            t = np.asarray(times[keep] / psecond)
+            ax.scatter(
+                t[t <= end],
+                row + neuron[keep][t <= end],
+                s=120,
+                marker="|",
+                color=colors[layer % len(colors)],
+                linewidths=1.2,
+            )
+            for n in range(size):
+                ticks.append(row + n)
+                labels.append(f"{names[min(layer, len(names) - 1)]} {n}")
+            row += size
+        ax.set_yticks(ticks, labels, fontsize=7)
+        ax.set_ylim(-0.7, row - 0.3)
+        ax.set_xlim(0, end)
+        rate = result.rates[k, trial]
+        ax.set_title(
+            f"inputs {pattern} -> XOR {XOR_LABELS[k]}: output {rate:.2f} GHz "
+            f"(mean {result.mean[k]:.2f})",
+            fontsize=9,
+        )
+    for ax in axes[2:]:
+        ax.set_xlabel("time (ps)")
+    fig.suptitle(
+        f"SFQ rate-coded XOR: pulses of one trial per pattern; margin {result.margin:.3f} "
+        f"over {result.trials} trials"
+    )
+    return _save(fig, path)
+
+
+def plot_margin_heatmap(sweep: dict, path, *, key: str = "worst_case_margin") -> Path:
+    """Heatmap of a :func:`~qneuro.sfq.xor.sweep_xor` result (margin vs the two biases)."""
+    if key not in ("margin", "worst_case_margin"):
+        raise ValueError(f"key={key!r}; allowed: 'margin', 'worst_case_margin'")
+    exc = np.asarray(sweep["excitatory_ua"])
+    inh = np.asarray(sweep["inhibitory_ua"])
+    values = np.asarray(sweep[key])
+    fig = _figure(figsize=(6.5, 5))
+    ax = fig.subplots()
+    image = ax.imshow(
+        values.T,
+        origin="lower",
+        aspect="auto",
+        cmap="RdYlGn",
+        vmin=-1,
+        vmax=1,
+        extent=_extent(exc, inh),
+    )
+    best = np.unravel_index(np.argmax(values), values.shape)
+    ax.plot(exc[best[0]], inh[best[1]], "k*", markersize=12, label=f"best {values[best]:.3f}")
+    ax.set_xlabel("excitatory synapse bias (uA)")
+    ax.set_ylabel("inhibitory synapse bias (uA)")
+    ax.set_title(f"XOR {key.replace('_', ' ')} vs synapse bias currents")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.colorbar(image, ax=ax, label=key.replace("_", " "))
+    return _save(fig, path)
+
+
+def _extent(x: np.ndarray, y: np.ndarray) -> list[float]:
+    dx = (x[1] - x[0]) / 2 if x.size > 1 else 0.5
+    dy = (y[1] - y[0]) / 2 if y.size > 1 else 0.5
+    return [x[0] - dx, x[-1] + dx, y[0] - dy, y[-1] + dy]
+
+
+def plot_switching_curve(curve, path, *, points: int = 400) -> Path:
+    """The p(Ib) curve of a synapse over its whole bias range."""
+    lo, hi = (float(b / uamp) for b in curve.bias_range)
+    bias = np.linspace(lo, hi, points)
+    fig = _figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.plot(bias, curve.probability(bias * uamp))
+    ax.axvline(float(curve.i50 / uamp), color="grey", linestyle=":", label="I50")
+    ax.set_xlabel("bias current (uA)")
+    ax.set_ylabel("pass probability p(Ib)")
+    ax.set_title(type(curve).__name__)
+    ax.legend()
+    return _save(fig, path)

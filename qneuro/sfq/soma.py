@@ -1,0 +1,136 @@
+"""The soma: a superconducting loop that stores fluxons and fires at a threshold count.
+
+Model (a deterministic integer fluxon counter; the stochasticity of the reference
+design lives in its synapses):
+
+* the loop holds ``n`` fluxons; each pulse from an excitatory synapse adds one, each
+  pulse from an inhibitory synapse removes one (never below zero: an inhibitory pulse
+  into an empty loop escapes through its buffer junction; assumption);
+* with a leak, the stored flux decays as ``dn/dt = -n / tau_leak`` (the loop's L/R
+  time constant; ``tau_leak=None`` is a lossless loop);
+* a soma bias current ``Ib`` adds a loop current that lowers the threshold by
+  ``Ib / fluxon_current`` fluxons, so it fires when ``n >= threshold - Ib/fluxon_current``
+  (the effective threshold must stay above zero);
+* the threshold is sharp (``threshold_width = 0``, the deterministic variant, default),
+  or thermal (``threshold_width > 0`` fluxons): on a step where it accepts input it fires
+  with probability ``(1 + tanh((n - n_eff + 1/2) / threshold_width)) / 2`` (``n_eff`` the
+  effective threshold), which tends to the sharp rule as the width goes to 0;
+* when it fires it emits one pulse one time step after the input that crossed the
+  threshold (the output then travels ``delay``), resets ``n`` to 0, and ignores every
+  input pulse arriving less than ``refractory`` after its output pulse (those pulses are
+  lost). Pulses arriving within one time step are combined (excitatory minus
+  inhibitory) before the threshold test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from brian2 import Quantity
+
+from .constants import (
+    DEFAULT_IC,
+    PHI0,
+    SOMA_DELAY,
+    SOMA_FLUXON_CURRENT,
+    SOMA_JJ,
+    SOMA_REFRACTORY,
+)
+from .units import check_quantity, psecond, uamp
+from .units import default_quantity as _default
+
+__all__ = ["Soma"]
+
+
+@dataclass(frozen=True, eq=False)
+class Soma:
+    """A fluxon-counting soma (see the module docstring for the exact rules).
+
+    Args:
+        threshold: fluxons needed to fire at zero bias (an integer >= 1).
+        refractory: time after an output pulse during which inputs are lost (>= 0).
+        tau_leak: L/R decay time of the stored flux; None for no leak.
+        bias: soma bias current; lowers the threshold by ``bias / fluxon_current``.
+        fluxon_current: loop current of one stored fluxon, ``Phi0 / L_loop``
+            (assumption: L_loop = 20 pH, about 103 uA).
+        delay: output delay (assumption: a DRO cell, 5.1 ps, PyLSE).
+        jj_count: junctions (assumption: 6, a DRO cell). Storing an input switches one
+            junction, firing switches all of them.
+        ic: junction critical current.
+        threshold_width: 0 for the deterministic soma; > 0 (fluxons) for the thermal
+            variant (see the module docstring).
+    """
+
+    threshold: int = 1
+    refractory: Quantity = _default(SOMA_REFRACTORY)
+    tau_leak: Quantity | None = None
+    bias: Quantity = _default(0 * uamp)
+    fluxon_current: Quantity = _default(SOMA_FLUXON_CURRENT)
+    delay: Quantity = _default(SOMA_DELAY)
+    jj_count: int = SOMA_JJ
+    ic: Quantity = _default(DEFAULT_IC)
+    threshold_width: float = 0.0
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.threshold, bool)
+            or not float(self.threshold).is_integer()
+            or self.threshold < 1
+        ):
+            raise ValueError(f"Soma.threshold={self.threshold!r} must be an integer >= 1")
+        object.__setattr__(self, "threshold", int(self.threshold))
+        object.__setattr__(
+            self,
+            "refractory",
+            check_quantity(self.refractory, psecond, "Soma.refractory", minimum=0),
+        )
+        if self.tau_leak is not None:
+            object.__setattr__(
+                self,
+                "tau_leak",
+                check_quantity(
+                    self.tau_leak, psecond, "Soma.tau_leak", minimum=0, strict_minimum=True
+                ),
+            )
+        object.__setattr__(self, "bias", check_quantity(self.bias, uamp, "Soma.bias"))
+        object.__setattr__(
+            self,
+            "fluxon_current",
+            check_quantity(
+                self.fluxon_current, uamp, "Soma.fluxon_current", minimum=0, strict_minimum=True
+            ),
+        )
+        object.__setattr__(
+            self, "delay", check_quantity(self.delay, psecond, "Soma.delay", minimum=0)
+        )
+        if (
+            isinstance(self.jj_count, bool)
+            or not isinstance(self.jj_count, int)
+            or self.jj_count < 1
+        ):
+            raise ValueError(f"Soma.jj_count={self.jj_count!r} must be an integer >= 1")
+        object.__setattr__(
+            self, "ic", check_quantity(self.ic, uamp, "Soma.ic", minimum=0, strict_minimum=True)
+        )
+        width = self.threshold_width
+        if isinstance(width, bool) or not isinstance(width, int | float) or not width >= 0:
+            raise ValueError(f"Soma.threshold_width={width!r} must be a number >= 0 (fluxons)")
+        if not np.isfinite(width):
+            raise ValueError(f"Soma.threshold_width={width!r} must be finite")
+        if self.effective_threshold <= 0:
+            raise ValueError(
+                f"Soma.bias={self.bias} lowers the threshold {self.threshold} to "
+                f"{self.effective_threshold:g} fluxons; it must stay above 0 (the soma would "
+                "fire on its own)"
+            )
+
+    @property
+    def effective_threshold(self) -> float:
+        """``threshold - bias / fluxon_current`` (fluxons): the count at which it fires."""
+        return float(self.threshold - self.bias / self.fluxon_current)
+
+    @property
+    def switch_energy(self) -> Quantity:
+        """Energy of one junction switching, ``ic * Phi0``."""
+        return self.ic * PHI0

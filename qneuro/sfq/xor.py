@@ -1,0 +1,476 @@
+"""The rate-coded XOR network, its evaluation, a bias sweep, and the training search.
+
+Network (``hidden_pairs = 1``; inputs ``A``, ``B``; all connections are stochastic
+synapses whose bias currents are the weights)::
+
+    A --exc(Ib_e)--> h1 <--inh(Ib_i)-- B        h1 fires for "A and not B"
+    B --exc(Ib_e)--> h2 <--inh(Ib_i)-- A        h2 fires for "B and not A"
+    h1, h2 --exc(Ib_o)--> merger --> out        out fires for "A xor B"
+
+A logical 1 is a pulse train at ``high_rate``, a 0 one at ``low_rate``. Each hidden
+soma counts excitatory fluxons and loses one per inhibitory pulse, firing at
+``hidden_threshold``; with both inputs high the inhibition (stronger bias, hence higher
+pass probability) keeps the loop below threshold; with both low too few fluxons arrive.
+``hidden_pairs = k`` repeats the hidden pair ``k`` times (2k hidden somas merged into
+the output), averaging the synapses' noise.
+
+Training (:func:`train_xor`) is a batched grid search: every (excitatory, inhibitory)
+bias pair of a grid, for each hidden threshold, runs as its own group of copies in one
+brian2 run; the setting with the widest worst-case margin (class rates at their 95%
+confidence bounds) wins, and a finer grid around it refines it. The result of
+``train_xor()`` with its defaults is shipped as :data:`DEFAULT_XOR_SETTING`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from brian2 import Quantity
+
+from .cells import DCSFQSource
+from .constants import XOR_DURATION, XOR_HIGH_RATE, XOR_LOW_RATE
+from .measures import classification_margin, mean_ci, worst_case_margin
+from .network import NetworkSpec, Projection, Simulation, simulate
+from .soma import Soma
+from .synapse import StochasticSynapse
+from .units import Ghertz, amp, check_quantity, hertz, joule, psecond, second, uamp
+from .units import default_quantity as _default
+
+__all__ = [
+    "XOR_PATTERNS",
+    "XOR_LABELS",
+    "XorSetting",
+    "DEFAULT_XOR_SETTING",
+    "XorResult",
+    "xor_network",
+    "evaluate_xor",
+    "sweep_xor",
+    "train_xor",
+]
+
+#: The four input patterns, in truth-table order.
+XOR_PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))
+#: Their XOR labels.
+XOR_LABELS = (0, 1, 1, 0)
+
+
+@dataclass(frozen=True, eq=False)
+class XorSetting:
+    """Bias currents and constants of the XOR network.
+
+    Args:
+        excitatory_bias: bias of the input -> hidden excitatory synapses.
+        inhibitory_bias: bias of the input -> hidden inhibitory synapses.
+        output_bias: bias of the hidden -> output synapses.
+        hidden_threshold: fluxons a hidden soma needs to fire.
+        decision_rate: output rate above which the network answers 1.
+        low_rate, high_rate: input rates of a logical 0 and 1 (assumption).
+        duration: counting window of one trial (assumption).
+        source_kind: ``"regular"`` (DC-to-SFQ trains with random phase) or ``"poisson"``.
+        hidden_pairs: copies of the hidden pair (2 * hidden_pairs hidden somas).
+    """
+
+    excitatory_bias: Quantity = _default(132.5 * uamp)
+    inhibitory_bias: Quantity = _default(140 * uamp)
+    output_bias: Quantity = _default(130 * uamp)
+    hidden_threshold: int = 2
+    decision_rate: Quantity = _default(4.75 * Ghertz)
+    low_rate: Quantity = _default(XOR_LOW_RATE)
+    high_rate: Quantity = _default(XOR_HIGH_RATE)
+    duration: Quantity = _default(XOR_DURATION)
+    source_kind: str = "regular"
+    hidden_pairs: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("excitatory_bias", "inhibitory_bias", "output_bias"):
+            object.__setattr__(self, name, check_quantity(getattr(self, name), uamp, name))
+        for name in ("decision_rate", "low_rate", "high_rate"):
+            object.__setattr__(
+                self, name, check_quantity(getattr(self, name), Ghertz, name, minimum=0)
+            )
+        if not self.low_rate < self.high_rate:
+            raise ValueError(f"low_rate={self.low_rate} must be below high_rate={self.high_rate}")
+        object.__setattr__(
+            self,
+            "duration",
+            check_quantity(self.duration, psecond, "duration", minimum=0, strict_minimum=True),
+        )
+        if int(self.hidden_pairs) != self.hidden_pairs or self.hidden_pairs < 1:
+            raise ValueError(f"hidden_pairs={self.hidden_pairs!r} must be an integer >= 1")
+
+    def to_dict(self) -> dict:
+        """JSON-ready values in uA, GHz, ps."""
+        return {
+            "excitatory_bias_ua": round(float(self.excitatory_bias / uamp), 6),
+            "inhibitory_bias_ua": round(float(self.inhibitory_bias / uamp), 6),
+            "output_bias_ua": round(float(self.output_bias / uamp), 6),
+            "hidden_threshold": int(self.hidden_threshold),
+            "decision_rate_ghz": float(self.decision_rate / Ghertz),
+            "low_rate_ghz": float(self.low_rate / Ghertz),
+            "high_rate_ghz": float(self.high_rate / Ghertz),
+            "duration_ps": round(float(self.duration / psecond), 6),
+            "source_kind": self.source_kind,
+            "hidden_pairs": int(self.hidden_pairs),
+        }
+
+
+#: The shipped setting: the result of ``train_xor()`` with its defaults (see the README
+#: for the command and the numbers it gave).
+DEFAULT_XOR_SETTING = XorSetting()
+
+
+def xor_network(
+    setting: XorSetting = DEFAULT_XOR_SETTING,
+    *,
+    synapse: StochasticSynapse | None = None,
+    hidden_soma: Soma | None = None,
+    output_soma: Soma | None = None,
+) -> NetworkSpec:
+    """The XOR network of ``setting`` as a :class:`NetworkSpec` (layers 2, 2k, 1).
+
+    Args:
+        setting: bias currents and thresholds.
+        synapse: the synapse cell (default: :class:`StochasticSynapse` defaults).
+        hidden_soma: overrides the hidden soma (its threshold then wins over the
+            setting's ``hidden_threshold``).
+        output_soma: overrides the output soma (default: threshold 1).
+    """
+    k = int(setting.hidden_pairs)
+    exc, inh, out = (
+        float(b / uamp)
+        for b in (setting.excitatory_bias, setting.inhibitory_bias, setting.output_bias)
+    )
+    sign1 = np.tile(np.array([[1, -1], [-1, 1]]), (1, k))
+    bias1 = np.where(sign1 > 0, exc, inh) * uamp
+    sign2 = np.ones((2 * k, 1), dtype=np.int64)
+    bias2 = np.full((2 * k, 1), out) * uamp
+    return NetworkSpec(
+        layer_sizes=(2, 2 * k, 1),
+        projections=(Projection(bias1, sign1), Projection(bias2, sign2)),
+        somas=(
+            hidden_soma or Soma(threshold=setting.hidden_threshold),
+            output_soma or Soma(threshold=1),
+        ),
+        synapse=synapse or StochasticSynapse(),
+        source=DCSFQSource(kind=setting.source_kind),
+    )
+
+
+def _pattern_rates(setting: XorSetting, trials: int, groups: int = 1) -> Quantity:
+    """Input rates for ``groups`` x 4 patterns x ``trials`` copies, shape (copies, 2)."""
+    bits = np.repeat(np.tile(np.array(XOR_PATTERNS), (groups, 1)), trials, axis=0)
+    low, high = float(setting.low_rate), float(setting.high_rate)
+    return np.where(bits == 1, high, low) * hertz
+
+
+def _check_trials(trials: int) -> int:
+    if isinstance(trials, bool) or int(trials) != trials or trials < 1:
+        raise ValueError(f"trials={trials!r} must be an integer >= 1")
+    return int(trials)
+
+
+@dataclass
+class XorResult:
+    """One evaluation of the XOR network over ``trials`` trials of each pattern.
+
+    Attributes:
+        setting: the evaluated setting.
+        trials: trials per pattern.
+        rates: per-trial output rates, shape ``(4, trials)``, GHz (floats).
+        mean, low, high: per-pattern mean rate and its 95% confidence interval (GHz).
+        outputs: the network's answer per pattern (mean rate > decision rate).
+        margin: classification margin of the mean rates.
+        worst_case_margin: margin with rates at their confidence bounds.
+        trial_accuracy: fraction of single trials answered correctly, per pattern.
+        energy_per_inference: mean switching energy of one trial (joule).
+        jj_count: junctions of one network copy.
+        latency: mean time of the first output pulse for class-1 patterns.
+        nominal_latency: the fastest possible input-to-output delay of the network.
+        wall_time: seconds the evaluation took.
+        simulation: the underlying :class:`Simulation`.
+    """
+
+    setting: XorSetting
+    trials: int
+    rates: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    outputs: np.ndarray
+    margin: float
+    worst_case_margin: float
+    trial_accuracy: np.ndarray
+    energy_per_inference: Quantity
+    jj_count: int
+    latency: Quantity
+    nominal_latency: Quantity
+    wall_time: float
+    simulation: Simulation = field(repr=False)
+
+    @property
+    def correct(self) -> bool:
+        """Every pattern's answer equals its XOR label."""
+        return bool(np.array_equal(self.outputs, XOR_LABELS))
+
+    def truth_table(self) -> list[dict]:
+        """``[{"inputs": [a, b], "rate_ghz": r, "ci_ghz": [lo, hi], "output": 0|1}, ...]``."""
+        return [
+            {
+                "inputs": list(pattern),
+                "rate_ghz": float(self.mean[k]),
+                "ci_ghz": [float(self.low[k]), float(self.high[k])],
+                "output": int(self.outputs[k]),
+                "expected": XOR_LABELS[k],
+                "trial_accuracy": float(self.trial_accuracy[k]),
+            }
+            for k, pattern in enumerate(XOR_PATTERNS)
+        ]
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (the CLI's ``--json`` object)."""
+        return {
+            "truth_table": self.truth_table(),
+            "correct": self.correct,
+            "margin": self.margin,
+            "worst_case_margin": self.worst_case_margin,
+            "energy_per_inference_j": float(self.energy_per_inference / joule),
+            "jj_count": self.jj_count,
+            "trials": self.trials,
+            "latency_ps": float(self.latency / psecond),
+            "nominal_latency_ps": float(self.nominal_latency / psecond),
+            "wall_s": self.wall_time,
+            "setting": self.setting.to_dict(),
+        }
+
+
+def evaluate_xor(
+    setting: XorSetting = DEFAULT_XOR_SETTING,
+    trials: int = 200,
+    *,
+    spec: NetworkSpec | None = None,
+    seed: int = 0,
+    target: str = "numpy",
+    record: bool = False,
+    progress: bool = False,
+) -> XorResult:
+    """Run ``trials`` trials of each of the four patterns in one batched brian2 run.
+
+    Args:
+        setting: the network setting (biases, rates, window).
+        trials: trials per pattern (>= 1).
+        spec: a custom network (default: ``xor_network(setting)``); its inputs are
+            driven by the setting's rates.
+        seed: random seed (input phases and synapse draws).
+        target: brian2 codegen target, ``"numpy"`` or ``"cython"``.
+        record: keep pulse times for a raster.
+        progress: show a progress bar.
+    """
+    trials = _check_trials(trials)
+    spec = spec or xor_network(setting)
+    start = time.perf_counter()
+    sim = simulate(
+        spec,
+        _pattern_rates(setting, trials),
+        setting.duration,
+        seed=seed,
+        target=target,
+        record=record,
+        progress=progress,
+    )
+    wall = time.perf_counter() - start
+    rates = np.asarray(sim.rates()[:, 0] / Ghertz).reshape(4, trials)
+    stats = np.array([mean_ci(r) for r in rates])
+    mean, low, high = stats.T
+    low = np.maximum(low, 0.0)  # a rate is never negative
+    decision = float(setting.decision_rate / Ghertz)
+    outputs = (mean > decision).astype(int)
+    labels = np.array(XOR_LABELS)
+    accuracy = ((rates > decision).astype(int) == labels[:, None]).mean(axis=1)
+    first = np.asarray(sim.first_pulse[-1][:, 0] / second).reshape(4, trials)
+    class1 = first[labels == 1]
+    latency = float(np.nanmean(class1)) if np.any(np.isfinite(class1)) else np.nan
+    return XorResult(
+        setting=setting,
+        trials=trials,
+        rates=rates,
+        mean=mean,
+        low=low,
+        high=high,
+        outputs=outputs,
+        margin=classification_margin(mean, labels),
+        worst_case_margin=worst_case_margin(mean, low, high, labels),
+        trial_accuracy=accuracy,
+        energy_per_inference=float(np.mean(sim.energy / joule)) * joule,
+        jj_count=spec.jj_count,
+        latency=latency * second,
+        nominal_latency=spec.nominal_latency(),
+        wall_time=wall,
+        simulation=sim,
+    )
+
+
+def sweep_xor(
+    excitatory_biases: Quantity,
+    inhibitory_biases: Quantity,
+    setting: XorSetting = DEFAULT_XOR_SETTING,
+    trials: int = 40,
+    *,
+    seed: int = 0,
+    target: str = "numpy",
+    progress: bool = False,
+) -> dict:
+    """Margin over a grid of (excitatory, inhibitory) biases, all in one brian2 run.
+
+    Args:
+        excitatory_biases: 1-d grid of excitatory bias currents.
+        inhibitory_biases: 1-d grid of inhibitory bias currents.
+        setting: everything else (output bias, threshold, rates, window).
+        trials: trials per pattern and grid point.
+        seed: random seed.
+        target: brian2 codegen target.
+        progress: show progress bars.
+
+    Returns:
+        ``{"excitatory_ua", "inhibitory_ua": grids (floats), "margin",
+        "worst_case_margin": arrays (n_exc, n_inh), "mean_ghz": (n_exc, n_inh, 4),
+        "wall_s": float}``.
+    """
+    trials = _check_trials(trials)
+    exc = check_quantity(excitatory_biases, uamp, "excitatory_biases", allow_array=True)
+    inh = check_quantity(inhibitory_biases, uamp, "inhibitory_biases", allow_array=True)
+    if exc.ndim != 1 or inh.ndim != 1 or exc.size < 1 or inh.size < 1:
+        raise ValueError("the bias grids must be non-empty 1-d arrays")
+    spec = xor_network(setting)
+    groups = exc.size * inh.size
+    copies = groups * 4 * trials
+    e_grid, i_grid = np.meshgrid(np.asarray(exc), np.asarray(inh), indexing="ij")
+    bias1 = np.empty((groups, *spec.projections[0].shape))
+    sign = spec.projections[0].sign
+    bias1[:] = np.where(sign > 0, 1.0, 0.0)[None] * e_grid.reshape(-1, 1, 1) + np.where(
+        sign < 0, 1.0, 0.0
+    )[None] * i_grid.reshape(-1, 1, 1)
+    bias1 = np.repeat(bias1, 4 * trials, axis=0) * amp
+    start = time.perf_counter()
+    sim = simulate(
+        spec,
+        _pattern_rates(setting, trials, groups),
+        setting.duration,
+        bias=[bias1, None],
+        seed=seed,
+        target=target,
+        progress=progress,
+    )
+    wall = time.perf_counter() - start
+    rates = np.asarray(sim.rates()[:, 0] / Ghertz).reshape(groups, 4, trials)
+    labels = np.array(XOR_LABELS)
+    margin = np.empty(groups)
+    worst = np.empty(groups)
+    means = np.empty((groups, 4))
+    for g in range(groups):
+        stats = np.array([mean_ci(r) for r in rates[g]])
+        means[g] = stats[:, 0]
+        margin[g] = classification_margin(stats[:, 0], labels)
+        worst[g] = worst_case_margin(stats[:, 0], stats[:, 1], stats[:, 2], labels)
+    shape = (exc.size, inh.size)
+    assert copies == sim.copies
+    return {
+        "excitatory_ua": np.asarray(exc / uamp).tolist(),
+        "inhibitory_ua": np.asarray(inh / uamp).tolist(),
+        "margin": margin.reshape(shape),
+        "worst_case_margin": worst.reshape(shape),
+        "mean_ghz": means.reshape(*shape, 4),
+        "wall_s": wall,
+    }
+
+
+def train_xor(
+    setting: XorSetting = DEFAULT_XOR_SETTING,
+    *,
+    thresholds: tuple[int, ...] = (1, 2, 3),
+    coarse: Quantity | None = None,
+    refine_step: Quantity = 2.5 * uamp,
+    trials: int = 40,
+    seed: int = 0,
+    target: str = "numpy",
+    progress: bool = False,
+) -> tuple[XorSetting, dict]:
+    """Find the bias currents with the widest worst-case margin (batched grid search).
+
+    For every hidden threshold: a coarse (excitatory x inhibitory) grid in one run, then
+    a 5 x 5 grid of ``refine_step`` spacing around the coarse optimum. The objective is
+    the worst-case margin (95% confidence bounds); ties go to the wider class-1 rate. The
+    decision rate of the winner is the midpoint between its class means.
+
+    Args:
+        setting: start point (output bias, rates, window, source kind).
+        thresholds: hidden thresholds to try.
+        coarse: the coarse bias grid for both axes (default 90 to 140 uA, step 5).
+        refine_step: spacing of the refinement grid.
+        trials: trials per pattern and grid point.
+        seed: random seed.
+        target: brian2 codegen target.
+        progress: show progress bars.
+
+    Returns:
+        ``(best_setting, report)``; ``report`` holds every grid's margins.
+    """
+    if coarse is None:
+        coarse = np.arange(90.0, 140.1, 5.0) * uamp
+    step = float(check_quantity(refine_step, uamp, "refine_step", minimum=0, strict_minimum=True))
+    lo, hi = float(setting_bias_range()[0]), float(setting_bias_range()[1])
+    report = {"grids": []}
+    best = None
+    for threshold in thresholds:
+        candidate = replace(setting, hidden_threshold=int(threshold))
+        grid = sweep_xor(
+            coarse, coarse, candidate, trials, seed=seed, target=target, progress=progress
+        )
+        e_idx, i_idx = _argbest(grid)
+        e0, i0 = grid["excitatory_ua"][e_idx] * 1e-6, grid["inhibitory_ua"][i_idx] * 1e-6
+        fine_e = np.clip(e0 + step * np.arange(-2, 3), lo, hi)
+        fine_i = np.clip(i0 + step * np.arange(-2, 3), lo, hi)
+        fine = sweep_xor(
+            np.unique(fine_e) * amp,
+            np.unique(fine_i) * amp,
+            candidate,
+            trials,
+            seed=seed + 1,
+            target=target,
+            progress=progress,
+        )
+        e_idx, i_idx = _argbest(fine)
+        score = (fine["worst_case_margin"][e_idx, i_idx], _class1_rate(fine, e_idx, i_idx))
+        report["grids"].append({"threshold": int(threshold), "coarse": grid, "fine": fine})
+        if best is None or score > best[0]:
+            means = fine["mean_ghz"][e_idx, i_idx]
+            labels = np.array(XOR_LABELS)
+            decision = 0.5 * (means[labels == 1].min() + means[labels == 0].max())
+            best = (
+                score,
+                replace(
+                    candidate,
+                    excitatory_bias=fine["excitatory_ua"][e_idx] * uamp,
+                    inhibitory_bias=fine["inhibitory_ua"][i_idx] * uamp,
+                    decision_rate=round(float(decision), 2) * Ghertz,
+                ),
+            )
+    report["best_worst_case_margin"] = float(best[0][0])
+    return best[1], report
+
+
+def setting_bias_range() -> tuple[Quantity, Quantity]:
+    """The bias range of the default synapse curve (where a search may go)."""
+    return StochasticSynapse().curve.bias_range
+
+
+def _argbest(grid: dict) -> tuple[int, int]:
+    worst = grid["worst_case_margin"]
+    class1 = np.minimum(grid["mean_ghz"][..., 1], grid["mean_ghz"][..., 2])
+    order = np.lexsort((class1.ravel(), worst.ravel()))
+    return np.unravel_index(order[-1], worst.shape)
+
+
+def _class1_rate(grid: dict, e: int, i: int) -> float:
+    return float(min(grid["mean_ghz"][e, i, 1], grid["mean_ghz"][e, i, 2]))

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from qneuro.sfq.cli import add_commands, demo_step
+
+
+def _output_options(parser):
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def _run(argv, capsys):
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(), _output_options)
+    args = parser.parse_args(argv)
+    args.run(args)
+    return capsys.readouterr().out
+
+
+def test_xor_command_json_and_plot(capsys, tmp_path):
+    plot = tmp_path / "raster.png"
+    out = _run(["sfq", "xor", "--trials", "20", "--json", "--quiet", "--plot", str(plot)], capsys)
+    data = json.loads(out.strip().splitlines()[-1])
+    assert [row["output"] for row in data["truth_table"]] == [0, 1, 1, 0]
+    assert set(data["truth_table"][0]) >= {"inputs", "rate_ghz", "output"}
+    assert data["trials"] == 20 and data["jj_count"] == 67
+    assert data["margin"] > 0.3 and data["energy_per_inference_j"] > 0
+    assert plot.stat().st_size > 1000
+    assert "margin" in out
+
+
+def test_sweep_command(capsys, tmp_path):
+    plot = tmp_path / "heat.png"
+    out = _run(
+        [
+            "sfq",
+            "sweep",
+            "--trials",
+            "5",
+            "--exc",
+            "120:130:10",
+            "--inh",
+            "130:140:10",
+            "--json",
+            "--quiet",
+            "--plot",
+            str(plot),
+        ],
+        capsys,
+    )
+    data = json.loads(out.strip().splitlines()[-1])
+    assert len(data["margin"]) == 2 and len(data["margin"][0]) == 2
+    assert plot.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["sfq", "xor", "--trials", "0"], "trials"),
+        (["sfq", "sweep", "--exc", "1:2"], "LO:HI:STEP"),
+        (["sfq", "sweep", "--exc", "130:120:5"], "HI >= LO"),
+        (["sfq", "xor", "--trials", "2", "--plot", "/nonexistent/dir/x.png"], "does not exist"),
+    ],
+)
+def test_bad_arguments(argv, match, capsys):
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        _run(argv + ["--quiet"], capsys)
+
+
+def test_demo_step():
+    lines = []
+    out = demo_step(progress=False, echo=lines.append)
+    assert out["correct"] and out["trials"] == 50
+    assert json.dumps(out)
+    assert any("margin" in line for line in lines)
