@@ -17,7 +17,12 @@ from pathlib import Path
 from qneuro import __version__
 
 #: Modules whose ``add_commands(commands, output_options)`` adds a command group.
-PILLAR_COMMANDS = ("qneuro.chem.cli", "qneuro.sfq.cli", "qneuro.hlop.cli")
+PILLAR_COMMANDS = (
+    "qneuro.chem.cli",
+    "qneuro.generators.cli",
+    "qneuro.sfq.cli",
+    "qneuro.hlop.cli",
+)
 
 
 class UsageError(Exception):

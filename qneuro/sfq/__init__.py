@@ -13,23 +13,54 @@ is chosen per object at run time.
 
 from __future__ import annotations
 
-from .cells import JTL, ClockSource, DCSFQSource, Merger, Splitter, switching_energy
-from .constants import PHI0
-from .measures import binomial_ci, classification_margin, mean_ci, worst_case_margin
-from .network import NetworkSpec, Projection, Simulation, simulate
-from .soma import Soma
-from .synapse import ErfCurve, StochasticSynapse, SwitchingCurve, TanhCurve
-from .xor import (
-    DEFAULT_XOR_SETTING,
-    XOR_LABELS,
-    XOR_PATTERNS,
-    XorResult,
-    XorSetting,
-    evaluate_xor,
-    sweep_xor,
-    train_xor,
-    xor_network,
-)
+import importlib
+
+#: Public name -> the module that defines it (imported on first use, so that importing
+#: ``qneuro.sfq`` or its CLI does not load brian2).
+_EXPORTS = {
+    "JTL": "cells",
+    "ClockSource": "cells",
+    "DCSFQSource": "cells",
+    "Merger": "cells",
+    "Splitter": "cells",
+    "switching_energy": "cells",
+    "PHI0": "constants",
+    "binomial_ci": "measures",
+    "classification_margin": "measures",
+    "mean_ci": "measures",
+    "worst_case_margin": "measures",
+    "NetworkSpec": "network",
+    "Projection": "network",
+    "Simulation": "network",
+    "simulate": "network",
+    "Soma": "soma",
+    "ErfCurve": "synapse",
+    "StochasticSynapse": "synapse",
+    "SwitchingCurve": "synapse",
+    "TanhCurve": "synapse",
+    "DEFAULT_XOR_SETTING": "xor",
+    "XOR_LABELS": "xor",
+    "XOR_PATTERNS": "xor",
+    "XorResult": "xor",
+    "XorSetting": "xor",
+    "evaluate_xor": "xor",
+    "sweep_xor": "xor",
+    "train_xor": "xor",
+    "xor_network": "xor",
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'qneuro.sfq' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "PHI0",

@@ -1,0 +1,86 @@
+"""Measure the generator targets of issue 5 with the bundled model.
+
+Builds the default corpus if missing, generates N circuits with constrained and with
+unconstrained decoding, verifies both (parse + Aer, classifier, structure, novelty) and
+writes one JSON summary.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/generator_targets.py \
+        --corpus .gencorpus --work /tmp/gen-bench --n 1000 --out benchmarks/generator_targets.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from qneuro.generators.corpus import build_corpus
+from qneuro.generators.sampler import GenerateOptions, generate_dataset
+from qneuro.generators.verify import verify_dataset
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path(".gencorpus"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/gen-bench"))
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--qubits", default="2-10")
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--out", type=Path, default=None, help="JSON summary file")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if not (args.corpus / "manifest.jsonl").is_file():
+        build_corpus(args.corpus)
+    lo, hi = (int(x) for x in args.qubits.split("-"))
+    summary: dict = {
+        "n": args.n,
+        "qubits": [lo, hi],
+        "machine": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    for constrained in (True, False):
+        name = "constrained" if constrained else "unconstrained"
+        folder = args.work / name
+        shutil.rmtree(folder, ignore_errors=True)
+        t0 = time.perf_counter()
+        gen = generate_dataset(
+            folder,
+            GenerateOptions(
+                n=args.n, qubits=(lo, hi), constrained=constrained, batch_size=args.batch_size
+            ),
+            progress=False,
+        )
+        gen["wall_seconds"] = time.perf_counter() - t0
+        ver = verify_dataset(folder, args.corpus, progress=False)
+        failures = ver.pop("failures")
+        ver["failure_examples"] = dict(list(failures.items())[:5])
+        summary[name] = {"generate": gen, "verify": ver}
+        print(
+            name,
+            json.dumps({k: gen[k] for k in ("valid", "circuits_per_second")}),
+            json.dumps(
+                {
+                    k: ver[k]
+                    for k in (
+                        "validity",
+                        "classifier_accuracy",
+                        "judged_real",
+                        "structure_distance_generated",
+                        "structure_distance_random",
+                        "novelty",
+                    )
+                }
+            ),
+        )
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""Batched sampling with grammar-constrained decoding, and the ``generate`` dataset writer.
+
+Constrained decoding (the default) keeps, per sequence, where it is inside a statement
+and masks every token that would make the program invalid: a family token only right
+after the size prompt; then a gate token (only gates needing at most the register's
+qubits), ``measure`` (final measurement) or ``<eos>`` (only after at least one gate);
+after a parameterised gate exactly one angle token; then exactly as many qubit tokens
+as the gate takes, each below the register size and not repeated in that gate. When a
+further statement could not fit in the context, only ``<eos>`` is allowed. So every
+constrained output decodes to a normalised program that parses with ``qiskit.qasm2``.
+
+Unconstrained decoding samples freely until ``<eos>`` or the context end; its tokens are
+rendered to text as they come (:func:`render_loose`), so malformed sequences give
+malformed OpenQASM that the verifier counts as invalid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qneuro.generators.model import CircuitTransformer, load_model
+from qneuro.generators.tokenizer import BOS, EOS, GATES, HEADER, MEASURE, PAD, Tokenizer
+
+PH_FAMILY, PH_GATE, PH_ANGLE, PH_QUBIT, PH_EOS, PH_DONE = range(6)
+
+
+class Grammar:
+    """Vectorised token masks for a tokenizer (see module docstring)."""
+
+    def __init__(self, tokenizer: Tokenizer, device: torch.device | str = "cpu"):
+        v = len(tokenizer)
+        self.tok = tokenizer
+        self.device = device
+        gate_names = list(GATES)
+        self.gate_ids = torch.tensor([tokenizer.index[f"g:{g}"] for g in gate_names], device=device)
+        self.gate_params = torch.zeros(v, dtype=torch.long, device=device)
+        self.gate_qubits = torch.zeros(v, dtype=torch.long, device=device)
+        for g in gate_names:
+            i = tokenizer.index[f"g:{g}"]
+            self.gate_params[i], self.gate_qubits[i] = GATES[g]
+        fam = torch.zeros(v, dtype=torch.bool, device=device)
+        fam[tokenizer.family_offset : tokenizer.family_offset + len(tokenizer.families) + 1] = True
+        self.family_mask = fam
+        ang = torch.zeros(v, dtype=torch.bool, device=device)
+        ang[[i for t, i in tokenizer.index.items() if t.startswith("a:")]] = True
+        self.angle_mask = ang
+        self.max_statement = 1 + max(p + q for p, q in GATES.values())
+
+    def masks(self, phase, nq, used, length, context, gates_done):  # noqa: ANN001, ANN201
+        """Boolean (batch, vocab) mask of allowed next tokens."""
+        b = phase.shape[0]
+        v = len(self.tok)
+        allowed = torch.zeros(b, v, dtype=torch.bool, device=self.device)
+        allowed[phase == PH_FAMILY] = self.family_mask
+        allowed[phase == PH_ANGLE] = self.angle_mask
+        gate_rows = phase == PH_GATE
+        room = (length + self.max_statement + 1) <= context
+        can_gate = gate_rows & room
+        fits = self.gate_qubits[self.gate_ids][None, :] <= nq[:, None]
+        allowed[:, self.gate_ids] = can_gate[:, None] & fits
+        allowed[:, EOS] = (gate_rows & (gates_done > 0)) | (phase == PH_EOS)
+        allowed[:, MEASURE] = gate_rows & (gates_done > 0) & ((length + 2) <= context)
+        qrows = phase == PH_QUBIT
+        q_ids = torch.arange(self.tok.max_qubits, device=self.device)
+        ok_q = qrows[:, None] & (q_ids[None, :] < nq[:, None]) & ~used
+        allowed[:, self.tok.qubit_offset : self.tok.qubit_offset + self.tok.max_qubits] = ok_q
+        allowed[phase == PH_DONE, PAD] = True
+        return allowed
+
+
+def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    if top_k is not None and top_k > 0 and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        cum = probs.cumsum(-1)
+        remove = cum - probs > top_p
+        sorted_logits = sorted_logits.masked_fill(remove, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    return logits
+
+
+@torch.no_grad()
+def sample_tokens(
+    model: CircuitTransformer,
+    tokenizer: Tokenizer,
+    qubits: list[int],
+    *,
+    families: list[str | None] | None = None,
+    constrained: bool = True,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+    max_tokens: int | None = None,
+) -> list[list[int]]:
+    """Sample one token sequence per entry of ``qubits`` (one batch, KV-cached).
+
+    Args:
+        model: The transformer (eval mode).
+        tokenizer: Its tokenizer.
+        qubits: Register size of each sample (1..tokenizer.max_qubits).
+        families: Family name per sample to condition on (None entries: sampled).
+        constrained: Grammar-constrained decoding (see module docstring).
+        temperature: Softmax temperature (> 0).
+        top_k: Keep only the k most likely tokens (None: all).
+        top_p: Nucleus sampling threshold in (0, 1] (None: off).
+        generator: Torch random generator (on the model's device).
+        max_tokens: Length limit (default and at most: the model's context).
+
+    Returns:
+        Token id lists starting with ``<bos>``, ending with ``<eos>`` when one was sampled.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    device = next(model.parameters()).device
+    context = min(max_tokens or model.cfg.context, model.cfg.context)
+    b = len(qubits)
+    if b == 0:
+        return []
+    nq = torch.tensor([tokenizer.size_token(n) for n in qubits], device=device)
+    nq_count = torch.tensor(qubits, device=device)
+    grammar = Grammar(tokenizer, device)
+    seqs = torch.full((b, context), PAD, dtype=torch.long, device=device)
+    seqs[:, 0] = BOS
+    seqs[:, 1] = nq
+    phase = torch.full((b,), PH_FAMILY, dtype=torch.long, device=device)
+    if families is not None:
+        if len(families) != b:
+            raise ValueError(f"families has {len(families)} entries for {b} samples")
+        fixed = torch.tensor([f is not None for f in families], device=device)
+        fam_ids = torch.tensor([tokenizer.family_token(f) for f in families], device=device)
+    else:
+        fixed = torch.zeros(b, dtype=torch.bool, device=device)
+        fam_ids = torch.zeros(b, dtype=torch.long, device=device)
+    used = torch.zeros(b, tokenizer.max_qubits, dtype=torch.bool, device=device)
+    remaining = torch.zeros(b, dtype=torch.long, device=device)
+    need_angle = torch.zeros(b, dtype=torch.bool, device=device)
+    gates_done = torch.zeros(b, dtype=torch.long, device=device)
+    done = torch.zeros(b, dtype=torch.bool, device=device)
+    dtype = next(model.parameters()).dtype
+    caches = model.new_caches(b, device, dtype, capacity=64)
+    alive = torch.arange(b, device=device)  # original row of each batch row
+    logits = model(seqs[:, :2], caches, 0)[:, -1]
+    length = 2
+    while length < context:
+        logits = logits.float() / temperature
+        if constrained:
+            mask = grammar.masks(
+                phase, nq_count, used, torch.full_like(phase, length), context, gates_done
+            )
+            logits = logits.masked_fill(~mask, float("-inf"))
+        logits = _filter_logits(logits, top_k, top_p)
+        probs = torch.softmax(logits, dim=-1)
+        nxt = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        if length == 2:
+            nxt = torch.where(fixed, fam_ids, nxt)
+        nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+        # grammar state update
+        is_gate = (nxt >= grammar.gate_ids.min()) & (nxt <= grammar.gate_ids.max())
+        start_gate = (phase == PH_GATE) & is_gate
+        gates_done += start_gate.long()
+        need_angle = torch.where(start_gate, grammar.gate_params[nxt] > 0, need_angle)
+        remaining = torch.where(start_gate, grammar.gate_qubits[nxt], remaining)
+        used[start_gate] = False
+        new_phase = phase.clone()
+        new_phase[phase == PH_FAMILY] = PH_GATE
+        new_phase[start_gate & need_angle] = PH_ANGLE
+        new_phase[start_gate & ~need_angle] = PH_QUBIT
+        new_phase[phase == PH_ANGLE] = PH_QUBIT
+        is_q = phase == PH_QUBIT
+        qi = (nxt - tokenizer.qubit_offset).clamp(0, tokenizer.max_qubits - 1)
+        rows = torch.nonzero(is_q).squeeze(1)
+        used[rows, qi[rows]] = True
+        remaining = torch.where(is_q, remaining - 1, remaining)
+        new_phase[is_q & (remaining == 0)] = PH_GATE
+        new_phase[(phase == PH_GATE) & (nxt == MEASURE)] = PH_EOS
+        finished = (nxt == EOS) & ~done
+        new_phase[finished] = PH_DONE
+        done = done | finished
+        phase = new_phase
+        seqs[alive, length] = nxt
+        length += 1
+        if length >= context or bool(done.all()):
+            break
+        n_done = int(done.sum())
+        if n_done and (n_done >= 0.25 * done.shape[0] or length % 64 == 0):
+            # drop finished rows from the batch (their tokens are already in seqs)
+            keep = torch.nonzero(~done).squeeze(1)
+            alive, nxt = alive[keep], nxt[keep]
+            phase, nq_count, used = phase[keep], nq_count[keep], used[keep]
+            remaining, need_angle, gates_done = remaining[keep], need_angle[keep], gates_done[keep]
+            done = done[keep]
+            caches = [(k[keep], v[keep]) for k, v in caches]
+        cap = caches[0][0].shape[2]
+        if length > cap:  # grow the KV buffers (doubling, at most the context)
+            grown = []
+            for k, v in caches:
+                shape = (k.shape[0], k.shape[1], min(2 * cap, model.cfg.context), k.shape[3])
+                k2, v2 = k.new_zeros(shape), v.new_zeros(shape)
+                k2[:, :, :cap], v2[:, :, :cap] = k, v
+                grown.append((k2, v2))
+            caches = grown
+        logits = model(nxt[:, None], caches, length - 1)[:, -1]
+    out = []
+    for row in seqs.tolist():
+        end = len(row)
+        while end > 0 and row[end - 1] == PAD:
+            end -= 1
+        out.append(row[:end])
+    return out
+
+
+def render_loose(tokenizer: Tokenizer, ids: list[int]) -> str:
+    """OpenQASM-like text of any token sequence (for unconstrained samples).
+
+    Well-formed sequences give the normalised text; malformed ones give text with the
+    same defects (a missing angle, a wrong qubit count...), so the verifier can judge it.
+    """
+    try:
+        return tokenizer.decode(ids)
+    except ValueError:
+        pass
+    toks = [tokenizer.vocab[i] if 0 <= i < len(tokenizer) else "?" for i in ids]
+    n = next((t[1:] for t in toks if t.startswith("n") and t[1:].isdigit()), "1")
+    lines = [HEADER + f"qreg q[{n}];"]
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            head, args = current[0], [a for a in current[1:] if a.startswith("q[")]
+            params = [a for a in current[1:] if not a.startswith("q[")]
+            if params:
+                head += "(" + ",".join(params) + ")"
+            lines.append(f"{head} {','.join(args)};")
+            current.clear()
+
+    for t in toks:
+        if t.startswith("g:"):
+            flush()
+            current.append(t[2:])
+        elif t.startswith("a:"):
+            current.append(t[2:]) if current else lines.append(f"{t[2:]};")
+        elif t.startswith("q") and t[1:].isdigit():
+            current.append(f"q[{t[1:]}]") if current else lines.append(f"q[{t[1:]}];")
+        elif t == "measure":
+            flush()
+            lines.append(f"creg c[{n}];\nmeasure q -> c;")
+    flush()
+    return "\n".join(lines) + "\n"
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """``"2-10"`` -> (2, 10); ``"5"`` -> (5, 5)."""
+    try:
+        parts = [int(p) for p in str(text).split("-")]
+    except ValueError:
+        raise ValueError(f"qubit range must look like '2-10' or '5', got {text!r}") from None
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or not 1 <= parts[0] <= parts[1]:
+        raise ValueError(f"qubit range must look like '2-10' or '5', got {text!r}")
+    return parts[0], parts[1]
+
+
+@dataclass
+class GenerateOptions:
+    """Settings of one ``generate`` run (stored in ``generate.json`` for resuming)."""
+
+    n: int = 1000
+    qubits: tuple[int, int] = (2, 10)
+    seed: int = 0
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    constrained: bool = True
+    family: str | None = None
+    batch_size: int = 500
+    model: str = "default"
+
+    def key(self) -> dict:
+        """Settings that must match when resuming (everything but n and batch size)."""
+        d = dict(self.__dict__)
+        d.pop("n")
+        d["qubits"] = list(d["qubits"])
+        return d
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def generate_dataset(
+    out: str | Path,
+    options: GenerateOptions,
+    *,
+    model_dir: str | Path | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+    threads: int | None = 1,
+) -> dict:
+    """Generate ``options.n`` circuits into ``out`` (resumable; atomic file writes).
+
+    Circuit ``i`` belongs to batch ``i // batch_size``; batch ``b`` draws its qubit counts
+    and tokens from generators seeded by ``(seed, b)``, so a resumed run reproduces the
+    same circuits and only writes the missing ones. Each ``.qasm`` file is written to a
+    temporary name and renamed; its manifest row (``manifest.jsonl``: file, qubits,
+    gates, depth, family, valid, seed, batch) is appended after the file is in place.
+
+    Args:
+        out: Output folder (created; an earlier run with the same settings is resumed).
+        options: Sampling settings (:class:`GenerateOptions`).
+        model_dir: Model folder (default: the bundled model).
+        device: Torch device for sampling (``cpu`` or ``cuda``).
+        progress: Show a tqdm bar.
+        threads: Torch CPU threads (None: leave torch's setting).
+
+    Returns:
+        Summary dict with ``n``, ``out``, ``valid`` (share that decodes to a normalised
+        program), ``circuits_per_second`` (this run's sampling rate), ``generated`` (new
+        this run) and ``skipped`` (already present).
+    """
+    from tqdm.auto import tqdm
+
+    from qneuro.generators.features import circuit_features
+    from qneuro.generators.tokenizer import parse_normalised
+
+    if options.n < 1 or options.batch_size < 1:
+        raise ValueError(f"n and batch_size must be >= 1, got {options.n}, {options.batch_size}")
+    if threads:
+        torch.set_num_threads(threads)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model, tokenizer = load_model(model_dir, device)
+    lo, hi = options.qubits
+    if hi > tokenizer.max_qubits:
+        raise ValueError(f"qubit range {lo}-{hi} exceeds the model's {tokenizer.max_qubits} qubits")
+    if options.family is not None and options.family not in tokenizer.families:
+        raise ValueError(f"family {options.family!r} unknown to the model: {tokenizer.families}")
+    settings_path = out / "generate.json"
+    key = options.key()
+    if settings_path.exists():
+        previous = json.loads(settings_path.read_text())
+        if previous.get("settings") != key:
+            raise ValueError(f"{out} holds a run with other settings; use another folder")
+    _atomic_write(settings_path, json.dumps({"settings": key}, indent=1) + "\n")
+    manifest = out / "manifest.jsonl"
+    have: dict[str, dict] = {}
+    if manifest.exists():
+        for line in manifest.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line from an interrupted run
+            if (out / row.get("file", "")).is_file():
+                have[row["file"]] = row
+    batches = range((options.n + options.batch_size - 1) // options.batch_size)
+    sample_seconds, generated = 0.0, 0
+    bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
+    bar.update(len([f for f in have if int(f.split("_")[1].split(".")[0]) < options.n]))
+    with open(manifest, "a") as fh:
+        for b in batches:
+            idx = range(b * options.batch_size, min((b + 1) * options.batch_size, options.n))
+            names = [f"circuit_{i:06d}.qasm" for i in idx]
+            if all(name in have for name in names):
+                continue
+            digest = hashlib.sha256(f"{options.seed}:{b}".encode()).digest()
+            bseed = int.from_bytes(digest[:8], "little") & (2**63 - 1)
+            qubits = np.random.default_rng(bseed).integers(lo, hi + 1, size=len(names)).tolist()
+            gen = torch.Generator(device=device).manual_seed(bseed)
+            t0 = time.perf_counter()
+            seqs = sample_tokens(
+                model,
+                tokenizer,
+                qubits,
+                families=[options.family] * len(names) if options.family else None,
+                constrained=options.constrained,
+                temperature=options.temperature,
+                top_k=options.top_k,
+                top_p=options.top_p,
+                generator=gen,
+            )
+            sample_seconds += time.perf_counter() - t0
+            for i, name, q, ids in zip(idx, names, qubits, seqs, strict=False):
+                if name in have:
+                    continue
+                text = render_loose(tokenizer, ids)
+                row = {"file": name, "qubits": q, "seed": options.seed, "batch": b, "index": i}
+                try:
+                    program = parse_normalised(text)
+                    feats = circuit_features(program)
+                    fam_id = ids[2] if len(ids) > 2 else -1
+                    fam = tokenizer.vocab[fam_id] if 0 <= fam_id < len(tokenizer) else "?"
+                    row.update(
+                        gates=int(feats["gates"]),
+                        depth=int(feats["depth"]),
+                        valid=True,
+                        family=fam[2:] if fam.startswith("f:") else None,
+                    )
+                except ValueError as exc:
+                    row.update(
+                        gates=None, depth=None, valid=False, family=None, reason=str(exc)[:200]
+                    )
+                _atomic_write(out / name, text)
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+                have[name] = row
+                generated += 1
+                bar.update(1)
+    bar.close()
+    rows = [have[f"circuit_{i:06d}.qasm"] for i in range(options.n)]
+    return {
+        "n": options.n,
+        "out": str(out),
+        "valid": sum(bool(r["valid"]) for r in rows) / len(rows),
+        "generated": generated,
+        "skipped": options.n - generated,
+        "circuits_per_second": generated / sample_seconds if sample_seconds else None,
+        "constrained": options.constrained,
+    }

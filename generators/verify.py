@@ -1,0 +1,332 @@
+"""Verification of a generated dataset: validity, realism, structure, novelty.
+
+1. **Validity**: every ``.qasm`` file is read as untrusted text (size limit, only
+   ``include "qelib1.inc";`` allowed, so no local file is ever read), parsed with
+   ``qiskit.qasm2.loads`` (``include_path=()``, legacy custom instructions so that files
+   using ``cp``/``sx``/``swap`` from other writers parse too), then run on Aer (one shot,
+   measuring every qubit). Every failure keeps its reason; parser errors other than
+   ``QASM2ParseError`` (e.g. the plain ``TypeError`` of ``rz q[0];``) are caught too.
+2. **Realism**: a random-forest classifier (scikit-learn, 300 trees, seeded) on
+   :func:`classifier_features` (gate-type shares, gate-pair shares of consecutive
+   statements sharing a qubit, the scalar structure features, qubit distance of two-qubit
+   gates, share of "round" angles) trained on the corpus's real vs random *train*
+   circuits; its accuracy on the real + random *test* circuits is reported, and the share
+   of valid generated circuits it judges real.
+3. **Structure**: :func:`~qneuro.generators.features.structure_distance` (with
+   ``match_qubits=True``: generated circuits weighted to the reference's qubit-count
+   histogram) of the generated circuits and of the random test circuits to the real test
+   circuits, all restricted to the generated qubit range (the whole test split when fewer
+   than 10 real test circuits fall inside it). The unmatched distances are reported too.
+4. **Novelty**: share of valid generated circuits with neither an exact nor a near
+   duplicate (:class:`~qneuro.generators.features.NearDuplicateIndex`, Jaccard >= 0.9 of
+   statement 4-grams, same qubit count) among the real training circuits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from qneuro.generators.corpus import Corpus, normalise_circuit
+from qneuro.generators.features import (
+    SCALAR_FEATURES,
+    NearDuplicateIndex,
+    circuit_features,
+    structure_distance,
+)
+from qneuro.generators.tokenizer import GATES, Program, parse_normalised
+
+MAX_FILE_BYTES = 2_000_000
+MAX_AER_QUBITS = 24
+_INCLUDE = re.compile(r"\binclude\s*\"([^\"]*)\"\s*;")
+_COMMENT = re.compile(r"//[^\n]*")
+
+
+def check_validity(text: str, run_aer: bool = True) -> dict:
+    """Check one untrusted OpenQASM 2 text.
+
+    Args:
+        text: The program text.
+        run_aer: Also execute it on Aer (one shot).
+
+    Returns:
+        ``{"valid": bool, "stage": "include"|"parse"|"aer"|None, "reason": str|None,
+        "circuit": QuantumCircuit|None}``.
+    """
+    from qiskit import qasm2
+
+    body = _COMMENT.sub("", text)
+    bad = [m.group(1) for m in _INCLUDE.finditer(body) if m.group(1) != "qelib1.inc"]
+    if bad or (body.count("include") != len(_INCLUDE.findall(body))):
+        what = bad[0] if bad else "malformed include"
+        return {
+            "valid": False,
+            "stage": "include",
+            "circuit": None,
+            "reason": f"include of {what!r} refused (only qelib1.inc is allowed)",
+        }
+    try:
+        circuit = qasm2.loads(
+            text, include_path=(), custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS
+        )
+    except Exception as exc:  # noqa: BLE001 - the parser raises several types
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+        return {"valid": False, "stage": "parse", "reason": reason, "circuit": None}
+    if run_aer:
+        reason = _run_aer(circuit)
+        if reason:
+            return {"valid": False, "stage": "aer", "reason": reason, "circuit": circuit}
+    return {"valid": True, "stage": None, "reason": None, "circuit": circuit}
+
+
+def _run_aer(circuit) -> str | None:  # noqa: ANN001
+    from qiskit import transpile
+
+    if circuit.num_qubits > MAX_AER_QUBITS:
+        return f"{circuit.num_qubits} qubits > {MAX_AER_QUBITS} (not simulated)"
+    try:
+        sim = _simulator()
+        qc = circuit.copy()
+        if qc.num_clbits == 0:
+            qc.measure_all()
+        result = sim.run(transpile(qc, sim), shots=1, seed_simulator=0).result()
+        if not result.success:
+            return f"Aer failed: {result.status}"
+    except Exception as exc:  # noqa: BLE001
+        return f"Aer {type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
+    return None
+
+
+_SIM = None
+
+
+def _simulator():  # noqa: ANN202
+    global _SIM
+    if _SIM is None:
+        from qiskit_aer import AerSimulator
+
+        _SIM = AerSimulator(method="statevector", max_parallel_threads=1)
+    return _SIM
+
+
+def _round_angle(text: str | None) -> bool:
+    if text is None:
+        return False
+    return text in ("pi", "-pi", "pi/2", "-pi/2", "pi/4", "-pi/4", "3*pi/4", "-3*pi/4") or (
+        "*" not in text
+        and text.count("/") == 1
+        and text.split("/")[1] in {str(2**j) for j in range(3, 21)}
+    )
+
+
+_GATE_LIST = list(GATES)
+
+
+def classifier_features(program: Program) -> np.ndarray:
+    """Feature vector of one program for the real-vs-random classifier."""
+    feats = circuit_features(program)
+    n_g = len(_GATE_LIST)
+    counts = Counter(st.gate for st in program.statements)
+    total = max(len(program.statements), 1)
+    gate_share = [counts.get(g, 0) / total for g in _GATE_LIST]
+    pairs = np.zeros((n_g, n_g))
+    last: dict[int, str] = {}
+    for st in program.statements:
+        for q in st.qubits:
+            if q in last:
+                pairs[_GATE_LIST.index(last[q]), _GATE_LIST.index(st.gate)] += 1
+            last[q] = st.gate
+    pairs /= max(pairs.sum(), 1)
+    two = [st for st in program.statements if len(st.qubits) >= 2]
+    dist = (
+        np.mean([abs(st.qubits[0] - st.qubits[-1]) for st in two]) / max(program.num_qubits - 1, 1)
+        if two
+        else 0.0
+    )
+    angled = [st for st in program.statements if st.angle is not None]
+    round_share = np.mean([_round_angle(st.angle) for st in angled]) if angled else 0.0
+    scalars = [feats[k] for k in ["qubits", *SCALAR_FEATURES]]
+    return np.concatenate([scalars, gate_share, pairs.ravel(), [dist, round_share]])
+
+
+def _program_of(text: str, circuit) -> Program:  # noqa: ANN001
+    try:
+        return parse_normalised(text)
+    except ValueError:
+        return normalise_circuit(circuit)
+
+
+def verify_dataset(
+    folder: str | Path,
+    reference: str | Path,
+    *,
+    figure: str | Path | None = None,
+    run_aer: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Verify the ``.qasm`` files of ``folder`` against a corpus (see module docstring).
+
+    Args:
+        folder: Folder of generated ``.qasm`` files (the ``generate`` output).
+        reference: Corpus folder (:func:`~qneuro.generators.corpus.build_corpus`).
+        figure: PNG path for the histograms (default ``folder/verify.png``; ``""`` for none).
+        run_aer: Execute valid circuits on Aer.
+        seed: Seed of the classifier.
+        progress: Show a tqdm bar.
+
+    Returns:
+        JSON-ready dict: ``n``, ``validity``, ``failures`` (file -> reason),
+        ``classifier_accuracy``, ``judged_real``, ``structure_distance_generated``,
+        ``structure_distance_random``, ``structure_terms``, ``novelty``, ``exact_duplicates``,
+        ``near_duplicates``, ``qubit_range``, ``reference_circuits``, ``figure``.
+
+    Raises:
+        FileNotFoundError: If ``folder`` has no ``.qasm`` file or the corpus is missing.
+    """
+    from sklearn.ensemble import RandomForestClassifier
+    from tqdm.auto import tqdm
+
+    folder = Path(folder)
+    files = sorted(folder.glob("*.qasm")) if folder.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"no .qasm files in {folder}")
+    corpus = Corpus.load(reference)
+    failures: dict[str, str] = {}
+    programs: list[Program] = []
+    for path in tqdm(files, desc="validity", disable=not progress, unit="circ"):
+        if path.stat().st_size > MAX_FILE_BYTES:
+            failures[path.name] = f"file larger than {MAX_FILE_BYTES} bytes"
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            failures[path.name] = "not UTF-8 text"
+            continue
+        check = check_validity(text, run_aer=run_aer)
+        if not check["valid"]:
+            failures[path.name] = f"{check['stage']}: {check['reason']}"
+            continue
+        try:
+            programs.append(_program_of(text, check["circuit"]))
+        except Exception as exc:  # noqa: BLE001 - valid, but outside the gate set
+            failures[path.name] = f"normalise: {type(exc).__name__}: {exc}"[:300]
+    n = len(files)
+    result: dict = {"n": n, "validity": len(programs) + 0.0, "failures": failures}
+    result["validity"] = (n - len(failures)) / n
+    # realism classifier
+    real_train = corpus.programs("mqt.bench", "train")
+    rand_train = corpus.programs("random", "train")
+    real_test = corpus.programs("mqt.bench", "test")
+    rand_test = corpus.programs("random", "test")
+    x_train = np.array([classifier_features(p) for p in real_train + rand_train])
+    y_train = np.array([1] * len(real_train) + [0] * len(rand_train))
+    x_test = np.array([classifier_features(p) for p in real_test + rand_test])
+    y_test = np.array([1] * len(real_test) + [0] * len(rand_test))
+    clf = RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1)
+    clf.fit(x_train, y_train)
+    result["classifier_accuracy"] = float((clf.predict(x_test) == y_test).mean())
+    result["classifier"] = "random forest (300 trees) on gate shares, gate pairs, structure"
+    if programs:
+        judged = clf.predict(np.array([classifier_features(p) for p in programs]))
+        result["judged_real"] = float(judged.mean())
+    else:
+        result["judged_real"] = 0.0
+    # structure
+    lo = min((p.num_qubits for p in programs), default=1)
+    hi = max((p.num_qubits for p in programs), default=32)
+    ref = [p for p in real_test if lo <= p.num_qubits <= hi]
+    rnd = [p for p in rand_test if lo <= p.num_qubits <= hi]
+    if len(ref) < 10:
+        ref, rnd = real_test, rand_test
+    result["qubit_range"] = [lo, hi]
+    result["reference_circuits"] = len(ref)
+    if programs and len(ref) >= 2:
+        dg, tg = structure_distance(programs, ref, match_qubits=True)
+        dr, tr = structure_distance(rnd, ref, match_qubits=True)
+        result["structure_distance_generated"] = dg
+        result["structure_distance_random"] = dr
+        result["structure_terms"] = {"generated": tg, "random": tr}
+        # the same distances without qubit-count matching, for transparency
+        result["structure_distance_unmatched"] = {
+            "generated": structure_distance(programs, ref)[0],
+            "random": structure_distance(rnd, ref)[0],
+        }
+    else:
+        result["structure_distance_generated"] = None
+        result["structure_distance_random"] = None
+    # novelty
+    index = NearDuplicateIndex(real_train)
+    matches = [index.match(p) for p in programs]
+    result["exact_duplicates"] = sum(m == "exact" for m in matches)
+    result["near_duplicates"] = sum(m == "near" for m in matches)
+    result["novelty"] = sum(m is None for m in matches) / len(matches) if matches else 0.0
+    if figure != "":
+        fig_path = Path(figure) if figure else folder / "verify.png"
+        _figure(fig_path, programs, ref, rnd)
+        result["figure"] = str(fig_path)
+    return result
+
+
+def _figure(path: Path, generated: list[Program], real: list[Program], rand: list[Program]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["gates", "depth", "two_qubit_share", "gate_density", "degree", "parallelism"]
+    sets = {"real (test)": real, "generated": generated, "random (test)": rand}
+    feats = {k: [circuit_features(p) for p in v] for k, v in sets.items()}
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        values = [np.array([f[name] for f in feats[k]]) for k in sets]
+        pooled = np.concatenate([v for v in values if len(v)])
+        bins = np.histogram_bin_edges(pooled, bins=20) if len(pooled) else 10
+        for label, v in zip(sets, values, strict=False):
+            if len(v):
+                ax.hist(v, bins=bins, density=True, histtype="step", linewidth=1.5, label=label)
+        ax.set_title(name)
+    axes[0, 0].legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def format_report(result: dict) -> str:
+    """Human table of a :func:`verify_dataset` result."""
+
+    def pct(x: float | None) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    def num(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.3f}"
+
+    lines = [
+        f"circuits                      {result['n']}",
+        f"validity (parse + Aer)        {pct(result['validity'])}",
+        f"classifier accuracy (test)    {pct(result['classifier_accuracy'])}",
+        f"judged real                   {pct(result['judged_real'])}",
+        f"structure distance generated  {num(result['structure_distance_generated'])}",
+        f"structure distance random     {num(result['structure_distance_random'])}",
+        f"novelty                       {pct(result['novelty'])} "
+        f"({result['exact_duplicates']} exact, {result['near_duplicates']} near duplicates)",
+    ]
+    for name, reason in list(result["failures"].items())[:10]:
+        lines.append(f"  invalid {name}: {reason}")
+    if len(result["failures"]) > 10:
+        lines.append(f"  ... {len(result['failures']) - 10} more failures")
+    if result.get("figure"):
+        lines.append(f"figure: {result['figure']}")
+    return "\n".join(lines)
+
+
+def dump(result: dict) -> str:
+    """One-line JSON of a result."""
+    return json.dumps(result)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from qiskit import qasm2
+
+from qneuro.generators.model import CircuitTransformer, ModelConfig, load_model, save_model
+from qneuro.generators.sampler import (
+    GenerateOptions,
+    generate_dataset,
+    parse_range,
+    render_loose,
+    sample_tokens,
+)
+from qneuro.generators.tokenizer import EOS, Tokenizer
+
+
+def _random_model(seed: int, context: int = 96):
+    torch.manual_seed(seed)
+    tok = Tokenizer(["qft", "ghz"], max_qubits=6)
+    model = CircuitTransformer(ModelConfig(len(tok), context, 1, 2, 16, 0.0)).eval()
+    # large random output weights: a sharply peaked, arbitrary distribution
+    with torch.no_grad():
+        model.head.weight.normal_(0, 2.0)
+    return model, tok
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_constrained_decoding_never_emits_an_invalid_program(seed):
+    model, tok = _random_model(seed)
+    gen = torch.Generator().manual_seed(seed)
+    qubits = [1 + (i % 6) for i in range(48)]
+    seqs = sample_tokens(model, tok, qubits, generator=gen, temperature=1.5)
+    for n, ids in zip(qubits, seqs, strict=False):
+        assert ids[-1] == EOS and len(ids) <= 96
+        program, _ = tok.decode_program(ids)  # raises on any grammar violation
+        assert program.num_qubits == n and program.statements
+        circuit = qasm2.loads(program.to_qasm())
+        assert circuit.num_qubits == n
+
+
+def test_unconstrained_random_model_is_mostly_invalid():
+    model, tok = _random_model(0)
+    gen = torch.Generator().manual_seed(0)
+    seqs = sample_tokens(model, tok, [4] * 32, constrained=False, generator=gen)
+    bad = 0
+    for ids in seqs:
+        try:
+            qasm2.loads(render_loose(tok, ids))
+        except Exception:  # noqa: BLE001
+            bad += 1
+    assert bad > 16
+
+
+def test_kv_cache_matches_full_forward():
+    model, tok = _random_model(3)
+    ids = torch.randint(4, len(tok), (3, 20))
+    full = model(ids)
+    caches = model.new_caches(3, "cpu", torch.float32, capacity=32)
+    step = [model(ids[:, :5], caches, 0)]
+    for t in range(5, 20):
+        step.append(model(ids[:, t : t + 1], caches, t))
+    assert torch.allclose(torch.cat(step, 1), full, atol=1e-5)
+
+
+def test_top_k_one_is_greedy_and_family_conditioning():
+    model, tok = _random_model(1)
+    a = sample_tokens(
+        model,
+        tok,
+        [3, 3],
+        top_k=1,
+        families=["ghz", "qft"],
+        generator=torch.Generator().manual_seed(0),
+    )
+    b = sample_tokens(
+        model,
+        tok,
+        [3, 3],
+        top_k=1,
+        families=["ghz", "qft"],
+        generator=torch.Generator().manual_seed(99),
+    )
+    assert a == b
+    assert tok.decode_program(a[0])[1] == "ghz" and tok.decode_program(a[1])[1] == "qft"
+
+
+def test_save_load_round_trip(tmp_path):
+    model, tok = _random_model(2)
+    save_model(model, tok, tmp_path, dtype="float32")
+    again, tok2 = load_model(tmp_path)
+    ids = torch.randint(4, len(tok), (2, 10))
+    assert torch.allclose(again(ids), model(ids))
+    assert tok2.vocab == tok.vocab
+
+
+def test_parse_range():
+    assert parse_range("2-10") == (2, 10) and parse_range("5") == (5, 5)
+    for bad in ("10-2", "x", "0-3", "1-2-3"):
+        with pytest.raises(ValueError, match="qubit range"):
+            parse_range(bad)
+
+
+def test_generate_is_resumable_and_deterministic(tiny_model, tmp_path):
+    opts = GenerateOptions(n=12, qubits=(2, 4), batch_size=5, seed=3)
+    first = generate_dataset(tmp_path / "a", opts, model_dir=tiny_model, progress=False)
+    assert first["generated"] == 12 and first["valid"] == 1.0
+    # simulate an interruption: lose the last batch's files and a torn manifest line
+    out = tmp_path / "b"
+    generate_dataset(out, opts, model_dir=tiny_model, progress=False)
+    for i in (10, 11):
+        (out / f"circuit_{i:06d}.qasm").unlink()
+    with open(out / "manifest.jsonl", "a") as fh:
+        fh.write('{"file": "circ')
+    again = generate_dataset(out, opts, model_dir=tiny_model, progress=False)
+    assert again["generated"] == 2 and again["skipped"] == 10
+    for i in range(12):
+        name = f"circuit_{i:06d}.qasm"
+        assert (out / name).read_text() == (tmp_path / "a" / name).read_text()
+    assert not list(out.glob(".*.tmp"))
+    rows = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()[:12]]
+    assert all(2 <= r["qubits"] <= 4 and r["valid"] for r in rows)
+    with pytest.raises(ValueError, match="other settings"):
+        generate_dataset(
+            out,
+            GenerateOptions(n=12, qubits=(2, 5), batch_size=5, seed=3),
+            model_dir=tiny_model,
+            progress=False,
+        )

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from qneuro.generators.verify import check_validity, verify_dataset
+
+HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n'
+
+
+@pytest.mark.parametrize(
+    "body, stage, words",
+    [
+        ("h q[0]\ncx q[0],q[1];\n", "parse", "QASM2ParseError"),
+        ("foo q[0];\n", "parse", "foo"),
+        ("h q[5];\n", "parse", "index"),
+        ("rz q[0];\n", "parse", "TypeError"),
+    ],
+)
+def test_malformed_qasm_gets_a_reason(body, stage, words):
+    check = check_validity(HEAD + body)
+    assert not check["valid"] and check["stage"] == stage
+    assert words.lower() in check["reason"].lower()
+
+
+def test_include_of_local_file_refused(tmp_path, monkeypatch):
+    secret = tmp_path / "secret.inc"
+    secret.write_text("gate mine a { h a; }\n")
+    monkeypatch.chdir(tmp_path)
+    for inc in ("secret.inc", str(secret), "/etc/passwd"):
+        check = check_validity(f'OPENQASM 2.0;\ninclude "{inc}";\nqreg q[1];\n')
+        assert not check["valid"] and check["stage"] == "include"
+    assert check_validity(HEAD + "h q[0];\ncx q[0],q[1];\n")["valid"]
+
+
+def test_verify_reports_failures_without_crashing(tiny_corpus, tmp_path):
+    d = tmp_path / "gen"
+    d.mkdir()
+    corpus_files = sorted((tiny_corpus / "real").glob("*.qasm"))[:6]
+    for i, f in enumerate(corpus_files):
+        (d / f"ok_{i}.qasm").write_text(f.read_text())
+    (d / "bad_semicolon.qasm").write_text(HEAD + "h q[0]\n")
+    (d / "bad_include.qasm").write_text('OPENQASM 2.0;\ninclude "x.inc";\nqreg q[1];\n')
+    (d / "bad_angle.qasm").write_text(HEAD + "rz q[0];\n")
+    (d / "binary.qasm").write_bytes(b"\xff\xfe\x00")
+    result = verify_dataset(d, tiny_corpus, progress=False)
+    assert result["n"] == 10
+    assert result["validity"] == pytest.approx(0.6)
+    assert set(result["failures"]) == {
+        "bad_semicolon.qasm",
+        "bad_include.qasm",
+        "bad_angle.qasm",
+        "binary.qasm",
+    }
+    # copies of corpus circuits: real-looking; training ones are not novel
+    assert 0.0 <= result["novelty"] <= 1.0
+    assert 0.0 <= result["classifier_accuracy"] <= 1.0
+    assert (d / "verify.png").stat().st_size > 0
+    for key in ("judged_real", "structure_distance_generated", "structure_distance_random"):
+        assert key in result
