@@ -173,6 +173,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         self.reference = self.problem.exact_energy
         self.observation_space = self._observation_space(n, 2 * spread)
         self._state: CircuitState | None = None
+        self._threshold_override: float | None = None
 
     # -- Gymnasium API ------------------------------------------------------------------
 
@@ -193,7 +194,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         self._energy = self._observed(energy(self._angles))
         self._noiseless = float(energy.noiseless(self._angles))
         self._lowest = self._energy
-        self._best = (self._energy, self._noiseless, self._angles, 0)
+        self._best = (self._energy, self._noiseless, self._angles, 0)  # energies, angles, gates
         return self._observation(), self._info()
 
     def step(self, action):
@@ -236,7 +237,8 @@ class QuantumArchitectureSearchEnv(gym.Env):
         else:
             reward = self.reward_function(scored)
         if not illegal and error < abs(self._best[0] - self.reference):
-            self._best = (self._energy, self._noiseless, self._angles.copy(), self._steps)
+            gates = len(self._state.gates)
+            self._best = (self._energy, self._noiseless, self._angles.copy(), gates)
         info = self._info()
         info["illegal"] = illegal
         if success or cut_off:
@@ -337,7 +339,11 @@ class QuantumArchitectureSearchEnv(gym.Env):
     def _episode_end(self, success: bool) -> dict[str, Any]:
         circuit = self._state.circuit(self._angles)
         self.curriculum.update(self._lowest, self.reference, success)
-        best_energy, best_noiseless, _, best_step = self._best
+        best_energy, best_noiseless, best_angles, best_gates = self._best
+        best = CircuitState(self.problem.num_qubits, self.max_gates, self._state.initial_bits)
+        for gate in self._state.gates[:best_gates]:
+            best.add(gate)
+        best_circuit = best.circuit(best_angles)
         episode = {
             "success": success,
             "solved": abs(self._noiseless - self.reference) < CHEMICAL_ACCURACY,
@@ -348,7 +354,9 @@ class QuantumArchitectureSearchEnv(gym.Env):
             "lowest_energy": self._lowest,
             "best_energy": best_energy,
             "best_noiseless_energy": best_noiseless,
-            "best_step": best_step,
+            "best_noiseless_error": best_noiseless - self.reference,
+            "best_gates": best_gates,
+            "best_qasm": qasm2.dumps(best_circuit),
             "steps": self._steps,
             "gates": len(self._state.gates),
             "cnots": self._state.num_cnots,

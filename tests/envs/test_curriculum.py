@@ -40,3 +40,11 @@ def test_state_round_trip_and_factory():
         FixedThreshold().load_state_dict(c.state_dict())
     with pytest.raises(ValueError, match="threshold=0"):
         FixedThreshold(0)
+
+
+def test_first_shift_follows_the_best_energy_reached_even_above_the_initial_threshold():
+    """Under noise the floor lies above the initial threshold; the shift must reach it."""
+    c = MovingThreshold(initial=5e-3, ball=1e-3, shift_every=2)
+    c.update(-1.0 + 0.050, -1.0, False)
+    c.update(-1.0 + 0.045, -1.0, False)
+    assert c.threshold == pytest.approx(0.045 + 1e-3)

@@ -106,6 +106,20 @@ def test_scripted_h2_episode_succeeds_and_reports_the_circuit():
     assert energy == pytest.approx(info["noiseless_energy"], abs=1e-10)
     assert info["qasm"].startswith("OPENQASM 2.0;") and "cx q[1],q[0];" in info["qasm"]
     assert (info["gates"], info["cnots"], info["parameters"]) == (4, 2, 2)
+    assert summary["best_gates"] == 4 and summary["best_qasm"] == info["qasm"]
+
+
+def test_episode_summary_keeps_the_best_intermediate_circuit():
+    env = QuantumArchitectureSearchEnv("H2-2q", max_gates=6, curriculum=1e-12)
+    assert env.threshold == 1e-12  # readable before reset
+    env.reset(seed=1)
+    for action in [*H2_SOLUTION, 2, 5]:  # solve, then two more rotations
+        _, _, _, truncated, info = env.step(action)
+    assert truncated
+    summary = info["episode_summary"]
+    assert summary["best_noiseless_error"] <= summary["noiseless_error"] + 1e-12
+    assert summary["best_gates"] <= 6
+    assert summary["best_qasm"].count(";") == 3 + 1 + summary["best_gates"]  # header, x, gates
 
 
 def test_noisy_energy_is_above_noiseless_and_truncation_gives_minus_five():
