@@ -19,6 +19,7 @@ from qneuro import __version__
 #: Modules whose ``add_commands(commands, output_options)`` adds a command group.
 PILLAR_COMMANDS = (
     "qneuro.chem.cli",
+    "qneuro.rl.cli",
     "qneuro.generators.cli",
     "qneuro.sfq.cli",
     "qneuro.hlop.cli",

@@ -31,6 +31,7 @@ DEMO_PRESETS = (
 
 #: (result key, title, module with ``demo_step(progress, echo) -> dict``).
 PILLAR_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("qas", "Curriculum RL architecture search (masked double DQN on QAS-H2-2q)", "qneuro.rl.cli"),
     ("generators", "Transformer OpenQASM circuit generator", "qneuro.generators.cli"),
     ("sfq", "SFQ neuromorphic XOR (Brian2, pulse level)", "qneuro.sfq.cli"),
     ("hlop", "Continual learning with Hebbian orthogonal projection (Brian2)", "qneuro.hlop.cli"),

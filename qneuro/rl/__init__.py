@@ -1,1 +1,55 @@
-"""Curriculum reinforcement-learning training on the architecture-search environments."""
+"""Curriculum reinforcement-learning training on the architecture-search environments.
+
+    >>> from qneuro.rl import TrainConfig, train, evaluate
+    >>> config = TrainConfig(env="qneuro/QAS-H2-2q-v0", timesteps=3000, out="runs/h2")
+    >>> result = train(config)  # doctest: +SKIP
+    >>> report = evaluate("runs/h2")  # doctest: +SKIP
+
+* :mod:`~qneuro.rl.config`: :class:`TrainConfig`, every default and what it changes from
+  the CRLQAS reference;
+* :mod:`~qneuro.rl.agents`: the masked double DQN, PPO and MaskablePPO factories;
+* :mod:`~qneuro.rl.trainer`: :func:`train` and :func:`resume`;
+* :mod:`~qneuro.rl.callbacks`: curriculum sync, logs, evaluation, checkpoints;
+* :mod:`~qneuro.rl.evaluation`: :func:`evaluate`, greedy replay of a run's agent;
+* :mod:`~qneuro.rl.plots`: the learning-curve PNG.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .config import ALGOS, TrainConfig
+
+#: Public names and their modules, imported on first use (torch and SB3 load lazily, so
+#: ``qneuro --help`` stays fast).
+_LAZY = {
+    "ActionMaskObservation": "agents",
+    "MaskedDQN": "agents",
+    "MaskedDQNPolicy": "agents",
+    "TrainResult": "trainer",
+    "evaluate": "evaluation",
+    "resume": "trainer",
+    "train": "trainer",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "ALGOS",
+    "ActionMaskObservation",
+    "MaskedDQN",
+    "MaskedDQNPolicy",
+    "TrainConfig",
+    "TrainResult",
+    "evaluate",
+    "resume",
+    "train",
+]

@@ -1,0 +1,261 @@
+"""What happens around every training step: curriculum sync, logs, evaluation, checkpoints.
+
+:class:`TrainingMonitor` is one SB3 callback that, after each vector step and for each
+worker whose episode just ended (``info["episode_summary"]``), in this order:
+
+1. replays the episode into the authoritative curriculum (:class:`CurriculumSync`);
+2. appends a row to ``episodes.csv`` and scalars to TensorBoard (:class:`EpisodeLog`);
+3. offers the episode's circuit to :class:`BestCircuit` (written atomically when better);
+
+then broadcasts the curriculum state to every worker, runs a greedy evaluation episode
+every ``eval_every`` episodes, writes a checkpoint every ``checkpoint_every`` episodes,
+advances the progress bar, and stops the run when ``stop_when_solved`` and a found
+circuit reached chemical accuracy.
+
+Curriculum sharing: each worker's environment updates its own curriculum copy when its
+episode ends; that update is discarded, because the trainer replays the same episode once
+into the master curriculum and then pushes the master's state to all workers with
+``env_method("set_curriculum_state", state)``. Every finished episode is thus counted
+exactly once, in the order the vector env reports them. A worker's episode that is
+already running when the threshold moves continues under the new threshold.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+from qneuro.vqe import CHEMICAL_ACCURACY
+
+from .checkpoint import atomic_write_json, atomic_write_text
+
+EPISODE_FIELDS = (
+    "episode", "timesteps", "wall_s", "env", "success", "solved", "return", "steps",
+    "error", "noiseless_error", "energy", "noiseless_energy", "lowest_energy", "threshold",
+    "next_threshold", "gates", "cnots", "depth", "parameters", "epsilon",
+)
+EVAL_FIELDS = (
+    "evaluation", "episode", "timesteps", "wall_s", "success", "solved", "steps", "error",
+    "noiseless_error", "threshold", "gates", "cnots", "depth", "parameters",
+)
+
+
+class CurriculumSync:
+    """The authoritative curriculum of a run and its broadcast to vector-env workers.
+
+    Args:
+        curriculum: a curriculum object (:func:`qneuro.envs.make_curriculum`).
+        reference: the exact ground energy ``mu`` (Ha).
+    """
+
+    def __init__(self, curriculum, reference: float) -> None:
+        self.curriculum = curriculum
+        self.reference = float(reference)
+
+    @property
+    def threshold(self) -> float:
+        """The master threshold (Ha)."""
+        return float(self.curriculum.threshold)
+
+    def replay(self, summary: dict) -> None:
+        """Record one finished episode (``info["episode_summary"]``)."""
+        self.curriculum.update(summary["lowest_energy"], self.reference, bool(summary["success"]))
+
+    def broadcast(self, vec_env) -> None:
+        """Give every worker the master's state."""
+        vec_env.env_method("set_curriculum_state", self.curriculum.state_dict())
+
+
+class BestCircuit:
+    """The best circuit found so far, written to ``best_circuit.qasm`` / ``.json``.
+
+    Ranking: a circuit at chemical accuracy by noiseless error beats one that is not;
+    among those at chemical accuracy fewer gates win, then lower noiseless error; among
+    the others lower noiseless error wins.
+    """
+
+    def __init__(self, run_dir: str | Path, record: dict | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.record = record
+
+    @staticmethod
+    def rank(record: dict) -> tuple:
+        """Sort key, lower is better."""
+        if record["solved"]:
+            return (0, record["gates"], record["noiseless_error"])
+        return (1, 0, record["noiseless_error"])
+
+    def offer(self, summary: dict, qasm: str, **where) -> bool:
+        """Keep the episode's circuit when it beats the current best; True when kept."""
+        record = circuit_record(summary, qasm, **where)
+        if self.record is not None and self.rank(record) >= self.rank(self.record):
+            return False
+        self.record = record
+        atomic_write_text(self.run_dir / "best_circuit.qasm", qasm)
+        atomic_write_json(self.run_dir / "best_circuit.json", record)
+        return True
+
+
+def circuit_record(summary: dict, qasm: str, **where) -> dict:
+    """A JSON-ready description of an episode's final circuit (errors as magnitudes)."""
+    noiseless_error = abs(float(summary["noiseless_error"]))
+    return {
+        "solved": noiseless_error < CHEMICAL_ACCURACY,
+        "success": bool(summary["success"]),
+        "energy": float(summary["energy"]),
+        "noiseless_energy": float(summary["noiseless_energy"]),
+        "error": abs(float(summary["error"])),
+        "noiseless_error": noiseless_error,
+        "gates": int(summary["gates"]),
+        "cnots": int(summary["cnots"]),
+        "depth": int(summary["depth"]),
+        "parameters": int(summary["parameters"]),
+        "threshold": float(summary["threshold"]),
+        "actions": [int(a) for a in summary["actions"]],
+        "angles": [float(a) for a in summary["angles"]],
+        "qasm": qasm,
+        **where,
+    }
+
+
+class CsvLog:
+    """Append-only CSV with a fixed header (created when missing)."""
+
+    def __init__(self, path: str | Path, fields: tuple[str, ...]) -> None:
+        self.path = Path(path)
+        self.fields = fields
+        new = not self.path.exists()
+        self.handle = open(self.path, "a", newline="", encoding="utf-8")  # noqa: SIM115
+        self.writer = csv.DictWriter(self.handle, fieldnames=fields)
+        if new:
+            self.writer.writeheader()
+
+    def write(self, row: dict) -> None:
+        """Append one row and flush."""
+        self.writer.writerow({k: _csv_value(row.get(k)) for k in self.fields})
+        self.handle.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self.handle.close()
+
+
+def truncate_csv(path: str | Path, key: str, last: int) -> None:
+    """Keep only rows whose ``key`` is at most ``last`` (a resumed run's log)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields = reader.fieldnames or []
+        rows = [row for row in reader if int(row[key]) <= last]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class TrainingMonitor(BaseCallback):
+    """The run's one callback (module docstring).
+
+    Args:
+        run: the :class:`qneuro.rl.trainer.Run` being trained (config, folder, counters,
+            curriculum sync, best circuit, evaluation and checkpoint functions).
+    """
+
+    def __init__(self, run) -> None:
+        super().__init__(verbose=0)
+        self.run = run
+        self.returns: np.ndarray | None = None
+        self.bar = None
+        self._last_postfix = 0.0
+
+    def _on_training_start(self) -> None:
+        from tqdm.auto import tqdm
+
+        run = self.run
+        self.returns = np.zeros(self.training_env.num_envs)
+        self.bar = tqdm(
+            total=run.config.timesteps,
+            initial=min(self.num_timesteps, run.config.timesteps),
+            unit="step",
+            desc=run.config.env.split("/")[-1],
+            disable=not run.config.progress,
+            dynamic_ncols=True,
+        )
+
+    def _on_step(self) -> bool:
+        run = self.run
+        infos = self.locals.get("infos", [])
+        rewards = np.asarray(self.locals.get("rewards", np.zeros(len(infos))), dtype=float)
+        self.returns += rewards
+        ended = False
+        for index, info in enumerate(infos):
+            summary = info.get("episode_summary")
+            if summary is None:
+                continue
+            ended = True
+            threshold = run.sync.threshold
+            run.sync.replay(summary)
+            run.episodes += 1
+            wall = run.wall_s()
+            row = {
+                **{k: summary[k] for k in (
+                    "success", "solved", "steps", "energy", "noiseless_energy",
+                    "lowest_energy", "gates", "cnots", "depth", "parameters",
+                )},
+                "episode": run.episodes,
+                "timesteps": self.num_timesteps,
+                "wall_s": wall,
+                "env": index,
+                "return": self.returns[index],
+                "error": abs(summary["error"]),
+                "noiseless_error": abs(summary["noiseless_error"]),
+                "threshold": threshold,
+                "next_threshold": run.sync.threshold,
+                "epsilon": getattr(self.model, "exploration_rate", None),
+            }
+            self.returns[index] = 0.0
+            run.log_episode(row)
+            run.offer(summary, info.get("qasm", ""), source="train")
+        if ended:
+            run.sync.broadcast(self.training_env)
+            if run.config.eval_every and run.episodes >= run.next_eval:
+                run.evaluate_greedy()
+                run.next_eval = run.episodes + run.config.eval_every
+            if run.config.checkpoint_every and run.episodes >= run.next_checkpoint:
+                run.checkpoint()
+                run.next_checkpoint = run.episodes + run.config.checkpoint_every
+        self._advance()
+        return not (run.config.stop_when_solved and run.first_solved is not None)
+
+    def _advance(self) -> None:
+        if self.bar is None or self.bar.disable:
+            return
+        now = time.monotonic()
+        if now - self._last_postfix > 0.5:
+            self._last_postfix = now
+            best = self.run.best.record
+            self.bar.set_postfix(
+                episodes=self.run.episodes,
+                best=f"{best['noiseless_error']:.1e}" if best else "-",
+                xi=f"{self.run.sync.threshold:.1e}",
+                refresh=False,
+            )
+        self.bar.update(max(0, min(self.num_timesteps, self.bar.total) - self.bar.n))
+
+    def _on_training_end(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _csv_value(value):
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.10g}"
+    return value
