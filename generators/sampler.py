@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qneuro.files import atomic_write_text
 from qneuro.generators.model import CircuitTransformer, load_model
 from qneuro.generators.tokenizer import BOS, EOS, GATES, HEADER, MEASURE, PAD, Tokenizer
 
@@ -298,15 +298,6 @@ class GenerateOptions:
         return d
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-
-
 def generate_dataset(
     out: str | Path,
     options: GenerateOptions,
@@ -360,7 +351,7 @@ def generate_dataset(
         previous = json.loads(settings_path.read_text())
         if previous.get("settings") != key:
             raise ValueError(f"{out} holds a run with other settings; use another folder")
-    _atomic_write(settings_path, json.dumps({"settings": key}, indent=1) + "\n")
+    atomic_write_text(settings_path, json.dumps({"settings": key}, indent=1) + "\n")
     manifest = out / "manifest.jsonl"
     have: dict[str, dict] = {}
     if manifest.exists():
@@ -418,7 +409,7 @@ def generate_dataset(
                     row.update(
                         gates=None, depth=None, valid=False, family=None, reason=str(exc)[:200]
                     )
-                _atomic_write(out / name, text)
+                atomic_write_text(out / name, text)
                 fh.write(json.dumps(row) + "\n")
                 fh.flush()
                 have[name] = row

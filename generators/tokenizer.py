@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from qneuro.files import atomic_write_json
+
 #: Gate name -> (number of angle parameters, number of qubits); names as in qelib1.inc.
 GATES: dict[str, tuple[int, int]] = {
     "x": (0, 1),
@@ -336,10 +338,7 @@ class Tokenizer:
 
     def save(self, path: str | Path) -> None:
         """Write the JSON description atomically."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1) + "\n")
-        tmp.replace(path)
+        atomic_write_json(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | Path) -> Tokenizer:

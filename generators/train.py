@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F  # noqa: N812
 
+from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import Corpus
 from qneuro.generators.model import CircuitTransformer, ModelConfig, save_model
 from qneuro.generators.tokenizer import PAD, Tokenizer
@@ -263,7 +264,5 @@ def train(
         },
         "history": history,
     }
-    tmp = out / "training.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    tmp.replace(out / "training.json")
+    atomic_write_json(out / "training.json", summary)
     return summary

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qneuro.files import atomic_save_figure
 from qneuro.generators.corpus import Corpus, normalise_circuit
 from qneuro.generators.features import (
     SCALAR_FEATURES,
@@ -292,11 +293,8 @@ def _figure(path: Path, generated: list[Program], real: list[Program], rand: lis
         ax.set_title(name)
     axes[0, 0].legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    atomic_save_figure(fig, path, dpi=90)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def format_report(result: dict) -> str:

@@ -14,6 +14,8 @@ import numpy as np
 import scipy.sparse.linalg
 from qiskit.quantum_info import SparsePauliOp
 
+from qneuro.files import atomic_write_text
+
 #: Data-file format written by :meth:`Problem.to_json`.
 FORMAT = "qneuro.chem.problem/1"
 #: Largest register diagonalised with dense ``numpy.linalg.eigvalsh`` (2**10 = 1024 rows).
@@ -202,10 +204,7 @@ class Problem:
 
     def save(self, path: str | Path) -> None:
         """Write the problem as JSON, atomically."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(dumps(self.to_json()))
-        tmp.replace(path)
+        atomic_write_text(path, dumps(self.to_json()))
 
     def copy(self) -> Problem:
         """A deep copy."""

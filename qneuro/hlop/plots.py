@@ -6,11 +6,11 @@ backend change) and written atomically (temporary file, then rename).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from qneuro.files import atomic_save_figure
 
 
 def plot_accuracy(result, path: str | Path) -> Path:
@@ -64,13 +64,4 @@ def plot_accuracy(result, path: str | Path) -> Path:
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_save_figure(fig, path, dpi=120)

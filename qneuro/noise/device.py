@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qneuro.files import atomic_write_json
 from qneuro.ptm import channels
 
 
@@ -167,10 +168,7 @@ class Calibration:
 
     def save(self, path: str | Path) -> None:
         """Write the calibration as JSON, atomically."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=1) + "\n")
-        tmp.replace(path)
+        atomic_write_json(path, self.to_json())
 
 
 @dataclass(frozen=True)

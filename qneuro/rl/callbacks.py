@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
+from qneuro.files import atomic_write_text
 from qneuro.vqe import CHEMICAL_ACCURACY
 
-from .checkpoint import atomic_write_json, atomic_write_text
+from .checkpoint import atomic_write_json
 
 EPISODE_FIELDS = (
     "episode", "timesteps", "wall_s", "env", "success", "solved", "return", "steps",

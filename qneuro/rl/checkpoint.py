@@ -25,24 +25,14 @@ import json
 import os
 from pathlib import Path
 
+from qneuro import files
+
 STATE = "state.json"
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def atomic_write_json(path: str | Path, data: dict) -> None:
-    """:func:`atomic_write_text` of ``json.dumps(data, indent=2)``."""
-    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+    """Atomic ``json.dumps(data, indent=2)``, numpy scalars and arrays included."""
+    files.atomic_write_json(path, data, indent=2, default=_json_default)
 
 
 def save_checkpoint(run_dir: str | Path, model, state: dict, replay: bool) -> Path:

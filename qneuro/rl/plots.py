@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qneuro.files import atomic_save_figure
 from qneuro.vqe import CHEMICAL_ACCURACY
 
 
@@ -54,11 +55,7 @@ def learning_curve(csv_path: str | Path, png_path: str | Path, window: int = 50)
     bottom.set_ylabel(f"rate ({window}-episode mean)")
     bottom.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
-    png_path = Path(png_path)
-    tmp = png_path.with_name(png_path.name + ".partial")
-    figure.savefig(tmp, dpi=100, format="png")
-    tmp.replace(png_path)
-    return png_path
+    return atomic_save_figure(figure, png_path, dpi=100)
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:

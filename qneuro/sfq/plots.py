@@ -6,11 +6,11 @@ rename) with matplotlib's Agg backend and returns the path.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from qneuro.files import atomic_save_figure
 
 from .units import psecond, uamp
 
@@ -30,16 +30,7 @@ def _save(fig, path) -> Path:
     path = Path(path)
     if path.parent and not path.parent.exists():
         raise FileNotFoundError(f"folder {path.parent} does not exist")
-    suffix = path.suffix or ".png"
-    handle, tmp = tempfile.mkstemp(suffix=suffix, dir=path.parent or ".")
-    os.close(handle)
-    try:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_save_figure(fig, path, dpi=120, bbox_inches="tight")
 
 
 def plot_raster(result, path, *, trial: int = 0, window=None) -> Path:
