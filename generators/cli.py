@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 
@@ -88,7 +89,12 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
     )
     generate.add_argument("--batch-size", type=int, default=500)
     generate.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    generate.add_argument("--threads", type=int, default=1, help="torch CPU threads (1)")
+    generate.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch CPU threads (default: every core; the circuits do not depend on it)",
+    )
     output_options(generate)
     generate.set_defaults(run=_generate)
 

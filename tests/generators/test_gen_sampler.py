@@ -129,3 +129,17 @@ def test_generate_is_resumable_and_deterministic(tiny_model, tmp_path):
             model_dir=tiny_model,
             progress=False,
         )
+
+
+def test_circuits_do_not_depend_on_the_thread_count(tiny_model, tmp_path):
+    opts = GenerateOptions(n=6, qubits=(2, 4), batch_size=6, seed=5)
+    try:
+        for threads in (1, 2):
+            generate_dataset(
+                tmp_path / str(threads), opts, model_dir=tiny_model, progress=False, threads=threads
+            )
+    finally:
+        torch.set_num_threads(1)
+    for i in range(6):
+        name = f"circuit_{i:06d}.qasm"
+        assert (tmp_path / "1" / name).read_text() == (tmp_path / "2" / name).read_text()
