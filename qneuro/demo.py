@@ -45,8 +45,13 @@ def run_demo(progress: bool = True, echo: Callable[[str], None] = print) -> dict
     results = {"ptm": ptm_tour(progress, echo), "vqe": vqe_tour(progress, echo)}
     for number, (key, title, module) in enumerate(PILLAR_STEPS, start=3):
         echo(f"[{number}] {title}")
-        results[key] = importlib.import_module(module).demo_step(progress, echo)
+        step = importlib.import_module(module).demo_step
+        results[key] = step(progress, lambda text: echo(_indent(text)))
     return results
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in str(text).splitlines())
 
 
 def vqe_tour(progress: bool, echo: Callable[[str], None]) -> dict:

@@ -216,11 +216,11 @@ def demo_step(progress: bool, echo: Callable[[str], None]) -> dict:
     from .xor import evaluate_xor
 
     echo(
-        "[sfq] Brian2 single-flux-quantum XOR: stochastic bias-current synapses, "
+        "Brian2 single-flux-quantum XOR: stochastic bias-current synapses, "
         "fluxon-counting somas, 50 trials x 4 patterns in one run"
     )
     result = evaluate_xor(trials=50, seed=0, progress=progress)
-    _print_table(result, lambda line: echo("    " + line))
+    _print_table(result, echo)
     out = result.to_dict()
     out.pop("setting")
     return out
