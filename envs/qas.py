@@ -182,6 +182,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         super().reset(seed=seed)
         bits = self.problem.hf_bitstring if self.initial_state == "hf" else None
         self._state = CircuitState(self.problem.num_qubits, self.max_gates, bits)
+        self._mask = self.actions.legal_mask(self._state.last_gate_on)
         self._angles = np.zeros(0)
         self._steps = 0
         self._halt_at = self.max_gates
@@ -206,10 +207,11 @@ class QuantumArchitectureSearchEnv(gym.Env):
         action = int(action)
         self._steps += 1
         previous = self._energy
-        illegal = not self.action_masks()[action]
+        illegal = not self._mask[action]
         if not illegal:
             gate = self.actions.gates[action]
             self._state.add(gate)
+            self._mask = self.actions.legal_mask(self._state.last_gate_on)
             x0 = self._angles
             if gate.is_rotation:
                 x0 = np.append(x0, self.np_random.uniform(0.0, 0.1))
@@ -247,7 +249,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
 
     def action_masks(self) -> np.ndarray:
         """Legal actions, boolean ``(A,)`` (for sb3-contrib's MaskablePPO)."""
-        return self.actions.legal_mask(self._state.last_gate_on)
+        return self._mask.copy()
 
     def render(self):
         """``"ansi"``: the circuit as text; ``"rgb_array"``: its drawing, ``(H, W, 3)`` uint8."""

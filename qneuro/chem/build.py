@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .molecule import MoleculeSpec, _metadata, build_operator
+from .molecule import MoleculeSpec, from_molecule
 from .problem import Problem
 
 #: Absolute tolerance (Ha) of ``--check``.
@@ -148,27 +148,19 @@ def build_problem(name: str) -> Problem:
     if name not in RECIPES:
         raise ValueError(f"no recipe {name!r}; recipes: {', '.join(RECIPES)}")
     recipe = RECIPES[name]
-    built = build_operator(recipe.spec)
-    metadata: dict[str, Any] = {
+    problem = from_molecule(recipe.spec, name=name)
+    problem.metadata = {
         "molecule_name": recipe.molecule,
         "distance": recipe.distance,
         "description": recipe.description,
-        **_metadata(recipe.spec, built),
+        **problem.metadata,
         "exact_energy_meaning": (
             "lowest eigenvalue of this qubit operator (every electron number the mapping "
             "keeps); sector_ground_energy is the lowest within the molecule's own "
             "(N_alpha, N_beta) sector"
         ),
     }
-    return Problem(
-        name=name,
-        hamiltonian=built["hamiltonian"],
-        exact_energy=built["exact_energy"],
-        hf_energy=built["hf_energy"],
-        hf_bitstring=built["hf_bitstring"],
-        shift=built["shift"],
-        metadata=metadata,
-    )
+    return problem
 
 
 def build(

@@ -148,16 +148,21 @@ class PTMSimulator:
     def _readout(self):
         return None if self.noise is None else self.noise.readout
 
-    def _plan(self, observable: SparsePauliOp):
-        """The cached qubit-wise measurement plan of ``observable`` with this readout."""
-        key = ("plan", _observable_key(observable))
-        plan = self._observables.get(key)
-        if plan is None:
-            plan = measurement_plan(observable, self._readout())
+    def _cached(self, key, build):
+        """``build()`` once per ``key`` (oldest entry dropped past ``_CACHE_SIZE``)."""
+        value = self._observables.get(key)
+        if value is None:
             if len(self._observables) >= _CACHE_SIZE:
                 self._observables.pop(next(iter(self._observables)))
-            self._observables[key] = plan
-        return plan
+            value = self._observables[key] = build()
+        return value
+
+    def _plan(self, observable: SparsePauliOp):
+        """The cached qubit-wise measurement plan of ``observable`` with this readout."""
+        return self._cached(
+            ("plan", _observable_key(observable)),
+            lambda: measurement_plan(observable, self._readout()),
+        )
 
     def _observable(self, observable: SparsePauliOp, num_qubits: int):
         """Compiled terms: ``(indices, coeffs, term_coeffs)``.
@@ -165,17 +170,15 @@ class PTMSimulator:
         ``indices``/``coeffs`` have readout folded in; ``term_coeffs`` are the
         observable's own non-identity coefficients (for Gaussian shot noise).
         """
-        key = (num_qubits, _observable_key(observable))
-        terms = self._observables.get(key)
-        if terms is None:
+
+        def build():
             indices, coeffs = pauli_terms(observable, num_qubits)
             term_coeffs = coeffs[indices != 0]
             if self.noise is not None:
                 indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
-            if len(self._observables) >= _CACHE_SIZE:
-                self._observables.pop(next(iter(self._observables)))
-            terms = self._observables[key] = (indices, coeffs, term_coeffs)
-        return terms
+            return indices, coeffs, term_coeffs
+
+        return self._cached(("terms", num_qubits, _observable_key(observable)), build)
 
 
 def _observable_key(observable: SparsePauliOp) -> tuple:
