@@ -1,7 +1,8 @@
 """Evaluations and wall time for VQE optimisers to reach chemical accuracy.
 
 For each bundled problem up to LiH-4q, a fixed ansatz (the Hartree-Fock state, then
-``hardware_efficient_ansatz(n, layers)``) is optimised by Adam-SPSA, SPSA and COBYLA,
+``hardware_efficient_ansatz(n, layers)``) is optimised by Adam-SPSA, SPSA, Rotosolve
+and COBYLA,
 noiselessly and under depolarizing noise (p1 = 0.001, p2 = 0.005), over several seeds
 (start angles uniform in [0, 0.1)). A run reaches chemical accuracy at the first
 evaluation after which the optimiser's best iterate (the one it would return if stopped
@@ -10,6 +11,7 @@ noise the measured energy stays above the noiseless one; the criterion is unchan
 
     .venv/bin/python benchmarks/vqe_optimizers.py            # full table (a few minutes)
     .venv/bin/python benchmarks/vqe_optimizers.py --quick    # two problems, one seed
+    .venv/bin/python benchmarks/vqe_optimizers.py --optimizers rotosolve   # one column
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from qneuro.optim import get_optimizer
 
 #: Problem -> hardware-efficient layers of its fixed ansatz.
 PROBLEMS = {"H2-2q": 1, "H2-3q": 1, "H2-4q": 3, "H2-4q-0.35A": 2, "LiH-4q": 3}
-OPTIMIZERS = ("adam-spsa", "spsa", "cobyla")
+OPTIMIZERS = ("adam-spsa", "spsa", "rotosolve", "cobyla")
 NOISE = {"noiseless": None, "depolarizing": "depolarizing-0.001-0.005"}
 
 
@@ -85,21 +87,27 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=6000)
     parser.add_argument("--quick", action="store_true", help="H2-2q and H2-3q, one seed")
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS),
+                        help="comma-separated columns (default: all)")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
+    optimizers = [o for o in args.optimizers.split(",") if o]
+    unknown = sorted(set(optimizers) - set(OPTIMIZERS))
+    if unknown:
+        parser.error(f"unknown optimizers {unknown}; allowed: {', '.join(OPTIMIZERS)}")
     problems = {k: PROBLEMS[k] for k in ("H2-2q", "H2-3q")} if args.quick else PROBLEMS
     seeds = 1 if args.quick else args.seeds
     print(f"# {platform.processor() or platform.machine()}, budget {args.budget}, "
           f"{seeds} seeds; evaluations / seconds to noiseless error < 1.6e-3 Ha: "
           "median over seeds (reached/seeds)")
-    print("| problem | layers | params | noise | " + " | ".join(OPTIMIZERS) + " |")
-    print("|---|---|---|---|" + "---|" * len(OPTIMIZERS))
+    print("| problem | layers | params | noise | " + " | ".join(optimizers) + " |")
+    print("|---|---|---|---|" + "---|" * len(optimizers))
     rows = []
     for name, layers in problems.items():
         params = 2 * chem.load(name).num_qubits * (layers + 1)
         for noise in NOISE:
             cells = []
-            for optimizer in OPTIMIZERS:
+            for optimizer in optimizers:
                 runs = [run(name, layers, optimizer, noise, s, args.budget) for s in range(seeds)]
                 reached = [r for r in runs if r["reached"]]
                 rows.append({"problem": name, "noise": noise, "optimizer": optimizer,

@@ -1,4 +1,4 @@
-"""Optimisers for noisy variational energies: SPSA, Adam-SPSA, scipy wrappers.
+"""Optimisers for noisy variational energies: SPSA, Adam-SPSA, Rotosolve, scipy wrappers.
 
 Every optimiser has the same call, :func:`minimize` (or the configuration object's own
 ``minimize``), and returns an :class:`OptimizeResult`::
@@ -13,13 +13,14 @@ Every optimiser has the same call, :func:`minimize` (or the configuration object
 from __future__ import annotations
 
 from .objective import OptimizeResult
+from .rotosolve import Rotosolve
 from .scipy_methods import SCIPY_METHODS, ScipyOptimizer
 from .spsa import SPSA, AdamSPSA
 
 #: Names accepted by :func:`get_optimizer` and :func:`minimize`.
-OPTIMIZERS = ("adam-spsa", "spsa", "cobyla", "l-bfgs-b", "nelder-mead")
+OPTIMIZERS = ("adam-spsa", "spsa", "rotosolve", "cobyla", "l-bfgs-b", "nelder-mead")
 
-Optimizer = AdamSPSA | SPSA | ScipyOptimizer
+Optimizer = AdamSPSA | SPSA | Rotosolve | ScipyOptimizer
 
 
 def get_optimizer(optimizer: str | Optimizer = "adam-spsa", **options) -> Optimizer:
@@ -28,9 +29,10 @@ def get_optimizer(optimizer: str | Optimizer = "adam-spsa", **options) -> Optimi
     Args:
         optimizer: one of :data:`OPTIMIZERS`, or a configuration object (returned as is;
             ``options`` must then be empty).
-        **options: fields of :class:`AdamSPSA`, :class:`SPSA` or :class:`ScipyOptimizer`.
+        **options: fields of :class:`AdamSPSA`, :class:`SPSA`, :class:`Rotosolve` or
+            :class:`ScipyOptimizer`.
     """
-    if isinstance(optimizer, AdamSPSA | SPSA | ScipyOptimizer):
+    if isinstance(optimizer, AdamSPSA | SPSA | Rotosolve | ScipyOptimizer):
         if options:
             raise ValueError(f"options {sorted(options)} given with a configured optimizer")
         return optimizer
@@ -42,6 +44,8 @@ def get_optimizer(optimizer: str | Optimizer = "adam-spsa", **options) -> Optimi
             return AdamSPSA(**options)
         if name == "spsa":
             return SPSA(**options)
+        if name == "rotosolve":
+            return Rotosolve(**options)
         method = {m.lower(): m for m in SCIPY_METHODS}[name]
         return ScipyOptimizer(method=method, **options)
     except TypeError as exc:
@@ -89,6 +93,7 @@ __all__ = [
     "SPSA",
     "AdamSPSA",
     "OptimizeResult",
+    "Rotosolve",
     "ScipyOptimizer",
     "get_optimizer",
     "minimize",

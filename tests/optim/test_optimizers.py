@@ -128,3 +128,44 @@ def test_scipy_lbfgsb_gradient_is_one_batch():
 def test_bad_input_is_a_clear_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_rotosolve_lands_on_a_separable_sinusoid_minimum_in_one_sweep():
+    amplitude = np.array([2.0, -0.5, 1.3])
+    phase = np.array([1.0, -2.0, 0.4])
+
+    def fun(x):
+        return 3.0 + np.sum(amplitude * np.cos(np.asarray(x) - phase), axis=-1)
+
+    fun.batched = True
+    result = minimize(fun, np.zeros(3), budget=3 * 3 + 1, method="rotosolve")
+    assert result.fun == pytest.approx(3.0 - np.abs(amplitude).sum(), abs=1e-12)
+    assert result.nit == 1
+
+
+def test_rotosolve_reaches_an_exact_vqe_minimum_where_adam_spsa_stalls():
+    from qneuro import vqe
+
+    ansatz = vqe.hardware_efficient_ansatz(2, 1)
+    roto = vqe.run(_h2(), ansatz, optimizer="rotosolve", budget=600, seed=0)
+    adam = vqe.run(_h2(), ansatz, optimizer="adam-spsa", budget=600, seed=0)
+    assert abs(roto.error) < 1e-6
+    assert abs(adam.error) > 100 * abs(roto.error)
+
+
+def test_rotosolve_tol_stops_after_a_sweep_without_progress():
+    def fun(x):
+        return float(np.sum(np.cos(x)))
+
+    result = minimize(fun, [0.3, 0.2], budget=10_000, method="rotosolve", tol=1e-12)
+    assert result.nfev < 100
+    assert result.fun == pytest.approx(-2.0, abs=1e-12)
+    assert "tol" in result.message
+    with pytest.raises(ValueError, match="tol=-1"):
+        get_optimizer("rotosolve", tol=-1)
+
+
+def _h2():
+    from qneuro.chem import load
+
+    return load("H2-2q")
