@@ -1,8 +1,8 @@
 """Measure the generator targets of issue 5 with the bundled model.
 
-Builds the default corpus if missing, generates N circuits with constrained and with
-unconstrained decoding, verifies both (parse + Aer, classifier, structure, novelty) and
-writes one JSON summary.
+Builds the default corpus if missing, generates N circuits with constrained decoding
+(grammar + normal form, the default), with the grammar alone and unconstrained, verifies
+each (parse + Aer, classifier, structure, novelty) and writes one JSON summary.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/generator_targets.py \
         --corpus .gencorpus --work /tmp/gen-bench --n 1000 --out benchmarks/generator_targets.json
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import build_corpus
 from qneuro.generators.sampler import GenerateOptions, generate_dataset
 from qneuro.generators.verify import verify_dataset
@@ -43,15 +44,23 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "torch_threads": torch.get_num_threads(),
     }
-    for constrained in (True, False):
-        name = "constrained" if constrained else "unconstrained"
+    variants = {
+        "constrained": (True, True),
+        "grammar_only": (True, False),
+        "unconstrained": (False, False),
+    }
+    for name, (constrained, normal_form) in variants.items():
         folder = args.work / name
         shutil.rmtree(folder, ignore_errors=True)
         t0 = time.perf_counter()
         gen = generate_dataset(
             folder,
             GenerateOptions(
-                n=args.n, qubits=(lo, hi), constrained=constrained, batch_size=args.batch_size
+                n=args.n,
+                qubits=(lo, hi),
+                constrained=constrained,
+                normal_form=normal_form,
+                batch_size=args.batch_size,
             ),
             progress=False,
         )
@@ -72,13 +81,14 @@ def main() -> None:
                         "judged_real",
                         "structure_distance_generated",
                         "structure_distance_random",
+                        "structure_distance_train",
                         "novelty",
                     )
                 }
             ),
         )
     if args.out:
-        args.out.write_text(json.dumps(summary, indent=1) + "\n")
+        atomic_write_json(args.out, summary)
     print(json.dumps(summary))
 
 

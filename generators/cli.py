@@ -87,6 +87,11 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
     generate.add_argument(
         "--unconstrained", action="store_true", help="no grammar masks (for comparison)"
     )
+    generate.add_argument(
+        "--no-normal-form",
+        action="store_true",
+        help="grammar masks only, without the corpus's single-qubit gate pairs (comparison)",
+    )
     generate.add_argument("--batch-size", type=int, default=500)
     generate.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     generate.add_argument(
@@ -168,6 +173,7 @@ def _generate(args: argparse.Namespace) -> None:
         top_k=args.top_k,
         top_p=args.top_p,
         constrained=not args.unconstrained,
+        normal_form=not args.no_normal_form,
         family=args.family,
         batch_size=args.batch_size,
         model=str(args.model) if args.model else "default",

@@ -13,14 +13,25 @@ Features per circuit (SupermarQ-style ones after Tomesh et al., "SupermarQ", HPC
 - ``liveness``: share of (qubit, layer) cells where the qubit is acted on.
 - ``parallelism``: ``(gates / depth - 1) / (qubits - 1)`` (0 for one qubit).
 
-:func:`structure_distance` is the documented set-to-set distance: for each scalar
-feature, the 1-D Wasserstein-1 distance between the two samples divided by the
-reference sample's standard deviation (floor 1e-9), plus the total-variation distance
-between the pooled gate-type frequencies, all averaged with equal weight (0 = identical
-distributions). With ``match_qubits=True`` the candidate circuits are weighted so that
-their qubit-count histogram equals the reference's (candidates with a qubit count absent
-from the reference get weight 0): the generator is conditioned on the qubit count, so
-sets are compared like for like.
+:func:`structure_distance` is the documented set-to-set distance: the unbiased squared
+maximum mean discrepancy (MMD², Gretton et al., JMLR 13, 2012; the statistic GraphRNN and
+later graph generators report for structure distributions) between the two sets'
+per-circuit structure vectors (:func:`structure_vectors`: log gates, log depth, the other
+scalar features and the gate-type shares, each standardised by the reference set's mean
+and standard deviation, floor 0.01), with the Gaussian kernel
+``exp(-|x - y|**2 / h)`` whose ``h`` is the median squared distance between reference
+circuits. Its expectation is 0 when both sets come from the same distribution, whatever
+their sizes, so a small reference set does not put a floor under it (a sample estimate
+can be slightly negative). With ``match_qubits=True`` the candidate circuits are
+weighted so that their qubit-count histogram equals the reference's (candidates with a
+qubit count absent from the reference get weight 0): the generator is conditioned on the
+qubit count, so sets are compared like for like.
+
+:func:`feature_distances` breaks the comparison down per feature: the 1-D Wasserstein-1
+distance of each scalar feature divided by the reference's standard deviation, and the
+total-variation distance of the pooled gate-type frequencies. (Their mean was the
+headline distance before MMD²; it has a sampling floor: the real *training* circuits
+score 0.52 against the 22-circuit test split, random circuits 0.49.)
 """
 
 from __future__ import annotations
@@ -112,23 +123,90 @@ def qubit_matching_weights(
     )
 
 
+def structure_vectors(
+    programs: Sequence[Program], reference: Sequence[Program] | None = None
+) -> np.ndarray:
+    """Standardised structure vectors, shape ``(len(programs), 7 + len(GATES))``.
+
+    Columns: ``log1p(gates)``, ``log1p(depth)``, the other :data:`SCALAR_FEATURES`, then
+    the share of each gate type; standardised by the mean and standard deviation (floor
+    0.01) of ``reference``'s raw vectors (default: ``programs`` themselves).
+    """
+    x = _raw_vectors(programs)
+    ref = x if reference is None else _raw_vectors(reference)
+    return (x - ref.mean(axis=0)) / np.maximum(ref.std(axis=0), 0.01)
+
+
+def _raw_vectors(programs: Sequence[Program]) -> np.ndarray:
+    rows = []
+    for p in programs:
+        f = circuit_features(p)
+        counts = Counter(st.gate for st in p.statements)
+        total = max(len(p.statements), 1)
+        row = [np.log1p(f["gates"]), np.log1p(f["depth"])]
+        row += [f[name] for name in SCALAR_FEATURES[2:]]
+        rows.append(row + [counts.get(g, 0) / total for g in GATES])
+    return np.array(rows, dtype=float).reshape(len(rows), len(SCALAR_FEATURES) + len(GATES))
+
+
 def structure_distance(
     candidate: Sequence[Program], reference: Sequence[Program], match_qubits: bool = False
-) -> tuple[float, dict[str, float]]:
-    """Documented distance between a candidate set and a reference set of programs.
+) -> float:
+    """Unbiased MMD² between a candidate and a reference set (see module docstring).
+
+    ``MMD² = sum_{i != j} w_i w_j k(x_i, x_j) / (1 - sum w_i**2)
+    + sum_{a != b} k(y_a, y_b) / (m (m - 1)) - 2 sum_{i, a} w_i k(x_i, y_a) / m``
+    for candidate weights ``w`` (summing to 1; uniform unless ``match_qubits``) and ``m``
+    reference circuits.
 
     Args:
-        candidate: Programs to judge (e.g. generated ones), at least one.
+        candidate: Programs to judge (e.g. generated ones), at least two.
         reference: Reference programs (e.g. the real test split), at least two.
         match_qubits: Weight candidates to the reference's qubit-count histogram.
 
-    Returns:
-        ``(distance, per_feature)``: the mean of the per-feature terms; ``per_feature``
-        maps each scalar feature to its scaled Wasserstein-1 distance and ``gate_types``
-        to the total-variation distance of gate-type frequencies.
-
     Raises:
-        ValueError: If either set is too small.
+        ValueError: If either set is too small, or no candidate has a reference qubit count.
+    """
+    if len(candidate) < 2 or len(reference) < 2:
+        raise ValueError(
+            f"need >= 2 candidate and >= 2 reference programs, got {len(candidate)} and "
+            f"{len(reference)}"
+        )
+    if match_qubits:
+        w = qubit_matching_weights(candidate, reference)
+        if w.sum() <= 0:
+            raise ValueError("no candidate has a qubit count present in the reference")
+    else:
+        w = np.ones(len(candidate))
+    w = w / w.sum()
+    y = structure_vectors(reference)
+    x = structure_vectors(candidate, reference)
+    yy = _squared_distances(y, y)
+    h = float(np.median(yy[np.triu_indices(len(y), 1)])) or 1.0
+    kxx = np.exp(-_squared_distances(x, x) / h)
+    np.fill_diagonal(kxx, 0.0)
+    kyy = np.exp(-yy / h)
+    np.fill_diagonal(kyy, 0.0)
+    kxy = np.exp(-_squared_distances(x, y) / h)
+    m = len(y)
+    self_weight = 1.0 - float(np.sum(w**2))
+    xx = float(w @ kxx @ w) / self_weight if self_weight > 0 else 0.0
+    return xx + float(kyy.sum()) / (m * (m - 1)) - 2.0 * float((w @ kxy).sum()) / m
+
+
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.maximum((a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+
+
+def feature_distances(
+    candidate: Sequence[Program], reference: Sequence[Program], match_qubits: bool = False
+) -> dict[str, float]:
+    """Per-feature distances (see module docstring), arguments as :func:`structure_distance`.
+
+    Returns:
+        Each scalar feature -> its Wasserstein-1 distance divided by the reference's
+        standard deviation (floor 1e-9); ``gate_types`` -> the total-variation distance of
+        the pooled gate-type frequencies.
     """
     if len(candidate) < 1 or len(reference) < 2:
         raise ValueError(
@@ -148,7 +226,7 @@ def structure_distance(
     terms["gate_types"] = 0.5 * float(
         np.abs(gate_histogram(candidate, weights) - gate_histogram(reference)).sum()
     )
-    return float(np.mean(list(terms.values()))), terms
+    return terms
 
 
 def shingles(program: Program, k: int = 4) -> frozenset[int]:

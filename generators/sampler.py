@@ -9,6 +9,13 @@ as the gate takes, each below the register size and not repeated in that gate. W
 further statement could not fit in the context, only ``<eos>`` is allowed. So every
 constrained output decodes to a normalised program that parses with ``qiskit.qasm2``.
 
+With a :class:`~qneuro.generators.normal_form.NormalForm` (the model folder's
+``normal_form.json``, on by default) constrained decoding also keeps the corpus's normal
+form: a single-qubit gate may go on a qubit only when that pair (the qubit's previous
+single-qubit gate, this gate) occurs in the training split, and a single-qubit gate
+token is allowed only when some qubit can take it. So ``rz`` never lands right after
+``rz`` on one qubit, as in every normalised real circuit.
+
 Unconstrained decoding samples freely until ``<eos>`` or the context end; its tokens are
 rendered to text as they come (:func:`render_loose`), so malformed sequences give
 malformed OpenQASM that the verifier counts as invalid.
@@ -26,7 +33,8 @@ import numpy as np
 import torch
 
 from qneuro.files import atomic_write_text
-from qneuro.generators.model import CircuitTransformer, load_model
+from qneuro.generators.model import CircuitTransformer, default_model_dir, load_model
+from qneuro.generators.normal_form import NormalForm, load_normal_form
 from qneuro.generators.tokenizer import BOS, EOS, GATES, HEADER, MEASURE, PAD, Tokenizer
 
 PH_FAMILY, PH_GATE, PH_ANGLE, PH_QUBIT, PH_EOS, PH_DONE = range(6)
@@ -35,12 +43,32 @@ PH_FAMILY, PH_GATE, PH_ANGLE, PH_QUBIT, PH_EOS, PH_DONE = range(6)
 class Grammar:
     """Vectorised token masks for a tokenizer (see module docstring)."""
 
-    def __init__(self, tokenizer: Tokenizer, device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        device: torch.device | str = "cpu",
+        normal_form: NormalForm | None = None,
+    ):
         v = len(tokenizer)
         self.tok = tokenizer
         self.device = device
         gate_names = list(GATES)
         self.gate_ids = torch.tensor([tokenizer.index[f"g:{g}"] for g in gate_names], device=device)
+        #: gate index (position in GATES) of each token, -1 for other tokens
+        self.gate_index = torch.full((v,), -1, dtype=torch.long, device=device)
+        self.gate_index[self.gate_ids] = torch.arange(len(gate_names), device=device)
+        #: ``no_gate``: the "previous gate" of a qubit that has none or had a multi-qubit gate
+        self.no_gate = len(gate_names)
+        self.single = torch.tensor([GATES[g][1] == 1 for g in gate_names], device=device)
+        self.normal_form = normal_form
+        # blocked[a, b]: single-qubit gate b may not follow a on one qubit
+        self.blocked = torch.zeros(len(gate_names) + 1, len(gate_names), dtype=torch.bool)
+        if normal_form is not None:
+            for i, a in enumerate(gate_names):
+                for j, b in enumerate(gate_names):
+                    pair_single = GATES[a][1] == 1 and GATES[b][1] == 1
+                    self.blocked[i, j] = pair_single and (a, b) not in normal_form.allowed
+        self.blocked = self.blocked.to(device)
         self.gate_params = torch.zeros(v, dtype=torch.long, device=device)
         self.gate_qubits = torch.zeros(v, dtype=torch.long, device=device)
         for g in gate_names:
@@ -54,8 +82,23 @@ class Grammar:
         self.angle_mask = ang
         self.max_statement = 1 + max(p + q for p, q in GATES.values())
 
-    def masks(self, phase, nq, used, length, context, gates_done):  # noqa: ANN001, ANN201
-        """Boolean (batch, vocab) mask of allowed next tokens."""
+    def masks(
+        self,
+        phase: torch.Tensor,
+        nq: torch.Tensor,
+        used: torch.Tensor,
+        length: torch.Tensor,
+        context: int,
+        gates_done: torch.Tensor,
+        last: torch.Tensor | None = None,
+        gate: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Boolean (batch, vocab) mask of allowed next tokens.
+
+        ``last`` (batch, max_qubits): gate index of each qubit's previous gate
+        (:attr:`no_gate` after a multi-qubit gate or none); ``gate`` (batch,): index of
+        the gate whose qubits are being chosen. Both are needed with a normal form.
+        """
         b = phase.shape[0]
         v = len(self.tok)
         allowed = torch.zeros(b, v, dtype=torch.bool, device=self.device)
@@ -65,12 +108,19 @@ class Grammar:
         room = (length + self.max_statement + 1) <= context
         can_gate = gate_rows & room
         fits = self.gate_qubits[self.gate_ids][None, :] <= nq[:, None]
+        q_ids = torch.arange(self.tok.max_qubits, device=self.device)
+        if self.normal_form is not None:
+            # a gate needs one register qubit that may take it
+            in_register = q_ids[None, :] < nq[:, None]
+            takes = ~self.blocked[last] & in_register[:, :, None]  # (batch, qubit, gate)
+            fits = fits & takes.any(dim=1)
         allowed[:, self.gate_ids] = can_gate[:, None] & fits
         allowed[:, EOS] = (gate_rows & (gates_done > 0)) | (phase == PH_EOS)
         allowed[:, MEASURE] = gate_rows & (gates_done > 0) & ((length + 2) <= context)
         qrows = phase == PH_QUBIT
-        q_ids = torch.arange(self.tok.max_qubits, device=self.device)
         ok_q = qrows[:, None] & (q_ids[None, :] < nq[:, None]) & ~used
+        if self.normal_form is not None:
+            ok_q &= ~self.blocked[last, gate.clamp(min=0)[:, None]]
         allowed[:, self.tok.qubit_offset : self.tok.qubit_offset + self.tok.max_qubits] = ok_q
         allowed[phase == PH_DONE, PAD] = True
         return allowed
@@ -103,6 +153,7 @@ def sample_tokens(
     top_p: float | None = None,
     generator: torch.Generator | None = None,
     max_tokens: int | None = None,
+    normal_form: NormalForm | None = None,
 ) -> list[list[int]]:
     """Sample one token sequence per entry of ``qubits`` (one batch, KV-cached).
 
@@ -117,6 +168,8 @@ def sample_tokens(
         top_p: Nucleus sampling threshold in (0, 1] (None: off).
         generator: Torch random generator (on the model's device).
         max_tokens: Length limit (default and at most: the model's context).
+        normal_form: Single-qubit gate pairs to keep (constrained decoding only; see the
+            module docstring). None: no normal-form masks.
 
     Returns:
         Token id lists starting with ``<bos>``, ending with ``<eos>`` when one was sampled.
@@ -132,7 +185,7 @@ def sample_tokens(
         return []
     nq = torch.tensor([tokenizer.size_token(n) for n in qubits], device=device)
     nq_count = torch.tensor(qubits, device=device)
-    grammar = Grammar(tokenizer, device)
+    grammar = Grammar(tokenizer, device, normal_form if constrained else None)
     seqs = torch.full((b, context), PAD, dtype=torch.long, device=device)
     seqs[:, 0] = BOS
     seqs[:, 1] = nq
@@ -146,6 +199,8 @@ def sample_tokens(
         fixed = torch.zeros(b, dtype=torch.bool, device=device)
         fam_ids = torch.zeros(b, dtype=torch.long, device=device)
     used = torch.zeros(b, tokenizer.max_qubits, dtype=torch.bool, device=device)
+    last = torch.full((b, tokenizer.max_qubits), grammar.no_gate, dtype=torch.long, device=device)
+    gate = torch.full((b,), -1, dtype=torch.long, device=device)
     remaining = torch.zeros(b, dtype=torch.long, device=device)
     need_angle = torch.zeros(b, dtype=torch.bool, device=device)
     gates_done = torch.zeros(b, dtype=torch.long, device=device)
@@ -159,7 +214,14 @@ def sample_tokens(
         logits = logits.float() / temperature
         if constrained:
             mask = grammar.masks(
-                phase, nq_count, used, torch.full_like(phase, length), context, gates_done
+                phase,
+                nq_count,
+                used,
+                torch.full_like(phase, length),
+                context,
+                gates_done,
+                last,
+                gate,
             )
             logits = logits.masked_fill(~mask, float("-inf"))
         logits = _filter_logits(logits, top_k, top_p)
@@ -174,6 +236,7 @@ def sample_tokens(
         gates_done += start_gate.long()
         need_angle = torch.where(start_gate, grammar.gate_params[nxt] > 0, need_angle)
         remaining = torch.where(start_gate, grammar.gate_qubits[nxt], remaining)
+        gate = torch.where(start_gate, grammar.gate_index[nxt], gate)
         used[start_gate] = False
         new_phase = phase.clone()
         new_phase[phase == PH_FAMILY] = PH_GATE
@@ -184,6 +247,10 @@ def sample_tokens(
         qi = (nxt - tokenizer.qubit_offset).clamp(0, tokenizer.max_qubits - 1)
         rows = torch.nonzero(is_q).squeeze(1)
         used[rows, qi[rows]] = True
+        g_rows = gate[rows].clamp(min=0)
+        last[rows, qi[rows]] = torch.where(
+            grammar.single[g_rows], g_rows, torch.full_like(g_rows, grammar.no_gate)
+        )
         remaining = torch.where(is_q, remaining - 1, remaining)
         new_phase[is_q & (remaining == 0)] = PH_GATE
         new_phase[(phase == PH_GATE) & (nxt == MEASURE)] = PH_EOS
@@ -201,6 +268,7 @@ def sample_tokens(
             keep = torch.nonzero(~done).squeeze(1)
             alive, nxt = alive[keep], nxt[keep]
             phase, nq_count, used = phase[keep], nq_count[keep], used[keep]
+            last, gate = last[keep], gate[keep]
             remaining, need_angle, gates_done = remaining[keep], need_angle[keep], gates_done[keep]
             done = done[keep]
             caches = [(k[keep], v[keep]) for k, v in caches]
@@ -286,6 +354,7 @@ class GenerateOptions:
     top_k: int | None = None
     top_p: float | None = None
     constrained: bool = True
+    normal_form: bool = True
     family: str | None = None
     batch_size: int = 500
     model: str = "default"
@@ -340,6 +409,9 @@ def generate_dataset(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model, tokenizer = load_model(model_dir, device)
+    normal_form = None
+    if options.constrained and options.normal_form:
+        normal_form = load_normal_form(model_dir or default_model_dir())
     lo, hi = options.qubits
     if hi > tokenizer.max_qubits:
         raise ValueError(f"qubit range {lo}-{hi} exceeds the model's {tokenizer.max_qubits} qubits")
@@ -387,6 +459,7 @@ def generate_dataset(
                 top_k=options.top_k,
                 top_p=options.top_p,
                 generator=gen,
+                normal_form=normal_form,
             )
             sample_seconds += time.perf_counter() - t0
             for i, name, q, ids in zip(idx, names, qubits, seqs, strict=False):

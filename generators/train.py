@@ -6,7 +6,8 @@ decay, validation loss after every epoch, early stopping after ``patience`` epoc
 improvement. Every epoch writes ``checkpoint.pt`` (model, optimiser, history; read back
 with ``torch.load(weights_only=True)``) so ``resume=True`` continues an interrupted run;
 the best model so far is written to ``model.safetensors`` + ``config.json`` +
-``tokenizer.json`` and the history to ``training.json``.
+``tokenizer.json`` + ``normal_form.json`` (the single-qubit gate pairs of the training
+split, :mod:`~qneuro.generators.normal_form`) and the history to ``training.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from torch.nn import functional as F  # noqa: N812
 from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import Corpus
 from qneuro.generators.model import CircuitTransformer, ModelConfig, save_model
+from qneuro.generators.normal_form import FILE_NAME as NORMAL_FORM_FILE
+from qneuro.generators.normal_form import NormalForm
 from qneuro.generators.tokenizer import PAD, Tokenizer
 
 
@@ -142,6 +145,7 @@ def train(
         tokenizer = Tokenizer(families, max(max_q, 2))
         cfg = ModelConfig(len(tokenizer), context, layers, heads, width, dropout)
         state = None
+    normal_form = NormalForm.from_programs(data.program(r) for r in real if r["split"] == "train")
     splits: dict[str, list[list[int]]] = {"train": [], "val": []}
     too_long = 0
     for r in real:
@@ -219,6 +223,7 @@ def train(
         if improved:
             best, best_epoch = val, epoch
             save_model(model, tokenizer, out, weights_dtype)
+            normal_form.save(out / NORMAL_FORM_FILE)
         echo(
             f"epoch {epoch}: train {row['train_loss']:.4f} val {val:.4f}"
             + (" *" if improved else "")

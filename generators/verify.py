@@ -12,11 +12,14 @@
    gates, share of "round" angles) trained on the corpus's real vs random *train*
    circuits; its accuracy on the real + random *test* circuits is reported, and the share
    of valid generated circuits it judges real.
-3. **Structure**: :func:`~qneuro.generators.features.structure_distance` (with
-   ``match_qubits=True``: generated circuits weighted to the reference's qubit-count
-   histogram) of the generated circuits and of the random test circuits to the real test
-   circuits, all restricted to the generated qubit range (the whole test split when fewer
-   than 10 real test circuits fall inside it). The unmatched distances are reported too.
+3. **Structure**: :func:`~qneuro.generators.features.structure_distance` (unbiased MMD²
+   of standardised structure vectors, with ``match_qubits=True``: each set weighted to
+   the reference's qubit-count histogram) of the generated circuits, of the random test
+   circuits and of the real *training* circuits (what a generator that copied its
+   training data would score) to the real test circuits, all restricted to the
+   generated qubit range (the whole test split when fewer than 10 real test circuits fall
+   inside it); per-feature distances
+   (:func:`~qneuro.generators.features.feature_distances`) show where sets differ.
 4. **Novelty**: share of valid generated circuits with neither an exact nor a near
    duplicate (:class:`~qneuro.generators.features.NearDuplicateIndex`, Jaccard >= 0.9 of
    statement 4-grams, same qubit count) among the real training circuits.
@@ -37,6 +40,7 @@ from qneuro.generators.features import (
     SCALAR_FEATURES,
     NearDuplicateIndex,
     circuit_features,
+    feature_distances,
     structure_distance,
 )
 from qneuro.generators.tokenizer import GATES, Program, parse_normalised
@@ -183,7 +187,8 @@ def verify_dataset(
     Returns:
         JSON-ready dict: ``n``, ``validity``, ``failures`` (file -> reason),
         ``classifier_accuracy``, ``judged_real``, ``structure_distance_generated``,
-        ``structure_distance_random``, ``structure_terms``, ``novelty``, ``exact_duplicates``,
+        ``structure_distance_random``, ``structure_distance_train``, ``structure_terms``
+        (per-feature distances of each set), ``novelty``, ``exact_duplicates``,
         ``near_duplicates``, ``qubit_range``, ``reference_circuits``, ``figure``.
 
     Raises:
@@ -246,20 +251,20 @@ def verify_dataset(
         ref, rnd = real_test, rand_test
     result["qubit_range"] = [lo, hi]
     result["reference_circuits"] = len(ref)
-    if programs and len(ref) >= 2:
-        dg, tg = structure_distance(programs, ref, match_qubits=True)
-        dr, tr = structure_distance(rnd, ref, match_qubits=True)
-        result["structure_distance_generated"] = dg
-        result["structure_distance_random"] = dr
-        result["structure_terms"] = {"generated": tg, "random": tr}
-        # the same distances without qubit-count matching, for transparency
-        result["structure_distance_unmatched"] = {
-            "generated": structure_distance(programs, ref)[0],
-            "random": structure_distance(rnd, ref)[0],
+    train = [p for p in real_train if lo <= p.num_qubits <= hi] or real_train
+    sets = {"generated": programs, "random": rnd, "train": train}
+    if len(programs) >= 2 and len(ref) >= 2:
+        for name, programs_of in sets.items():
+            result[f"structure_distance_{name}"] = structure_distance(
+                programs_of, ref, match_qubits=True
+            )
+        result["structure_terms"] = {
+            name: feature_distances(programs_of, ref, match_qubits=True)
+            for name, programs_of in sets.items()
         }
     else:
-        result["structure_distance_generated"] = None
-        result["structure_distance_random"] = None
+        for name in sets:
+            result[f"structure_distance_{name}"] = None
     # novelty
     index = NearDuplicateIndex(real_train)
     matches = [index.match(p) for p in programs]
@@ -304,15 +309,16 @@ def format_report(result: dict) -> str:
         return "n/a" if x is None else f"{100 * x:.1f}%"
 
     def num(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.3f}"
+        return "n/a" if x is None else f"{x:.4f}"
 
     lines = [
         f"circuits                      {result['n']}",
         f"validity (parse + Aer)        {pct(result['validity'])}",
         f"classifier accuracy (test)    {pct(result['classifier_accuracy'])}",
         f"judged real                   {pct(result['judged_real'])}",
-        f"structure distance generated  {num(result['structure_distance_generated'])}",
-        f"structure distance random     {num(result['structure_distance_random'])}",
+        f"structure MMD² generated      {num(result['structure_distance_generated'])}",
+        f"structure MMD² random         {num(result['structure_distance_random'])}",
+        f"structure MMD² real training  {num(result.get('structure_distance_train'))}",
         f"novelty                       {pct(result['novelty'])} "
         f"({result['exact_duplicates']} exact, {result['near_duplicates']} near duplicates)",
     ]

@@ -143,3 +143,26 @@ def test_circuits_do_not_depend_on_the_thread_count(tiny_model, tmp_path):
     for i in range(6):
         name = f"circuit_{i:06d}.qasm"
         assert (tmp_path / "1" / name).read_text() == (tmp_path / "2" / name).read_text()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_normal_form_masks_keep_only_allowed_single_qubit_pairs(seed):
+    from qneuro.generators.normal_form import NormalForm
+
+    model, tok = _random_model(seed)
+    # a strict normal form: after rz only h may follow on that qubit, after h only rz
+    form = NormalForm(frozenset({("rz", "h"), ("h", "rz")}))
+    gen = torch.Generator().manual_seed(seed)
+    qubits = [1 + (i % 6) for i in range(48)]
+    seqs = sample_tokens(model, tok, qubits, generator=gen, temperature=1.5, normal_form=form)
+    singles = 0
+    for ids in seqs:
+        program, _ = tok.decode_program(ids)
+        assert form.forbidden_in(program) == []
+        qasm2.loads(program.to_qasm())
+        singles += sum(len(st.qubits) == 1 for st in program.statements)
+    assert singles > 50  # single-qubit gates were still sampled
+    # without the normal form the same model does emit forbidden pairs
+    gen = torch.Generator().manual_seed(seed)
+    free = sample_tokens(model, tok, qubits, generator=gen, temperature=1.5)
+    assert any(form.forbidden_in(tok.decode_program(ids)[0]) for ids in free)
