@@ -395,7 +395,9 @@ def generate_dataset(
     Returns:
         Summary dict with ``n``, ``out``, ``valid`` (share that decodes to a normalised
         program), ``circuits_per_second`` (this run's sampling rate), ``generated`` (new
-        this run) and ``skipped`` (already present).
+        this run), ``skipped`` (already present) and ``normal_form`` (whether normal-form
+        masks were applied: constrained decoding with a model folder that has
+        ``normal_form.json``).
     """
     from tqdm.auto import tqdm
 
@@ -498,4 +500,5 @@ def generate_dataset(
         "skipped": options.n - generated,
         "circuits_per_second": generated / sample_seconds if sample_seconds else None,
         "constrained": options.constrained,
+        "normal_form": normal_form is not None,
     }

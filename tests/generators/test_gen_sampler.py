@@ -166,3 +166,20 @@ def test_normal_form_masks_keep_only_allowed_single_qubit_pairs(seed):
     gen = torch.Generator().manual_seed(seed)
     free = sample_tokens(model, tok, qubits, generator=gen, temperature=1.5)
     assert any(form.forbidden_in(tok.decode_program(ids)[0]) for ids in free)
+
+
+def test_trained_model_keeps_its_corpus_normal_form(tiny_model, tmp_path):
+    from qneuro.generators.normal_form import load_normal_form
+    from qneuro.generators.tokenizer import parse_normalised
+
+    form = load_normal_form(tiny_model)  # written by train() from the training split
+    assert form is not None and form.allowed
+    opts = GenerateOptions(n=20, qubits=(2, 5), batch_size=20, seed=1)
+    result = generate_dataset(tmp_path / "g", opts, model_dir=tiny_model, progress=False)
+    assert result["normal_form"] and result["valid"] == 1.0
+    for path in sorted((tmp_path / "g").glob("*.qasm")):
+        assert form.forbidden_in(parse_normalised(path.read_text())) == []
+    off = GenerateOptions(n=4, qubits=(2, 5), batch_size=4, seed=1, normal_form=False)
+    assert not generate_dataset(tmp_path / "h", off, model_dir=tiny_model, progress=False)[
+        "normal_form"
+    ]
