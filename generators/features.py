@@ -22,10 +22,11 @@ and standard deviation, floor 0.01), with the Gaussian kernel
 ``exp(-|x - y|**2 / h)`` whose ``h`` is the median squared distance between reference
 circuits. Its expectation is 0 when both sets come from the same distribution, whatever
 their sizes, so a small reference set does not put a floor under it (a sample estimate
-can be slightly negative). With ``match_qubits=True`` the candidate circuits are
-weighted so that their qubit-count histogram equals the reference's (candidates with a
-qubit count absent from the reference get weight 0): the generator is conditioned on the
-qubit count, so sets are compared like for like.
+can be slightly negative). With ``match_qubits=True`` both sets are stratified by qubit
+count and the kernel means are taken stratum by stratum, mixed with the reference's
+qubit-count proportions (counts only one set holds are left out): the generator is
+conditioned on the qubit count, so sets are compared like for like, and the estimate
+stays unbiased although the strata sizes are fixed rather than sampled.
 
 :func:`feature_distances` breaks the comparison down per feature: the 1-D Wasserstein-1
 distance of each scalar feature divided by the reference's standard deviation, and the
@@ -154,44 +155,79 @@ def structure_distance(
 ) -> float:
     """Unbiased MMD² between a candidate and a reference set (see module docstring).
 
-    ``MMD² = sum_{i != j} w_i w_j k(x_i, x_j) / (1 - sum w_i**2)
-    + sum_{a != b} k(y_a, y_b) / (m (m - 1)) - 2 sum_{i, a} w_i k(x_i, y_a) / m``
-    for candidate weights ``w`` (summing to 1; uniform unless ``match_qubits``) and ``m``
-    reference circuits.
+    Without ``match_qubits``: the U-statistic ``mean_{i != j} k(x_i, x_j) +
+    mean_{a != b} k(y_a, y_b) - 2 mean_{i, a} k(x_i, y_a)``.
+
+    With ``match_qubits``: both sets are stratified by qubit count ``s`` and the strata
+    mixed with the reference's proportions ``p_s`` (over the counts that both sets hold,
+    renormalised): ``sum_{s, t} p_s p_t B_st`` with
+    ``B_st = K^xx_st + K^yy_st - K^xy_st - K^xy_ts``, each ``K`` the mean kernel value
+    between stratum ``s`` of one set and stratum ``t`` of the other (within one stratum
+    of one set: over distinct pairs). A diagonal ``B_ss`` is left out when either set
+    has a single circuit of that count (no unbiased within-stratum estimate exists).
+    Every term has expectation 0 when the two sets share their distribution at each
+    qubit count.
 
     Args:
         candidate: Programs to judge (e.g. generated ones), at least two.
         reference: Reference programs (e.g. the real test split), at least two.
-        match_qubits: Weight candidates to the reference's qubit-count histogram.
+        match_qubits: Compare like for like by qubit count, as above.
 
     Raises:
-        ValueError: If either set is too small, or no candidate has a reference qubit count.
+        ValueError: If either set is too small, or no qubit count is in both sets.
     """
     if len(candidate) < 2 or len(reference) < 2:
         raise ValueError(
             f"need >= 2 candidate and >= 2 reference programs, got {len(candidate)} and "
             f"{len(reference)}"
         )
-    if match_qubits:
-        w = qubit_matching_weights(candidate, reference)
-        if w.sum() <= 0:
-            raise ValueError("no candidate has a qubit count present in the reference")
-    else:
-        w = np.ones(len(candidate))
-    w = w / w.sum()
     y = structure_vectors(reference)
     x = structure_vectors(candidate, reference)
     yy = _squared_distances(y, y)
     h = float(np.median(yy[np.triu_indices(len(y), 1)])) or 1.0
     kxx = np.exp(-_squared_distances(x, x) / h)
-    np.fill_diagonal(kxx, 0.0)
     kyy = np.exp(-yy / h)
-    np.fill_diagonal(kyy, 0.0)
     kxy = np.exp(-_squared_distances(x, y) / h)
-    m = len(y)
-    self_weight = 1.0 - float(np.sum(w**2))
-    xx = float(w @ kxx @ w) / self_weight if self_weight > 0 else 0.0
-    return xx + float(kyy.sum()) / (m * (m - 1)) - 2.0 * float((w @ kxy).sum()) / m
+    if match_qubits:
+        strata = sorted({p.num_qubits for p in reference} & {p.num_qubits for p in candidate})
+        if not strata:
+            raise ValueError("no candidate has a qubit count present in the reference")
+        sx = _one_hot([p.num_qubits for p in candidate], strata)
+        sy = _one_hot([p.num_qubits for p in reference], strata)
+        if sx.sum() < 2 or sy.sum() < 2:
+            raise ValueError("need >= 2 candidate and >= 2 reference programs at shared counts")
+    else:
+        sx, sy = np.ones((len(x), 1)), np.ones((len(y), 1))
+    nx, ny = sx.sum(axis=0), sy.sum(axis=0)
+    p = ny / ny.sum()
+    mean_xx = _stratum_means(kxx, sx, sx, within=True)
+    mean_yy = _stratum_means(kyy, sy, sy, within=True)
+    mean_xy = _stratum_means(kxy, sx, sy, within=False)
+    b = mean_xx + mean_yy - mean_xy - mean_xy.T
+    diagonal = np.eye(len(p), dtype=bool)
+    b[diagonal & ~((nx >= 2) & (ny >= 2))[:, None]] = 0.0
+    return float(p @ b @ p)
+
+
+def _one_hot(labels: Sequence[int], strata: Sequence[int]) -> np.ndarray:
+    """Membership matrix ``(len(labels), len(strata))``; labels outside get no row entry."""
+    index = {s: j for j, s in enumerate(strata)}
+    out = np.zeros((len(labels), len(strata)))
+    for i, label in enumerate(labels):
+        if label in index:
+            out[i, index[label]] = 1.0
+    return out
+
+
+def _stratum_means(k: np.ndarray, sa: np.ndarray, sb: np.ndarray, within: bool) -> np.ndarray:
+    """Mean of ``k`` between each pair of strata (distinct pairs only when ``within``)."""
+    sums = sa.T @ k @ sb
+    pairs = np.outer(sa.sum(axis=0), sb.sum(axis=0))
+    if within:
+        sums -= np.diag(sa.T @ np.diag(k))  # drop each circuit's pair with itself
+        pairs -= np.diag(sa.sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, sums / np.maximum(pairs, 1), 0.0)
 
 
 def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

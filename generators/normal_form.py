@@ -2,12 +2,12 @@
 
 The corpus normaliser (qiskit's transpiler at optimisation level 2) merges runs of
 single-qubit gates: a normalised program never holds ``rz`` right after ``rz`` on the same
-qubit, nor ``h`` after ``h``, nor (in the default corpus) 106 of the 121 ordered pairs of
-the 11 single-qubit gates. A language model samples such pairs anyway (in 80% of 1000
-circuits from the bundled model before this rule), and they are what most distinguishes
-its circuits from real ones. :class:`NormalForm` records the pairs that occur in the
-training split; the sampler masks every other pair, so generated programs are in the
-same normal form as the corpus.
+qubit, nor ``h`` after ``h``; in the default corpus's training split 105 of the 121
+ordered pairs of the 11 single-qubit gates never occur. A language model samples such
+pairs anyway (in 80% of 1000 circuits from the bundled model before this rule), and they
+are what most distinguishes its circuits from real ones. :class:`NormalForm` records the
+pairs that occur in the training split; the sampler masks every other pair, so
+generated programs are in the same normal form as the corpus.
 
 "Follows" is per qubit: gate ``b`` follows ``a`` on qubit ``q`` when ``a`` was the last
 gate on ``q`` and both act on one qubit. After a multi-qubit gate (or at the start) any

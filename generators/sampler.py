@@ -360,7 +360,7 @@ class GenerateOptions:
     model: str = "default"
 
     def key(self) -> dict:
-        """Settings that must match when resuming (everything but n and batch size)."""
+        """Settings that must match when resuming: all but ``n`` (batches are seeded)."""
         d = dict(self.__dict__)
         d.pop("n")
         d["qubits"] = list(d["qubits"])
@@ -421,9 +421,11 @@ def generate_dataset(
         raise ValueError(f"family {options.family!r} unknown to the model: {tokenizer.families}")
     settings_path = out / "generate.json"
     key = options.key()
+    key["normal_form"] = normal_form is not None  # applied, not just asked for
     if settings_path.exists():
-        previous = json.loads(settings_path.read_text())
-        if previous.get("settings") != key:
+        previous = json.loads(settings_path.read_text()).get("settings") or {}
+        previous.setdefault("normal_form", False)  # runs from before normal-form masks
+        if previous != key:
             raise ValueError(f"{out} holds a run with other settings; use another folder")
     atomic_write_text(settings_path, json.dumps({"settings": key}, indent=1) + "\n")
     manifest = out / "manifest.jsonl"

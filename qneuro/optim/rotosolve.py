@@ -26,14 +26,18 @@ class Rotosolve:
 
     Each coordinate step sends one batch of three points (the current point and the
     coordinate shifted by ``+- pi/2``), records the current point's value and moves the
-    coordinate to the sinusoid's minimum. Sweeps run from the last coordinate to the
-    first (a warm start appends the newest angle last) until the budget is spent or a
-    whole sweep lowers the value by less than ``tol``. The result is the best evaluated
-    iterate.
+    coordinate to the sinusoid's minimum. Along a coordinate where the energy is flat
+    (e.g. an RZ acting on ``|0>``) the fitted minimum is arbitrary and the angle may
+    move by up to pi per sweep; the energy does not change. Sweeps run from the last
+    coordinate to the first (a warm start appends the newest angle last). A step starts
+    only while four evaluations remain, so the last move is always evaluated; the result
+    is the best evaluated iterate.
 
     Attributes:
-        tol: stop after a sweep that improves the best evaluated value by less than this
-            (0 spends the whole budget).
+        tol: stop after a sweep that lowers the best evaluated value by less than this
+            (0 spends the whole budget). The value after a move is measured at the next
+            step, so the check lags one coordinate; with shot noise the best value is a
+            minimum of noisy samples and may keep improving by chance.
     """
 
     tol: float = 0.0
@@ -57,12 +61,14 @@ class Rotosolve:
             while True:
                 start = objective.best_value
                 for d in reversed(range(x.size)):
+                    if objective.remaining() < 4:
+                        raise BudgetExhausted
                     shift[:] = 0.0
                     shift[d] = np.pi / 2
                     value, plus, minus = objective.values(np.stack([x, x + shift, x - shift]))
                     objective.record(x, value)
-                    mean = (plus + minus) / 2
-                    x[d] = x[d] + np.arctan2(-(plus - minus) / 2, -(value - mean))
+                    b, c = value - (plus + minus) / 2, (plus - minus) / 2
+                    x[d] = x[d] + np.arctan2(-c, -b)
                 sweeps += 1
                 if self.tol > 0 and start - objective.best_value < self.tol:
                     message = f"a sweep improved by less than tol={self.tol}"

@@ -66,3 +66,17 @@ def test_structure_mmd_is_near_zero_within_a_distribution_and_larger_for_random(
     assert terms["gates"] == pytest.approx(0.0) and 0 < terms["gate_types"] <= 1
     with pytest.raises(ValueError, match="need >= 2"):
         structure_distance(real_a[:1], real_b)
+
+
+def test_qubit_matched_mmd_is_unbiased_for_fixed_strata_sizes():
+    # a small reference with an uneven qubit mix against many candidates drawn
+    # uniformly over the counts, all from one distribution per count: mean ~ 0
+    rng = np.random.default_rng(1)
+    values = []
+    for _ in range(60):
+        sizes = rng.choice([2, 3, 3, 4, 5, 5, 5, 6, 7, 8], size=22)
+        reference = [_ghz_like(rng, n) for n in sizes]
+        candidates = [_ghz_like(rng, n) for n in rng.integers(2, 9, size=120)]
+        values.append(structure_distance(candidates, reference, match_qubits=True))
+    values = np.array(values)
+    assert abs(values.mean()) < 3 * values.std() / np.sqrt(len(values)) + 1e-3

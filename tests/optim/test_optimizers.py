@@ -169,3 +169,12 @@ def _h2():
     from qneuro.chem import load
 
     return load("H2-2q")
+
+
+def test_rotosolve_evaluates_its_last_move_whatever_the_budget():
+    def fun(x):
+        return float(np.cos(x[0]) + 0.5 * np.cos(x[1] - 1.0))
+
+    for budget in (7, 8, 9):  # two steps fit; the final move is always evaluated
+        result = minimize(fun, [0.3, 0.7], budget=budget, method="rotosolve")
+        assert result.fun == pytest.approx(-1.5, abs=1e-12) and result.nfev <= budget
