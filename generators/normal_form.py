@@ -47,11 +47,7 @@ class NormalForm:
     @classmethod
     def from_programs(cls, programs: Iterable[Program]) -> NormalForm:
         """The pairs that occur in ``programs``."""
-        allowed: set[tuple[str, str]] = set()
-        for program in programs:
-            for pair in single_qubit_pairs(program):
-                allowed.add(pair)
-        return cls(frozenset(allowed))
+        return cls(frozenset(pair for p in programs for pair in single_qubit_pairs(p)))
 
     def forbidden_in(self, program: Program) -> list[tuple[str, str]]:
         """The pairs of ``program`` that this normal form does not allow, in order."""

@@ -247,10 +247,11 @@ def sample_tokens(
         qi = (nxt - tokenizer.qubit_offset).clamp(0, tokenizer.max_qubits - 1)
         rows = torch.nonzero(is_q).squeeze(1)
         used[rows, qi[rows]] = True
-        g_rows = gate[rows].clamp(min=0)
-        last[rows, qi[rows]] = torch.where(
-            grammar.single[g_rows], g_rows, torch.full_like(g_rows, grammar.no_gate)
-        )
+        if grammar.normal_form is not None:
+            g_rows = gate[rows].clamp(min=0)
+            last[rows, qi[rows]] = torch.where(
+                grammar.single[g_rows], g_rows, torch.full_like(g_rows, grammar.no_gate)
+            )
         remaining = torch.where(is_q, remaining - 1, remaining)
         new_phase[is_q & (remaining == 0)] = PH_GATE
         new_phase[(phase == PH_GATE) & (nxt == MEASURE)] = PH_EOS

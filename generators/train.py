@@ -6,8 +6,9 @@ decay, validation loss after every epoch, early stopping after ``patience`` epoc
 improvement. Every epoch writes ``checkpoint.pt`` (model, optimiser, history; read back
 with ``torch.load(weights_only=True)``) so ``resume=True`` continues an interrupted run;
 the best model so far is written to ``model.safetensors`` + ``config.json`` +
-``tokenizer.json`` + ``normal_form.json`` (the single-qubit gate pairs of the training
-split, :mod:`~qneuro.generators.normal_form`) and the history to ``training.json``.
+``tokenizer.json`` and the history to ``training.json``; ``normal_form.json`` (the
+single-qubit gate pairs of the training split, :mod:`~qneuro.generators.normal_form`)
+is written once at the start.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def train(
         rng.seed(seed + start_epoch)
         torch.manual_seed(seed + start_epoch)
     out.mkdir(parents=True, exist_ok=True)
+    normal_form.save(out / NORMAL_FORM_FILE)
     t0 = time.perf_counter()
     stopped = "epochs"
     for epoch in range(start_epoch, epochs):
@@ -223,7 +225,6 @@ def train(
         if improved:
             best, best_epoch = val, epoch
             save_model(model, tokenizer, out, weights_dtype)
-            normal_form.save(out / NORMAL_FORM_FILE)
         echo(
             f"epoch {epoch}: train {row['train_loss']:.4f} val {val:.4f}"
             + (" *" if improved else "")
