@@ -24,6 +24,8 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 
+from qneuro.ptm import Program
+
 AXES = "xyz"
 
 
@@ -153,6 +155,25 @@ class CircuitState:
     def depth(self) -> int:
         """Moments used by the searched gates (the initial X layer not counted)."""
         return max(self.next_moment) if self.gates else 0
+
+    def program(self) -> Program:
+        """The parameterised circuit as a :class:`qneuro.ptm.Program`, without qiskit objects.
+
+        Parameter i is the i-th rotation's angle, as in :meth:`circuit`.
+        """
+        program = Program(self.num_qubits, self.num_parameters)
+        if self.initial_bits:
+            for q, bit in enumerate(reversed(self.initial_bits)):
+                if bit == "1":
+                    program.add_gate("x", (q,))
+        index = 0
+        for gate in self.gates:
+            if gate.kind == "cx":
+                program.add_gate("cx", gate.qubits)
+            else:
+                program.add_rotation(gate.kind, gate.qubits, index)
+                index += 1
+        return program
 
     def circuit(self, angles=None) -> QuantumCircuit:
         """The circuit: parameterised (``θ[i]`` per rotation) or bound to ``angles``."""

@@ -13,6 +13,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qneuro.chem import Problem, load
 from qneuro.noise import NoiseProfile
 from qneuro.optim import get_optimizer
+from qneuro.ptm import ENGINES
 from qneuro.vqe import CHEMICAL_ACCURACY, Energy
 
 from .actions import ActionSet, CircuitState
@@ -91,6 +92,11 @@ class QuantumArchitectureSearchEnv(gym.Env):
     * ``rotations``: rotation axes offered (``"xyz"``); ``coupling_map``: allowed CNOT pairs.
     * ``optimizer``, ``optimizer_budget``, ``optimizer_options``: the inner optimiser
       (:mod:`qneuro.optim`), its evaluations per action and its configuration fields.
+      Rotosolve takes each angle's exact sinusoid from the simulator (no evaluations;
+      ``optimizer_options={"incremental": False}`` evaluates three points per angle).
+    * ``engine``: the simulator engine, ``"auto"`` (statevectors for noiseless problems,
+      Pauli vectors under gate noise) or ``"ptm"`` (Pauli vectors always); results agree
+      to rounding.
     * ``reward``; ``illegal_action_reward`` (default -1).
     * ``random_halting`` and ``halting`` (dict ``n``, ``p``, ``low``, ``high``).
     * ``curriculum``: ``"moving"`` (default), ``"fixed"``, a threshold in Ha, a dict or an
@@ -117,6 +123,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         optimizer="adam-spsa",
         optimizer_budget: int = 100,
         optimizer_options: dict | None = None,
+        engine: str = "auto",
         reward="incremental",
         illegal_action_reward: float = -1.0,
         random_halting: bool = False,
@@ -142,6 +149,9 @@ class QuantumArchitectureSearchEnv(gym.Env):
         if not isinstance(optimizer_budget, int | np.integer) or optimizer_budget < 1:
             raise ValueError(f"optimizer_budget={optimizer_budget!r}; allowed: >= 1 evaluation")
         self.optimizer_budget = int(optimizer_budget)
+        if engine not in ENGINES:
+            raise ValueError(f"engine={engine!r}; allowed: {', '.join(ENGINES)}")
+        self.engine = engine
         self.reward_function = get_reward(reward)
         self.illegal_action_reward = float(illegal_action_reward)
         self.random_halting = bool(random_halting)
@@ -216,6 +226,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
             if gate.is_rotation:
                 x0 = np.append(x0, self.np_random.uniform(0.0, 0.1))
             energy = self._energy_function()
+            measured = None
             if x0.size:
                 result = self.optimizer.minimize(
                     energy,
@@ -224,8 +235,15 @@ class QuantumArchitectureSearchEnv(gym.Env):
                     seed=int(self.np_random.integers(2**32)),
                 )
                 self._angles = result.x
-            self._energy = self._observed(energy(self._angles))
-            self._noiseless = float(energy.noiseless(self._angles))
+                if self.shots is None:  # exact: the optimiser's value is the energy
+                    measured = result.fun
+            if measured is None:
+                measured = energy(self._angles)
+            self._energy = self._observed(measured)
+            exact_and_ideal = self.shots is None and (self.noise is None or self.noise.is_ideal)
+            self._noiseless = (
+                float(measured) if exact_and_ideal else float(energy.noiseless(self._angles))
+            )
             self._lowest = min(self._lowest, self._energy)
         error = abs(self._energy - self.reference)
         success = bool(not illegal and error < self.threshold)
@@ -282,11 +300,12 @@ class QuantumArchitectureSearchEnv(gym.Env):
     def _energy_function(self) -> Energy:
         return Energy(
             self.problem,
-            self._state.circuit(),
+            self._state.program(),
             self.noise,
             shots=self.shots,
             shot_model=self.shot_model,
             seed=int(self.np_random.integers(2**32)),
+            engine=self.engine,
         )
 
     def _observed(self, energy: float) -> float:

@@ -26,7 +26,8 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qneuro.noise import NoiseProfile
 from qneuro.optim import OptimizeResult, get_optimizer
-from qneuro.ptm import CompiledCircuit, PTMSimulator
+from qneuro.ptm import CompiledCircuit, Program, PTMSimulator, StatevectorCircuit
+from qneuro.ptm.sweep import STATEVECTOR_SWEEP_FROM_QUBITS, PauliSweep, StatevectorSweep
 
 #: Chemical accuracy in hartree (1.6 mHa, about 1 kcal/mol).
 CHEMICAL_ACCURACY = 1.6e-3
@@ -38,12 +39,18 @@ class Energy:
     Args:
         problem: a :class:`qneuro.chem.Problem` (its ``hamiltonian`` and ``exact_energy``)
             or any Hermitian ``SparsePauliOp``.
-        ansatz: a parameterised ``QuantumCircuit`` on the problem's qubits.
+        ansatz: a parameterised ``QuantumCircuit`` on the problem's qubits, or a
+            :class:`qneuro.ptm.Program` (what the environments build, no qiskit objects).
         noise: a :class:`~qneuro.noise.NoiseProfile`, a preset name, or None (ideal).
         shots: None (exact expectation values) or shots per measured term / group.
         shot_model: ``"gaussian"`` (CRLQAS) or ``"sampled"`` (qubit-wise commuting groups,
             multinomial counts, readout error), see :mod:`qneuro.ptm.shots`.
         seed: seed of the shot noise.
+        engine: the simulator engine (``"auto"``: statevectors where the gates are ideal;
+            ``"ptm"`` keeps every evaluation on Pauli vectors, the path before statevectors).
+
+    The energy along one angle is exact in closed form when every parameter is the angle
+    of its own Pauli rotation (:meth:`coordinate_sweep`), which Rotosolve uses.
 
     Attributes:
         hamiltonian: the operator (shift included), ``SparsePauliOp``.
@@ -63,9 +70,10 @@ class Energy:
         shots: int | None = None,
         shot_model: str = "gaussian",
         seed: int | None = None,
+        engine: str = "auto",
     ) -> None:
         self.hamiltonian, self.exact_energy = _hamiltonian(problem)
-        if not isinstance(ansatz, QuantumCircuit):
+        if not isinstance(ansatz, QuantumCircuit | Program):
             raise TypeError(f"ansatz must be a qiskit QuantumCircuit, got {type(ansatz).__name__}")
         if ansatz.num_qubits != self.hamiltonian.num_qubits:
             raise ValueError(
@@ -73,14 +81,19 @@ class Energy:
                 f"{self.hamiltonian.num_qubits}"
             )
         self.noise = NoiseProfile.preset(noise) if isinstance(noise, str) else noise
-        self.simulator = PTMSimulator(self.noise, shots=shots, shot_model=shot_model, seed=seed)
+        self.simulator = PTMSimulator(
+            self.noise, shots=shots, shot_model=shot_model, seed=seed, engine=engine
+        )
         self.circuit = ansatz
-        self.compiled: CompiledCircuit = self.simulator.compile(ansatz)
+        self.compiled: CompiledCircuit | StatevectorCircuit = self.simulator.compile(ansatz)
         ideal = self.noise is None or self.noise.is_ideal
-        self._ideal_simulator = self.simulator if ideal else PTMSimulator()
-        self._ideal = self.compiled if ideal else self._ideal_simulator.compile(ansatz)
+        self._ideal_simulator = self.simulator if ideal else PTMSimulator(engine=engine)
+        self._ideal = (
+            self.compiled if ideal else self._ideal_simulator.compile(self.compiled.program)
+        )
         self.num_parameters = self.compiled.num_parameters
         self.nfev = 0
+        self._pauli_compiled: CompiledCircuit | None = None  # noiseless sweeps below 7 qubits
 
     def __call__(self, theta, shots: int | None | str = "default") -> float | np.ndarray:
         """Noisy (and shot-noisy) energy; ``theta`` of shape ``(k,)`` or ``(B, k)``."""
@@ -103,6 +116,47 @@ class Energy:
         if self.exact_energy is None:
             raise ValueError("no exact energy known: pass a Problem, not a bare operator")
         return self.noiseless(theta) - self.exact_energy
+
+    def coordinate_sweep(self, x, coordinates: int):
+        """Exact sinusoids along parameters ``k-1, k-2, ..., k-coordinates`` from ``x``.
+
+        Returns None unless the energy is exact (no shots) and parameter i is the angle of
+        the i-th rotation alone (``theta_i = offset_i +- x_i``), as in every circuit the
+        environments build and in :func:`hardware_efficient_ansatz`. Otherwise returns an
+        object with ``sinusoid(d) -> (a, b, c)``, meaning
+        ``E(x with x_d = t) = a + b cos(t) + c sin(t)``, and ``move(d, value)``, visited
+        for ``d = k-1`` down to ``k - coordinates`` (see :mod:`qneuro.ptm.sweep`).
+        """
+        if self.simulator.shots is not None:
+            return None
+        program = self.compiled.program
+        signs = _slot_signs(program)
+        if signs is None or not 1 <= coordinates <= self.num_parameters:
+            return None
+        n = self.compiled.num_qubits
+        statevector = self.compiled.engine == "statevector" and n >= STATEVECTOR_SWEEP_FROM_QUBITS
+        cached_bytes = coordinates * (16 * 2**n if statevector else 8 * 4**n)
+        if cached_bytes > self.simulator.memory_budget:
+            return None
+        x = np.asarray(x, dtype=float)
+        angles = program.offsets + signs * x
+        first = self.num_parameters - coordinates
+        if statevector:
+            observable = self.simulator.statevector_observable(self.hamiltonian, n)
+            sweep = StatevectorSweep(self.compiled, observable, angles, first)
+        else:
+            indices, coeffs, _ = self.simulator.observable_terms(self.hamiltonian, n)
+            compiled = self.compiled
+            if compiled.engine != "ptm":
+                if self._pauli_compiled is None:
+                    self._pauli_compiled = CompiledCircuit(
+                        program, None, memory_budget=self.simulator.memory_budget
+                    )
+                compiled = self._pauli_compiled
+            vector = np.zeros(4**n)
+            vector[indices] = coeffs
+            sweep = PauliSweep(compiled, vector, angles, first)
+        return _ParameterSweep(sweep, program.offsets, signs)
 
     def _check(self, theta) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)
@@ -190,6 +244,38 @@ def hardware_efficient_ansatz(num_qubits: int, layers: int) -> QuantumCircuit:
             for q in range(num_qubits - 1):
                 circuit.cx(q, q + 1)
     return circuit
+
+
+class _ParameterSweep:
+    """A slot sweep seen in parameter coordinates (``theta_d = offset_d + sign_d x_d``)."""
+
+    def __init__(self, sweep, offsets: np.ndarray, signs: np.ndarray) -> None:
+        self.sweep, self.offsets, self.signs = sweep, offsets, signs
+
+    def sinusoid(self, d: int) -> tuple[float, float, float]:
+        """``(a, b, c)`` with ``E = a + b cos(x_d) + c sin(x_d)``."""
+        a, b, c = self.sweep.sinusoid(d)
+        offset, sign = self.offsets[d], self.signs[d]
+        if offset == 0.0:
+            return a, b, sign * c
+        cos, sin = np.cos(offset), np.sin(offset)
+        return a, b * cos + c * sin, sign * (c * cos - b * sin)
+
+    def move(self, d: int, value: float) -> None:
+        """Set ``x_d = value``."""
+        self.sweep.move(d, self.offsets[d] + self.signs[d] * value)
+
+
+def _slot_signs(program: Program) -> np.ndarray | None:
+    """Per parameter i, the sign s_i when slot i's angle is ``offset_i + s_i x_i``, else None."""
+    if program.num_slots != program.num_parameters:
+        return None
+    signs = np.empty(program.num_parameters)
+    for i, terms in enumerate(program.slot_parameters()):
+        if len(terms) != 1 or terms[0][0] != i or abs(terms[0][1]) != 1.0:
+            return None
+        signs[i] = terms[0][1]
+    return signs
 
 
 def _hamiltonian(problem) -> tuple[SparsePauliOp, float | None]:

@@ -81,6 +81,12 @@ class Objective:
             )
         return out
 
+    def charge(self, evaluations: int) -> None:
+        """Count ``evaluations`` done outside :meth:`values` (closed-form values)."""
+        if evaluations > self.remaining():
+            raise BudgetExhausted
+        self.nfev += evaluations
+
     def record(self, x: np.ndarray, value: float) -> None:
         """Note an evaluated iterate; keep it when it is the best so far."""
         self.history.append(float(value))

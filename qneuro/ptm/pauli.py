@@ -17,6 +17,8 @@ qubit ``n - 1 - a`` (numpy's C order makes the last axis the fastest).
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 PAULI_LABELS = "IXYZ"
@@ -70,10 +72,16 @@ def symplectic_to_index(z: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def zero_state(num_qubits: int) -> np.ndarray:
     """Pauli vector of ``|0...0>``: 1 on every string of I and Z only, 0 elsewhere."""
+    return _zero_state(num_qubits).copy()
+
+
+@cache
+def _zero_state(num_qubits: int) -> np.ndarray:
     one = np.array([1.0, 0.0, 0.0, 1.0])
     state = np.ones(1)
     for _ in range(num_qubits):
         state = np.kron(one, state)
+    state.setflags(write=False)
     return state
 
 

@@ -48,15 +48,16 @@ def sampled_estimate(
     rng: np.random.Generator,
     readout: Callable[[int], tuple[float, float] | None] | None = None,
 ) -> np.ndarray:
-    """Exact finite-shot estimate per state (see module docstring); shape ``(B,)``."""
-    return sample(measurement_plan(observable, readout), states, shots, rng)
+    """Exact finite-shot estimate per Pauli vector ``(B, 4**n)`` (module docstring): ``(B,)``."""
+    plan = measurement_plan(observable, readout)
+    return sample(plan, lambda indices: states[:, indices], shots, rng)
 
 
 @dataclass(frozen=True)
 class _Group:
     """One qubit-wise commuting group measured in its product basis.
 
-    ``states[:, correlators] @ outcome_map`` is the distribution of read outcomes, readout
+    ``<P_T>[:, correlators] @ outcome_map`` is the distribution of read outcomes, readout
     error included, shape ``(B, 2**w)``; ``term_values`` maps counts to the group's energy.
     """
 
@@ -104,16 +105,30 @@ def measurement_plan(
 
 
 def sample(
-    plan: MeasurementPlan, states: np.ndarray, shots: int, rng: np.random.Generator
+    plan: MeasurementPlan,
+    pauli_values: Callable[[np.ndarray], np.ndarray],
+    shots: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """Draw ``shots`` outcomes per group and state; the estimated energies ``(B,)``."""
-    result = np.full(states.shape[0], plan.constant)
+    """Draw ``shots`` outcomes per group and state; the estimated energies ``(B,)``.
+
+    Args:
+        plan: the observable's :func:`measurement_plan`.
+        pauli_values: maps Pauli indices ``(m,)`` to the states' expectations ``(B, m)``.
+        shots: shots per group.
+        rng: the generator.
+    """
+    result = None
     for group in plan.groups:
-        probabilities = states[:, group.correlators] @ group.outcome_map  # (B, 2**w)
+        probabilities = pauli_values(group.correlators) @ group.outcome_map  # (B, 2**w)
+        if result is None:
+            result = np.full(probabilities.shape[0], plan.constant)
         probabilities = np.clip(probabilities, 0.0, None)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         counts = rng.multinomial(shots, probabilities)  # (B, 2**w)
         result += counts @ group.term_values / shots
+    if result is None:  # only a constant term: as many states as the identity's values
+        result = np.full(pauli_values(np.zeros(1, dtype=np.int64)).shape[0], plan.constant)
     return result
 
 

@@ -1,4 +1,17 @@
-"""The PTM simulator: exact noisy expectation values of qiskit circuits."""
+"""The simulator: exact noisy expectation values of qiskit circuits.
+
+:class:`PTMSimulator` compiles each circuit for one of two engines and caches the result:
+
+* ``"ptm"`` (:class:`~qneuro.ptm.liouville.CompiledCircuit`): the Pauli vector, ``4**n``
+  reals, under any noise;
+* ``"statevector"`` (:class:`~qneuro.ptm.statevector.StatevectorCircuit`): ``2**n``
+  amplitudes, when the circuit's gates carry no noise (readout error is still applied, in
+  the observable).
+
+With ``engine="auto"`` (the default) the statevector engine runs every circuit whose
+gates are ideal under the simulator's noise, the PTM engine all others; the two agree to
+rounding (tested), so the choice changes speed, not results.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +21,24 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from .liouville import DEFAULT_MEMORY_BUDGET, CompiledCircuit, has_gate_noise
 from .observable import as_sparse_pauli_op, pauli_terms, with_readout
 from .pauli import pauli_to_density
-from .program import DEFAULT_MEMORY_BUDGET, CompiledCircuit, NoiseSource
+from .program import NoiseSource, Program
 from .shots import SHOT_MODELS, gaussian_estimate, measurement_plan, sample
+from .statevector import StatevectorCircuit, StatevectorObservable, pauli_expectations
 
 #: Compiled circuits and observables kept per simulator (oldest dropped first).
 _CACHE_SIZE = 64
 
+#: Engines a simulator can be asked for.
+ENGINES = ("auto", "ptm", "statevector")
+
+Compiled = CompiledCircuit | StatevectorCircuit
+
 
 class PTMSimulator:
-    """Exact noisy simulation in the Pauli-Liouville representation.
+    """Exact noisy simulation in the Pauli-Liouville representation (statevectors when ideal).
 
     Args:
         noise: a :class:`qneuro.noise.NoiseProfile` (or any :class:`NoiseSource`);
@@ -29,7 +49,10 @@ class PTMSimulator:
             (multinomial counts per qubit-wise commuting group); see
             :mod:`qneuro.ptm.shots`.
         seed: seed of the shot-noise generator.
-        memory_budget: bytes the Pauli vectors of one evaluation may take.
+        memory_budget: bytes the state vectors of one evaluation may take.
+        engine: ``"auto"`` (statevectors for circuits whose gates are ideal, Pauli vectors
+            otherwise), ``"ptm"`` (always Pauli vectors) or ``"statevector"`` (refuses
+            circuits with gate noise).
 
     Parameters are bound in ``circuit.parameters`` order (qiskit's sorted order), as in
     qiskit's estimators. Readout error is part of every expectation value (exact mode
@@ -51,6 +74,7 @@ class PTMSimulator:
         shot_model: str = "gaussian",
         seed: int | None = None,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        engine: str = "auto",
     ) -> None:
         if isinstance(noise, str):
             raise TypeError(
@@ -60,52 +84,88 @@ class PTMSimulator:
             raise TypeError(f"noise must be a NoiseProfile or None, got {type(noise).__name__}")
         if shot_model not in SHOT_MODELS:
             raise ValueError(f"shot_model={shot_model!r}; allowed: {', '.join(SHOT_MODELS)}")
+        if engine not in ENGINES:
+            raise ValueError(f"engine={engine!r}; allowed: {', '.join(ENGINES)}")
         self.noise = noise
         self.shots = _check_shots(shots)
         self.shot_model = shot_model
         self.memory_budget = memory_budget
+        self.engine = engine
         self.rng = np.random.default_rng(seed)
-        self._circuits: dict[int, tuple] = {}  # id -> (weakref, fingerprint, compiled)
+        self._circuits: dict[int, tuple] = {}  # id -> (weakref, instructions copy, compiled)
         self._observables: dict = {}
 
-    def compile(self, circuit: QuantumCircuit | CompiledCircuit) -> CompiledCircuit:
+    def compile(self, circuit: QuantumCircuit | Program | Compiled) -> Compiled:
         """The reusable compiled form of ``circuit`` with this simulator's noise.
 
-        Compiled forms are cached per circuit object and rebuilt when its instructions
-        change, so repeated calls with the same circuit cost one fingerprint.
+        Compiled forms of a ``QuantumCircuit`` are cached per circuit object and rebuilt
+        when its instructions change (compared with a copy taken at compile time).
         """
-        if isinstance(circuit, CompiledCircuit):
-            if circuit.noise is not self.noise:
+        if isinstance(circuit, CompiledCircuit | StatevectorCircuit):
+            if circuit.noise is not self.noise and circuit.engine == "ptm":
                 raise ValueError(
                     "this CompiledCircuit was compiled with other noise; compile it with this "
                     "simulator's compile()"
                 )
+            if circuit.engine == "statevector" and has_gate_noise(circuit.program, self.noise):
+                raise ValueError(
+                    "this StatevectorCircuit has no gate noise but this simulator's noise "
+                    "has channels on its gates; compile it with this simulator's compile()"
+                )
             return circuit
+        if isinstance(circuit, Program):
+            return self._compile_program(circuit)
         if not isinstance(circuit, QuantumCircuit):
             raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
-        key = _fingerprint(circuit)
         cached = self._circuits.get(id(circuit))
-        if cached is not None and cached[0]() is circuit and cached[1] == key:
+        if cached is not None and cached[0]() is circuit and circuit._data == cached[1]:
             return cached[2]
-        compiled = CompiledCircuit(circuit, self.noise, memory_budget=self.memory_budget)
+        compiled = self._compile_program(Program.from_circuit(circuit, self.noise))
         if len(self._circuits) >= _CACHE_SIZE:
             self._circuits.pop(next(iter(self._circuits)))
-        self._circuits[id(circuit)] = (weakref.ref(circuit), key, compiled)
+        self._circuits[id(circuit)] = (weakref.ref(circuit), circuit._data.copy(), compiled)
         return compiled
 
+    def _compile_program(self, program: Program) -> Compiled:
+        noisy = has_gate_noise(program, self.noise)
+        if self.engine == "statevector" and noisy:
+            raise ValueError(
+                "engine='statevector' needs ideal gates, but the noise has channels on this "
+                "circuit's gates; use engine='auto' or 'ptm'"
+            )
+        if self.engine == "ptm" or (self.engine == "auto" and noisy):
+            return CompiledCircuit(program, self.noise, memory_budget=self.memory_budget)
+        return StatevectorCircuit(program, memory_budget=self.memory_budget)
+
     def pauli_vector(
-        self, circuit: QuantumCircuit | CompiledCircuit, parameter_values=None
+        self, circuit: QuantumCircuit | Program | Compiled, parameter_values=None
     ) -> np.ndarray:
         """Final Pauli vector(s) ``r_P = Tr(P rho)``.
 
         Shape ``(4**n,)``, or ``(B, 4**n)`` when ``parameter_values`` has shape ``(B, k)``.
         """
         compiled = self.compile(circuit)
+        states = compiled.pauli_vectors(compiled.evolve(parameter_values))
+        return states if np.ndim(parameter_values) == 2 else states[0]
+
+    def statevector(
+        self, circuit: QuantumCircuit | Program | StatevectorCircuit, parameter_values=None
+    ) -> np.ndarray:
+        """The final state of a circuit with ideal gates (up to a global phase).
+
+        Shape ``(2**n,)`` complex, or ``(B, 2**n)`` for ``(B, k)`` parameter values.
+        Readout error does not enter (it is a property of measurements).
+        """
+        compiled = self.compile(circuit)
+        if compiled.engine != "statevector":
+            if has_gate_noise(compiled.program, self.noise):
+                raise ValueError("the circuit's gates are noisy: it has no statevector")
+            compiled = StatevectorCircuit(compiled.program, memory_budget=self.memory_budget)
         states = compiled.evolve(parameter_values)
         return states if np.ndim(parameter_values) == 2 else states[0]
 
     def density_matrix(
-        self, circuit: QuantumCircuit | CompiledCircuit, parameter_values=None
+        self, circuit: QuantumCircuit | Program | Compiled, parameter_values=None
     ) -> np.ndarray:
         """Final density matrix (qiskit ordering) for one parameter set; small n only."""
         if np.ndim(parameter_values) == 2:
@@ -114,7 +174,7 @@ class PTMSimulator:
 
     def expectation(
         self,
-        circuit: QuantumCircuit | CompiledCircuit,
+        circuit: QuantumCircuit | Program | Compiled,
         observable: SparsePauliOp,
         parameter_values=None,
         *,
@@ -123,7 +183,8 @@ class PTMSimulator:
         """``Tr(H rho)`` after the circuit, with readout error and optional shot noise.
 
         Args:
-            circuit: a circuit, or the result of :meth:`compile`.
+            circuit: a circuit, a :class:`~qneuro.ptm.program.Program`, or the result of
+                :meth:`compile`.
             observable: a Hermitian ``SparsePauliOp`` on the circuit's qubits.
             parameter_values: None, shape ``(k,)``, or shape ``(B, k)``.
             shots: ``"default"`` uses the simulator's ``shots``; None gives the exact value;
@@ -135,15 +196,48 @@ class PTMSimulator:
         shots = self.shots if isinstance(shots, str) and shots == "default" else _check_shots(shots)
         compiled = self.compile(circuit)
         observable = as_sparse_pauli_op(observable)
-        indices, coeffs, term_coeffs = self._observable(observable, compiled.num_qubits)
+        terms = self.observable_terms(observable, compiled.num_qubits)
         states = compiled.evolve(parameter_values)
         if shots is not None and self.shot_model == "sampled":
-            values = sample(self._plan(observable), states, shots, self.rng)
+            plan = self._plan(observable)
+            values = sample(plan, _pauli_values(compiled, states), shots, self.rng)
         else:
-            values = states[:, indices] @ coeffs
+            values = self._exact_values(compiled, states, terms, observable)
             if shots is not None:
-                values = gaussian_estimate(values, term_coeffs, shots, self.rng)
+                values = gaussian_estimate(values, terms[2], shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])
+
+    def observable_terms(self, observable: SparsePauliOp, num_qubits: int):
+        """Compiled terms: ``(indices, coeffs, term_coeffs)``.
+
+        ``indices``/``coeffs`` have readout folded in; ``term_coeffs`` are the
+        observable's own non-identity coefficients (for Gaussian shot noise).
+        """
+
+        def build():
+            indices, coeffs = pauli_terms(observable, num_qubits)
+            term_coeffs = coeffs[indices != 0]
+            if self.noise is not None:
+                indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
+            return indices, coeffs, term_coeffs
+
+        return self._cached(("terms", num_qubits, _observable_key(observable)), build)
+
+    def statevector_observable(
+        self, observable: SparsePauliOp, num_qubits: int
+    ) -> StatevectorObservable:
+        """The cached statevector form of ``observable`` (readout folded in)."""
+        indices, coeffs, _ = self.observable_terms(observable, num_qubits)
+        return self._cached(
+            ("statevector", num_qubits, _observable_key(observable)),
+            lambda: StatevectorObservable(indices, coeffs, num_qubits),
+        )
+
+    def _exact_values(self, compiled, states, terms, observable) -> np.ndarray:
+        if compiled.engine == "ptm":
+            indices, coeffs, _ = terms
+            return states[:, indices] @ coeffs
+        return self.statevector_observable(observable, compiled.num_qubits).values(states)
 
     def _readout(self):
         return None if self.noise is None else self.noise.readout
@@ -164,21 +258,12 @@ class PTMSimulator:
             lambda: measurement_plan(observable, self._readout()),
         )
 
-    def _observable(self, observable: SparsePauliOp, num_qubits: int):
-        """Compiled terms: ``(indices, coeffs, term_coeffs)``.
 
-        ``indices``/``coeffs`` have readout folded in; ``term_coeffs`` are the
-        observable's own non-identity coefficients (for Gaussian shot noise).
-        """
-
-        def build():
-            indices, coeffs = pauli_terms(observable, num_qubits)
-            term_coeffs = coeffs[indices != 0]
-            if self.noise is not None:
-                indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
-            return indices, coeffs, term_coeffs
-
-        return self._cached(("terms", num_qubits, _observable_key(observable)), build)
+def _pauli_values(compiled, states):
+    """A function from Pauli indices ``(m,)`` to the states' expectations ``(B, m)``."""
+    if compiled.engine == "ptm":
+        return lambda indices: states[:, indices]
+    return lambda indices: pauli_expectations(states, indices, compiled.num_qubits)
 
 
 def _observable_key(observable: SparsePauliOp) -> tuple:
@@ -198,19 +283,3 @@ def _check_shots(shots):
     if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
         raise ValueError(f"shots={shots!r}; allowed: None (exact) or a positive integer")
     return int(shots)
-
-
-def _fingerprint(circuit: QuantumCircuit) -> tuple:
-    """Cheap structural key: instruction names, qubits and parameters."""
-    index = {qubit: i for i, qubit in enumerate(circuit.qubits)}
-    return tuple(
-        (
-            instruction.operation.name,
-            tuple(index[q] for q in instruction.qubits),
-            tuple(
-                p if isinstance(p, (int, float)) else str(p)
-                for p in instruction.operation.params
-            ),
-        )
-        for instruction in circuit.data
-    ) + (circuit.num_qubits,)
