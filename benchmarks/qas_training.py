@@ -11,8 +11,9 @@ continues N more steps (the curriculum keeps tightening) and the most compact ci
 chemical accuracy is reported as ``best_*`` (the comparison with CRLQAS's H2-4q circuit:
 7 parameters, error 7.2e-8, reported in the paper).
 
-Tasks (``--tasks``, comma separated, default all): noiseless H2-2q, H2-3q, H2-4q, LiH-4q;
-H2-2q and H2-4q with depolarizing-0.001-0.005 and mumbai-median noise.
+Tasks (``--tasks``, comma separated, default all): noiseless H2-2q, H2-3q, H2-4q, LiH-4q,
+LiH-6q, H2O-8q; H2-2q, H2-4q and LiH-4q with depolarizing-0.001-0.005 and mumbai-median
+noise.
 
 Run it from the repository root, single-threaded, e.g. in the background::
 
@@ -45,6 +46,10 @@ TASKS = {
     "H2-2q-mumbai-median": ("qneuro/QAS-H2-2q-mumbai-median-v0", 20_000),
     "H2-4q-depolarizing": ("qneuro/QAS-H2-4q-depolarizing-0.001-0.005-v0", 100_000),
     "H2-4q-mumbai-median": ("qneuro/QAS-H2-4q-mumbai-median-v0", 100_000),
+    "LiH-4q-depolarizing": ("qneuro/QAS-LiH-4q-depolarizing-0.001-0.005-v0", 300_000),
+    "LiH-4q-mumbai-median": ("qneuro/QAS-LiH-4q-mumbai-median-v0", 300_000),
+    "LiH-6q": ("qneuro/QAS-LiH-6q-v0", 1_000_000),
+    "H2O-8q": ("qneuro/QAS-H2O-8q-v0", 1_000_000),
 }
 
 
@@ -75,8 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     meta = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "commit": _commit(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
+        "env_kwargs": env_kwargs,
     }
     for task in tasks:
         env_id, cap = TASKS[task]
@@ -119,6 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({**meta, "results": results}))
     return 0 if all(r["solved"] for r in results) else 1
+
+
+def _commit() -> str | None:
+    """The repository's HEAD commit (None outside a git checkout)."""
+    import subprocess
+
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def _write(path: str, data: dict) -> None:

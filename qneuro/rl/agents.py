@@ -31,6 +31,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 from torch.nn import functional as F
@@ -82,6 +83,42 @@ def split_mask(observation, num_actions: int):
 def wrap_for(algo: str):
     """The environment wrapper an algorithm needs (None when it needs none)."""
     return ActionMaskObservation if algo == "dqn" else None
+
+
+class SparseInputLayer(BaseFeaturesExtractor):
+    """The Q-network's first hidden layer, ``act(W x + b)``, summed over nonzero inputs.
+
+    The same function and gradients as ``nn.Linear`` then the activation (and the same
+    initialisation), computed as a weighted sum of the weight rows of ``x``'s nonzero
+    entries (``torch.nn.functional.embedding_bag``). Architecture-search observations
+    are mostly zeros (the 0/1 circuit tensor, the energy, the legal mask: LiH-6q has
+    3,829 inputs of which about 130 are nonzero), so the first layer, the bulk of the
+    network, costs a few per cent of the dense product.
+
+    Args:
+        observation_space: a flat ``Box``.
+        features_dim: the layer's width.
+        activation_fn: the activation's ``nn.Module`` class.
+    """
+
+    def __init__(self, observation_space: spaces.Box, features_dim: int, activation_fn) -> None:
+        super().__init__(observation_space, features_dim)
+        dense = nn.Linear(int(np.prod(observation_space.shape)), features_dim)
+        self.weight = nn.Parameter(dense.weight.detach().t().contiguous())  # (inputs, width)
+        self.bias = nn.Parameter(dense.bias.detach().clone())
+        self.activation = activation_fn()
+
+    def forward(self, observations: th.Tensor) -> th.Tensor:
+        """``act(observations @ W + b)``, shape ``(B, width)``."""
+        flat = observations.reshape(observations.shape[0], -1)
+        rows, columns = flat.nonzero(as_tuple=True)
+        counts = th.bincount(rows, minlength=flat.shape[0])
+        offsets = th.zeros_like(counts)
+        offsets[1:] = counts.cumsum(0)[:-1]
+        summed = F.embedding_bag(
+            columns, self.weight, offsets, mode="sum", per_sample_weights=flat[rows, columns]
+        )
+        return self.activation(summed + self.bias)
 
 
 class MaskedQNetwork(QNetwork):
@@ -216,6 +253,17 @@ def make_model(config, env, gamma: float):
     }
     common = {"seed": config.seed, "device": config.device, "verbose": 0}
     if config.algo == "dqn":
+        # The first hidden layer runs on the nonzero inputs only (the same network).
+        dqn_policy_kwargs = {
+            "net_arch": list(config.net_arch[1:]),
+            "activation_fn": ACTIVATIONS[config.activation],
+            "features_extractor_class": SparseInputLayer,
+            "features_extractor_kwargs": {
+                "features_dim": config.net_arch[0],
+                "activation_fn": ACTIVATIONS[config.activation],
+            },
+            "optimizer_kwargs": {"foreach": True},  # Adam over all tensors at once
+        }
         replay_kwargs: dict[str, Any] = {"handle_timeout_termination": False}
         if config.n_steps > 1:
             replay_kwargs.update(n_steps=config.n_steps, gamma=gamma)
@@ -236,7 +284,7 @@ def make_model(config, env, gamma: float):
             # explicit class and kwargs (not n_steps=): a loaded model keeps them
             replay_buffer_class=NStepReplayBuffer if config.n_steps > 1 else ReplayBuffer,
             replay_buffer_kwargs=replay_kwargs,
-            policy_kwargs=policy_kwargs,
+            policy_kwargs=dqn_policy_kwargs,
             **common,
         )
     ppo_kwargs = {

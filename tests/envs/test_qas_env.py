@@ -230,6 +230,7 @@ def test_make_with_module_prefix_needs_no_import():
         (dict(random_halting=True, halting={"p": 0.0}), "halting="),
         (dict(rotations="xw"), "rotations='xw'"),
         (dict(noise="mumbai-1000x"), "mumbai-1000x"),
+        (dict(engine="gpu"), "engine='gpu'"),
     ],
 )
 def test_bad_arguments_are_clear_errors(kwargs, match):
@@ -259,3 +260,33 @@ def test_rotosolve_inner_optimiser_reaches_the_exact_ground_energy():
             *_, info = env.step(action)
         noisy.append(info["noiseless_error"])
     assert noisy[1] < noisy[0] < 1.6e-3
+
+
+@pytest.mark.parametrize("env_id", ["qneuro/QAS-LiH-4q-v0", "qneuro/QAS-LiH-4q-mumbai-median-v0"])
+def test_fast_path_gives_the_steps_of_the_evaluated_ptm_path(env_id):
+    """Exact sinusoids (and statevectors when noiseless) against three PTM evaluations per
+    angle: the same energies step by step, to rounding."""
+    actions = [8, 17, 2, 14, 5, 20, 11, 9, 16, 23]
+    runs = []
+    for kwargs in ({}, {"engine": "ptm", "optimizer_options": {"incremental": False}}):
+        env = gym.make(env_id, optimizer="rotosolve", **kwargs)
+        env.reset(seed=3)
+        runs.append([env.step(a)[4] for a in actions])
+    for fast, evaluated in zip(*runs, strict=True):
+        assert fast["energy"] == pytest.approx(evaluated["energy"], abs=1e-9)
+        assert fast["noiseless_energy"] == pytest.approx(evaluated["noiseless_energy"], abs=1e-9)
+
+
+def test_the_program_the_environment_builds_equals_its_circuit():
+    from qneuro.chem import load
+    from qneuro.vqe import Energy
+
+    state = CircuitState(4, 10, "0101")
+    for gate in (Gate("ry", (1,)), Gate("cx", (1, 3)), Gate("rz", (3,)), Gate("cx", (0, 2)),
+                 Gate("rx", (2,))):
+        state.add(gate)
+    problem = load("H2-4q")
+    angles = np.array([[0.3, -1.1, 2.2], [0.0, 0.5, -0.7]])
+    from_program = Energy(problem, state.program(), "mumbai-median")(angles)
+    from_circuit = Energy(problem, state.circuit(), "mumbai-median")(angles)
+    np.testing.assert_allclose(from_program, from_circuit, atol=1e-13)

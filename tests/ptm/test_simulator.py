@@ -413,3 +413,31 @@ def test_batches_across_chunks_and_uneven_blocks(batch):
     for row in (0, batch // 2, batch - 1):
         single = simulator.expectation(circuit.assign_parameters(values[row]), observable)
         assert batched[row] == pytest.approx(single, abs=1e-12)
+
+
+@pytest.mark.parametrize("num_qubits", [7, 8])
+def test_wide_noisy_circuits_with_distant_pairs_against_aer(num_qubits):
+    """From 7 qubits batches run one set at a time; distant pairs permute the axes."""
+    rng = np.random.default_rng(num_qubits)
+    theta = ParameterVector("t", 3 * num_qubits)
+    circuit = QuantumCircuit(num_qubits)
+    for i, angle in enumerate(theta):
+        getattr(circuit, ("rx", "ry", "rz")[i % 3])(angle, int(rng.integers(num_qubits)))
+        a, b = (int(q) for q in rng.choice(num_qubits, 2, replace=False))
+        circuit.cx(a, b)
+    model = NoiseModel()
+    model.add_all_qubit_quantum_error(
+        depolarizing_error(0.01, 1).compose(amplitude_damping_error(0.02)), ["rx", "ry", "rz"]
+    )
+    model.add_all_qubit_quantum_error(depolarizing_error(0.03, 2), ["cx"])
+    observable = random_observable(num_qubits, 12, seed=num_qubits)
+    simulator = PTMSimulator(NoiseProfile.from_noise_model(model))
+    values = rng.uniform(-np.pi, np.pi, (3, circuit.num_parameters))
+    batched = simulator.expectation(circuit, observable, values)
+    assert simulator.compile(circuit).engine == "ptm"
+    for row in (0, 2):
+        expected = aer_expectation(circuit.assign_parameters(values[row]), observable, model)
+        assert batched[row] == pytest.approx(expected, abs=1e-10)
+        assert simulator.expectation(circuit, observable, values[row]) == pytest.approx(
+            batched[row], abs=1e-12
+        )

@@ -126,3 +126,31 @@ def test_double_dqn_target_values_the_online_argmax_with_the_target_net(model):
     expected = [1.0 + 0.5 * 2.0, -1.0 + 0.5 * 7.0, 5.0, 0.5 + 0.25 * 2.0]
     np.testing.assert_allclose(targets, expected)
     assert targets[0] != 1.0 + 0.5 * max(target)  # what vanilla DQN would give
+
+
+def test_sparse_first_layer_is_the_dense_layer():
+    """Same outputs and weight gradients as nn.Linear + activation on mostly-zero inputs."""
+    import torch
+    from gymnasium import spaces
+    from torch import nn
+
+    from qneuro.rl.agents import SparseInputLayer
+
+    torch.manual_seed(0)
+    space = spaces.Box(-100.0, 100.0, (300,), dtype=np.float32)
+    layer = SparseInputLayer(space, 16, nn.LeakyReLU)
+    dense = nn.Linear(300, 16)
+    with torch.no_grad():
+        dense.weight.copy_(layer.weight.t())
+        dense.bias.copy_(layer.bias)
+    x = torch.zeros(5, 300)
+    x[:, torch.randint(0, 300, (30,))] = 1.0
+    x[:, 7] = -7.8  # a continuous entry (the energy)
+    x[3] = 0.0  # an all-zero row
+    ours = layer(x)
+    theirs = nn.functional.leaky_relu(dense(x))
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+    ours.square().sum().backward()
+    theirs.square().sum().backward()
+    torch.testing.assert_close(layer.weight.grad, dense.weight.grad.t(), atol=1e-4, rtol=1e-5)
+    torch.testing.assert_close(layer.bias.grad, dense.bias.grad, atol=1e-4, rtol=1e-5)
