@@ -262,7 +262,7 @@ def make_model(config, env, gamma: float):
                 "features_dim": config.net_arch[0],
                 "activation_fn": ACTIVATIONS[config.activation],
             },
-            "optimizer_kwargs": {"foreach": True},  # Adam over all tensors at once
+            "optimizer_kwargs": _fast_adam(),
         }
         replay_kwargs: dict[str, Any] = {"handle_timeout_termination": False}
         if config.n_steps > 1:
@@ -302,6 +302,16 @@ def make_model(config, env, gamma: float):
 
         return MaskablePPO("MlpPolicy", env, **ppo_kwargs, **common)
     raise ValueError(f"algo={config.algo!r}; allowed: {', '.join(ALGOS)}")
+
+
+def _fast_adam() -> dict:
+    """Options for Adam's fused kernel (torch >= 2.4), else its foreach form.
+
+    The same update as the default per-tensor loop, several times faster on CPU for a
+    network with a million weights.
+    """
+    major, minor = (int(part) for part in th.__version__.split(".")[:2])
+    return {"fused": True} if (major, minor) >= (2, 4) else {"foreach": True}
 
 
 def model_class(algo: str):
