@@ -117,7 +117,7 @@ class Energy:
             raise ValueError("no exact energy known: pass a Problem, not a bare operator")
         return self.noiseless(theta) - self.exact_energy
 
-    def coordinate_sweep(self, x, coordinates: int):
+    def coordinate_sweep(self, x, coordinates: int, engine: str | None = None):
         """Exact sinusoids along parameters ``k-1, k-2, ..., k-coordinates`` from ``x``.
 
         Returns None unless the energy is exact (no shots) and parameter i is the angle of
@@ -126,7 +126,13 @@ class Energy:
         object with ``sinusoid(d) -> (a, b, c)``, meaning
         ``E(x with x_d = t) = a + b cos(t) + c sin(t)``, and ``move(d, value)``, visited
         for ``d = k-1`` down to ``k - coordinates`` (see :mod:`qneuro.ptm.sweep`).
+
+        ``engine`` picks the sweep: ``"ptm"`` (Pauli vectors, any noise), ``"statevector"``
+        (ideal gates only) or None: statevectors for ideal gates from
+        :data:`~qneuro.ptm.sweep.STATEVECTOR_SWEEP_FROM_QUBITS` qubits, else Pauli vectors.
         """
+        if engine not in (None, "ptm", "statevector"):
+            raise ValueError(f"engine={engine!r}; allowed: None, 'ptm', 'statevector'")
         if self.simulator.shots is not None:
             return None
         program = self.compiled.program
@@ -134,7 +140,12 @@ class Energy:
         if signs is None or not 1 <= coordinates <= self.num_parameters:
             return None
         n = self.compiled.num_qubits
-        statevector = self.compiled.engine == "statevector" and n >= STATEVECTOR_SWEEP_FROM_QUBITS
+        ideal = self.compiled.engine == "statevector"
+        if engine == "statevector" and not ideal:
+            raise ValueError("a statevector sweep needs ideal gates; this energy has gate noise")
+        statevector = engine == "statevector" or (
+            engine is None and ideal and n >= STATEVECTOR_SWEEP_FROM_QUBITS
+        )
         cached_bytes = coordinates * (16 * 2**n if statevector else 8 * 4**n)
         if cached_bytes > self.simulator.memory_budget:
             return None
