@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
         "--shot-model", default="sampled", choices=["gaussian", "sampled"], help="shot noise model"
     )
     expectation.add_argument("--seed", type=int, default=None, help="shot-noise seed")
+    expectation.add_argument(
+        "--engine", default="auto", choices=["auto", "ptm", "statevector"],
+        help="auto: statevectors when the gates are ideal, Pauli vectors otherwise",
+    )
     _output_options(expectation)
     expectation.set_defaults(run=_ptm_expectation)
 
@@ -138,14 +142,21 @@ def _ptm_expectation(args) -> None:
         raise UsageError(f"{args.qasm} has unbound parameters {names}")
     observable = _parse_observable(args.observable)
     noise = NoiseProfile.preset(args.noise)
-    simulator = PTMSimulator(noise, shots=args.shots, shot_model=args.shot_model, seed=args.seed)
+    simulator = PTMSimulator(
+        noise, shots=args.shots, shot_model=args.shot_model, seed=args.seed, engine=args.engine
+    )
+    try:
+        engine = simulator.compile(circuit).engine
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     start = time.perf_counter()
     value = simulator.expectation(circuit, observable)
     elapsed = time.perf_counter() - start
     print(f"<H> = {value:.12g}  ({circuit.num_qubits} qubits, noise {args.noise}, "
-          f"{'exact' if args.shots is None else f'{args.shots} shots'}, {elapsed * 1e3:.2f} ms)")
+          f"{'exact' if args.shots is None else f'{args.shots} shots'}, {engine} engine, "
+          f"{elapsed * 1e3:.2f} ms)")
     _emit(args, {"expectation": value, "num_qubits": circuit.num_qubits, "noise": args.noise,
-                 "shots": args.shots, "wall_s": elapsed})
+                 "shots": args.shots, "engine": engine, "wall_s": elapsed})
 
 
 def _parse_observable(text: str):

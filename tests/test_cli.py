@@ -35,6 +35,20 @@ def test_expectation_json_last_line(bell, capsys):
     assert result["expectation"] == pytest.approx(1.0 + 1.0 - 1.0)
 
 
+def test_expectation_engines_agree(bell, capsys):
+    values = {}
+    for engine in ("auto", "ptm", "statevector"):
+        main(["ptm", "expectation", str(bell), "--observable", "ZZ:1,XI:0.5", "--engine", engine,
+              "--noise", "ideal", "--json"])
+        result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        values[engine] = result["expectation"]
+        assert result["engine"] == ("ptm" if engine == "ptm" else "statevector")
+    assert values["auto"] == pytest.approx(values["ptm"], abs=1e-12)
+    assert main(["ptm", "expectation", str(bell), "--observable", "ZZ", "--noise", "mumbai-max",
+                 "--engine", "statevector"]) == 2
+    assert "needs ideal gates" in capsys.readouterr().err
+
+
 def test_expectation_with_noise_is_lower(bell, capsys):
     main(["ptm", "expectation", str(bell), "--observable", "ZZ", "--noise", "mumbai-max",
           "--json"])
