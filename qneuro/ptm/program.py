@@ -85,7 +85,11 @@ class Program:
     # -- building ---------------------------------------------------------------------
 
     def add_gate(self, name: str, qubits: tuple[int, ...], noise: str | None = "") -> None:
-        """Append the fixed gate ``name`` (its own noise channel follows unless ``noise``)."""
+        """Append the fixed gate ``name`` on ``qubits``.
+
+        ``noise`` names the gate whose noise channel follows it: ``""`` (default) means
+        ``name`` itself, None means no channel.
+        """
         self.instructions.append(
             Instruction(tuple(qubits), gate=name, noise=name if noise == "" else noise)
         )
@@ -103,8 +107,8 @@ class Program:
         """Append the rotation gate ``name`` (e.g. ``"ry"``).
 
         Its angle is ``parameters[parameter]``, or ``angle + sum(c * parameters[i] for i, c
-        in terms)``, or the bound ``angle`` when neither is given. Its noise channel is
-        that of ``name`` unless ``noise`` says otherwise (None: none).
+        in terms)``, or the bound ``angle`` when neither is given. ``noise`` names the gate
+        whose channel follows it (``""``: ``name`` itself; None: no channel).
         """
         generator = ROTATION_GATES[name]
         noise = name if noise == "" else noise
