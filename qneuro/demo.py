@@ -118,6 +118,14 @@ def ptm_tour(progress: bool, echo: Callable[[str], None]) -> dict:
         )
     for name, energy in energies.items():
         echo(f"    {name:<26} E = {energy:+.6f}")
+    wide = hardware_efficient_ansatz(8, layers)  # ideal gates: statevector vs Pauli vector
+    wide_h, wide_angles = heisenberg(8), np.full(wide.num_parameters, 0.3)
+    ideal, pauli = PTMSimulator(), PTMSimulator(engine="ptm")
+    ideal_compiled, pauli_compiled = ideal.compile(wide), pauli.compile(wide)
+    statevector_s = _median_time(lambda: ideal.expectation(ideal_compiled, wide_h, wide_angles), 50)
+    pauli_s = _median_time(lambda: pauli.expectation(pauli_compiled, wide_h, wide_angles), 20)
+    echo(f"    ideal gates, 8 qubits: {ideal_compiled.engine} engine {statevector_s * 1e3:.3f} ms "
+         f"per energy, Pauli vector {pauli_s * 1e3:.2f} ms")
 
     aer_noise = NoiseModel()
     aer_noise.add_all_qubit_quantum_error(
@@ -146,6 +154,8 @@ def ptm_tour(progress: bool, echo: Callable[[str], None]) -> dict:
         "abs_diff": abs(ours - theirs),
         "qneuro_ms": qneuro_s * 1e3,
         "aer_ms": aer_s * 1e3,
+        "ideal_statevector_ms": statevector_s * 1e3,
+        "ideal_pauli_vector_ms": pauli_s * 1e3,
     }
 
 
