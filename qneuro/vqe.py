@@ -56,7 +56,8 @@ class Energy:
         hamiltonian: the operator (shift included), ``SparsePauliOp``.
         exact_energy: the problem's ground energy, or None for a bare operator.
         num_parameters: k, the length of ``theta``.
-        nfev: evaluations so far (a batch of B counts B).
+        nfev: circuit evaluations so far (a batch of B counts B); closed-form sinusoids
+            from :meth:`coordinate_sweep` are not evaluations.
     """
 
     batched = True
@@ -74,7 +75,10 @@ class Energy:
     ) -> None:
         self.hamiltonian, self.exact_energy = _hamiltonian(problem)
         if not isinstance(ansatz, QuantumCircuit | Program):
-            raise TypeError(f"ansatz must be a qiskit QuantumCircuit, got {type(ansatz).__name__}")
+            raise TypeError(
+                f"ansatz must be a qiskit QuantumCircuit or a qneuro.ptm.Program, got "
+                f"{type(ansatz).__name__}"
+            )
         if ansatz.num_qubits != self.hamiltonian.num_qubits:
             raise ValueError(
                 f"the ansatz has {ansatz.num_qubits} qubits but the Hamiltonian acts on "
@@ -142,7 +146,10 @@ class Energy:
         n = self.compiled.num_qubits
         ideal = self.compiled.engine == "statevector"
         if engine == "statevector" and not ideal:
-            raise ValueError("a statevector sweep needs ideal gates; this energy has gate noise")
+            raise ValueError(
+                "a statevector sweep needs the statevector engine (ideal gates and "
+                f"engine='auto'); this energy runs on the {self.compiled.engine} engine"
+            )
         statevector = engine == "statevector" or (
             engine is None and ideal and n >= STATEVECTOR_SWEEP_FROM_QUBITS
         )

@@ -51,9 +51,10 @@ class Rotosolve:
 
     Attributes:
         tol: stop after a sweep that lowers the best evaluated value by less than this
-            (0 spends the whole budget). The value after a move is measured at the next
-            step, so the check lags one coordinate; with shot noise the best value is a
-            minimum of noisy samples and may keep improving by chance.
+            (0: spend the budget, unless a sweep moves no angle). The value after a move
+            is measured at the next step, so the check lags one coordinate; with shot
+            noise the best value is a minimum of noisy samples and may keep improving by
+            chance.
         incremental: ``None`` (default) uses the objective's exact sinusoids when it
             offers them (``fun.coordinate_sweep(x, coordinates)`` returning non-None);
             True requires them; False always evaluates the three points.
@@ -118,7 +119,8 @@ class Rotosolve:
 
 _NO_SWEEP = (
     "incremental=True needs an objective with exact coordinate sinusoids (an exact "
-    "qneuro.vqe.Energy whose parameters are the angles of single rotations)"
+    "qneuro.vqe.Energy whose parameters are the angles of single rotations, whose cached "
+    "states fit its memory budget)"
 )
 
 

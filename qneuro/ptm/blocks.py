@@ -367,13 +367,16 @@ def _apply_distant(matrix, lo, hi, state, out, num_qubits, d) -> None:
     out.reshape(shape)[:] = result.transpose(0, 1, 3, 2, 4, 5)
 
 
-def check_memory(num_qubits: int, batch: int, budget: int, local_dim: int, itemsize: int):
-    """Raise ``ValueError`` (saying the size needed) when the states would exceed ``budget``."""
-    need = 2 * batch * itemsize * local_dim**num_qubits  # state + scratch
+def check_memory(num_qubits: int, batch: float, budget: int, local_dim: int, itemsize: int):
+    """Raise ``ValueError`` (saying the size needed) when the states would exceed ``budget``.
+
+    The need is ``2 * batch`` vectors (states and scratch) of ``local_dim**n`` entries.
+    """
+    need = int(2 * batch * itemsize * local_dim**num_qubits)  # state + scratch
     if need > budget:
         kind = "Pauli vectors" if local_dim == 4 else "statevectors"
         raise ValueError(
-            f"simulating {num_qubits} qubits with batch {batch} needs {_bytes(need)} for the "
+            f"simulating {num_qubits} qubits with batch {batch:g} needs {_bytes(need)} for the "
             f"{kind} (2 x B x {local_dim}**n x {itemsize} bytes), over the memory budget of "
             f"{_bytes(budget)}; use fewer qubits, a smaller batch, or raise memory_budget"
         )

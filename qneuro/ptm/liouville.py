@@ -81,7 +81,9 @@ class CompiledCircuit:
         *,
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
     ) -> None:
-        program = circuit if isinstance(circuit, Program) else Program.from_circuit(circuit, noise)
+        program = (
+            circuit.copy() if isinstance(circuit, Program) else Program.from_circuit(circuit, noise)
+        )
         self.program = program
         self.num_qubits = program.num_qubits
         self.memory_budget = memory_budget
@@ -135,7 +137,8 @@ class CompiledCircuit:
         if self.num_qubits < ONE_BLAS_THREAD_FROM_QUBITS:
             check_memory(self.num_qubits, batch, self.memory_budget, 4, 8)
             return self._evolve(values)
-        check_memory(self.num_qubits, 1, self.memory_budget, 4, 8)
+        # the results plus one state and its scratch vector
+        check_memory(self.num_qubits, (batch + 2) / 2, self.memory_budget, 4, 8)
         result = np.empty((batch, 4**self.num_qubits))
         with blas_threads().limit(limits=1, user_api="blas"):
             for row in range(batch):

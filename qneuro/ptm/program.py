@@ -17,6 +17,7 @@ noise) and :class:`~qneuro.ptm.statevector.StatevectorCircuit` (ideal gates) com
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -90,8 +91,13 @@ class Program:
         ``noise`` names the gate whose noise channel follows it: ``""`` (default) means
         ``name`` itself, None means no channel.
         """
+        if name not in FIXED_GATES:
+            raise ValueError(
+                f"gate {name!r} is not a fixed gate; allowed: {', '.join(FIXED_GATES)}"
+            )
+        qubits = self._check_qubits(name, qubits, _fixed_arity(name))
         self.instructions.append(
-            Instruction(tuple(qubits), gate=name, noise=name if noise == "" else noise)
+            Instruction(qubits, gate=name, noise=name if noise == "" else noise)
         )
 
     def add_rotation(
@@ -110,9 +116,16 @@ class Program:
         in terms)``, or the bound ``angle`` when neither is given. ``noise`` names the gate
         whose channel follows it (``""``: ``name`` itself; None: no channel).
         """
+        if name not in ROTATION_GATES:
+            raise ValueError(
+                f"gate {name!r} is not a rotation; allowed: {', '.join(ROTATION_GATES)}"
+            )
         generator = ROTATION_GATES[name]
+        qubits = self._check_qubits(name, qubits, len(generator))
         noise = name if noise == "" else noise
         if parameter is not None:
+            if terms is not None:
+                raise ValueError("give the angle as parameter= or as terms=, not both")
             terms = ((int(parameter), 1.0),)
         if not terms:
             self.instructions.append(
@@ -125,9 +138,28 @@ class Program:
         self._offsets.append(float(angle))
         self._terms.append(tuple((int(i), float(c)) for i, c in terms))
         slot = len(self._offsets) - 1
-        self.instructions.append(
-            Instruction(tuple(qubits), generator=generator, slot=slot, noise=noise)
-        )
+        self.instructions.append(Instruction(qubits, generator=generator, slot=slot, noise=noise))
+
+    def _check_qubits(self, name: str, qubits, arity: int) -> tuple[int, ...]:
+        qubits = tuple(int(q) for q in qubits)
+        if (
+            len(qubits) != arity
+            or len(set(qubits)) != arity
+            or not all(0 <= q < self.num_qubits for q in qubits)
+        ):
+            raise ValueError(
+                f"{name} on qubits {qubits}: needs {arity} distinct qubit(s) in "
+                f"0..{self.num_qubits - 1}"
+            )
+        return qubits
+
+    def copy(self) -> Program:
+        """An independent copy (compiled forms keep one, so later additions do not leak)."""
+        other = Program(self.num_qubits, self.num_parameters, self.parameters)
+        other.instructions = list(self.instructions)
+        other._offsets = list(self._offsets)
+        other._terms = list(self._terms)
+        return other
 
     # -- reading ----------------------------------------------------------------------
 
@@ -246,6 +278,11 @@ class Program:
             return
         offset, terms = _affine(angle, position_of)
         self.add_rotation(rotation, qubits, angle=offset, terms=terms, noise=noise)
+
+
+@cache
+def _fixed_arity(name: str) -> int:
+    return FIXED_GATES[name]().num_qubits
 
 
 def _affine(expression: ParameterExpression, position_of: dict) -> tuple[float, tuple]:

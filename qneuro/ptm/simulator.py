@@ -92,15 +92,19 @@ class PTMSimulator:
         self.memory_budget = memory_budget
         self.engine = engine
         self.rng = np.random.default_rng(seed)
-        self._circuits: dict[int, tuple] = {}  # id -> (weakref, instructions copy, compiled)
+        # id -> (weakref, qubit count, copy of the instructions, compiled form)
+        self._circuits: dict[int, tuple] = {}
         self._observables: dict = {}
 
     def compile(self, circuit: QuantumCircuit | Program | Compiled) -> Compiled:
         """The reusable compiled form of ``circuit`` with this simulator's noise.
 
         Compiled forms of a ``QuantumCircuit`` are cached per circuit object and rebuilt
-        when its instructions change (compared with a copy taken at compile time).
+        when its qubits or instructions change (compared with a copy taken at compile time,
+        about 0.5 us per instruction; pass the compiled form in tight loops).
         """
+        if isinstance(circuit, StatevectorCircuit) and self.engine == "ptm":
+            return self._compile_program(circuit.program)
         if isinstance(circuit, CompiledCircuit | StatevectorCircuit):
             if circuit.noise is not self.noise and circuit.engine == "ptm":
                 raise ValueError(
@@ -118,12 +122,22 @@ class PTMSimulator:
         if not isinstance(circuit, QuantumCircuit):
             raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
         cached = self._circuits.get(id(circuit))
-        if cached is not None and cached[0]() is circuit and circuit._data == cached[1]:
-            return cached[2]
+        if (
+            cached is not None
+            and cached[0]() is circuit
+            and circuit.num_qubits == cached[1]
+            and circuit._data == cached[2]
+        ):
+            return cached[3]
         compiled = self._compile_program(Program.from_circuit(circuit, self.noise))
         if len(self._circuits) >= _CACHE_SIZE:
             self._circuits.pop(next(iter(self._circuits)))
-        self._circuits[id(circuit)] = (weakref.ref(circuit), circuit._data.copy(), compiled)
+        self._circuits[id(circuit)] = (
+            weakref.ref(circuit),
+            circuit.num_qubits,
+            circuit._data.copy(),
+            compiled,
+        )
         return compiled
 
     def _compile_program(self, program: Program) -> Compiled:

@@ -141,3 +141,44 @@ def test_program_built_by_hand_equals_the_lowered_circuit():
     assert PTMSimulator().expectation(program, observable, values[0]) == pytest.approx(
         PTMSimulator().expectation(circuit, observable, values[0]), abs=1e-14
     )
+
+
+def test_program_checks_what_it_is_given():
+    program = Program(3, 2)
+    with pytest.raises(ValueError, match="gate 'foo' is not a fixed gate"):
+        program.add_gate("foo", (0,))
+    with pytest.raises(ValueError, match=r"cx on qubits \(0, 0\): needs 2 distinct"):
+        program.add_gate("cx", (0, 0))
+    with pytest.raises(ValueError, match=r"ry on qubits \(3,\): needs 1 distinct qubit"):
+        program.add_rotation("ry", (3,), 0)
+    with pytest.raises(ValueError, match="gate 'rq' is not a rotation"):
+        program.add_rotation("rq", (0,), 0)
+    with pytest.raises(ValueError, match="parameter= or as terms="):
+        program.add_rotation("ry", (0,), 0, terms=((1, 1.0),))
+    # a compiled form keeps its own copy: later additions do not reach it
+    program.add_rotation("ry", (0,), 0)
+    compiled = StatevectorCircuit(program)
+    program.add_rotation("rx", (1,), 1)
+    assert compiled.num_gates == 1 and compiled.program.num_slots == 1
+
+
+def test_compile_cache_notices_added_qubits_and_respects_the_engine():
+    from qiskit import QuantumRegister
+
+    circuit = QuantumCircuit(1)
+    circuit.x(0)
+    simulator = PTMSimulator()
+    assert simulator.pauli_vector(circuit).shape == (4,)
+    circuit.add_register(QuantumRegister(1, "extra"))
+    assert simulator.pauli_vector(circuit).shape == (16,)
+    assert simulator.expectation(circuit, SparsePauliOp("IZ")) == pytest.approx(-1.0)
+    pauli = PTMSimulator(engine="ptm")
+    assert pauli.compile(simulator.compile(circuit)).engine == "ptm"
+
+
+def test_wide_batches_are_checked_against_the_memory_budget():
+    circuit = QuantumCircuit(7)
+    circuit.h(0)
+    simulator = PTMSimulator(NoiseProfile.depolarizing(0.01, 0.02), memory_budget=2**20)
+    with pytest.raises(ValueError, match="batch 33 needs"):
+        simulator.expectation(circuit, SparsePauliOp("Z" * 7), np.zeros((64, 0)))
