@@ -126,7 +126,7 @@ def embed(matrix: np.ndarray, op_qubits, block_qubits, local_dim: int) -> np.nda
         return matrix
     d = local_dim
     if len(op_qubits) == 2:  # reversed pair
-        return matrix.reshape(d, d, d, d).transpose(1, 0, 3, 2).reshape(d * d, d * d)
+        return swap_qubits(matrix, d)
     identity = np.eye(d, dtype=matrix.dtype)
     if op_qubits[0] == block_qubits[0]:  # the lower qubit: kron(1, matrix)
         product = identity[:, None, :, None] * matrix[None, :, None, :]
@@ -151,9 +151,9 @@ class Schedule:
         self.steps, self.final = _layout_steps(self.plan, num_qubits)
         for plan, step in zip(self.plan, self.steps, strict=True):
             if step.swap:  # the lower qubit sits on the more significant axis
-                plan.matrix = None if plan.matrix is None else _swap(plan.matrix, local_dim)
+                plan.matrix = None if plan.matrix is None else swap_qubits(plan.matrix, local_dim)
                 plan.factors = [
-                    (*(_swap(t, local_dim) for t in factor[:3]), factor[3])
+                    (*(swap_qubits(t, local_dim) for t in factor[:3]), factor[3])
                     for factor in plan.factors
                 ]
         self.banks = {}
@@ -270,7 +270,7 @@ def _layout_steps(plans: list[Plan], num_qubits: int):
     return steps, final
 
 
-def _swap(matrix: np.ndarray, d: int) -> np.ndarray:
+def swap_qubits(matrix: np.ndarray, d: int) -> np.ndarray:
     """A two-qubit matrix with its local qubits exchanged."""
     return matrix.reshape(d, d, d, d).transpose(1, 0, 3, 2).reshape(d * d, d * d)
 
@@ -313,33 +313,11 @@ def apply(matrix, qubits, state, out, num_qubits, local_dim) -> None:
     For one block at a time (sweeps); :meth:`Schedule.run` applies a whole schedule
     without copies for distant pairs.
     """
-    d = local_dim
-    batch = state.shape[0]
-    batched = matrix.ndim == 3
     lo, hi = qubits[0], qubits[-1]
     if hi - lo > 1:
-        _apply_distant(matrix, lo, hi, state, out, num_qubits, d)
-        return
-    dim = matrix.shape[-1]
-    rows = batch * d ** (num_qubits - 1 - hi)
-    width = d**lo
-    if width == 1:
-        if batched:
-            np.matmul(
-                state.reshape(batch, -1, dim),
-                matrix.transpose(0, 2, 1),
-                out=out.reshape(batch, -1, dim),
-            )
-        else:
-            np.matmul(state.reshape(rows, dim), matrix.T, out=out.reshape(rows, dim))
-    elif batched:
-        np.matmul(
-            matrix[:, None],
-            state.reshape(batch, -1, dim, width),
-            out=out.reshape(batch, -1, dim, width),
-        )
-    else:
-        np.matmul(matrix, state.reshape(rows, dim, width), out=out.reshape(rows, dim, width))
+        _apply_distant(matrix, lo, hi, state, out, num_qubits, local_dim)
+    else:  # neighbours: the axes of hi (more significant) and lo, in qubit order
+        apply_on_axes(matrix, num_qubits - 1 - hi, hi - lo + 1, state, out, num_qubits, local_dim)
 
 
 def _apply_distant(matrix, lo, hi, state, out, num_qubits, d) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import Op, apply
+from .blocks import Op, apply, swap_qubits
 from .pauli import zero_state
 
 #: Noiseless sweeps run on statevectors from this many qubits and on Pauli vectors below
@@ -78,9 +78,7 @@ def _sorted(qubits, matrix, local_dim):
     """``(sorted qubits, matrix in their local order)`` for the kernels."""
     if len(qubits) == 1 or qubits[0] < qubits[1]:
         return tuple(qubits), matrix
-    d = local_dim
-    swapped = matrix.reshape(d, d, d, d).transpose(1, 0, 3, 2).reshape(d * d, d * d)
-    return (qubits[1], qubits[0]), swapped
+    return (qubits[1], qubits[0]), swap_qubits(matrix, local_dim)
 
 
 class PauliSweep:
