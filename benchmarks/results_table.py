@@ -1,0 +1,61 @@
+"""The Markdown table of every architecture-search run kept in ``benchmarks/results``.
+
+Reads the JSON files ``benchmarks/qas_training.py --json-out`` writes (one per command)
+and prints one row per run, in the order of the task list below, then the commit and the
+command each file came from:
+
+    .venv/bin/python benchmarks/results_table.py [benchmarks/results/*.json]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ORDER = (
+    "H2-2q", "H2-3q", "H2-4q", "LiH-4q", "LiH-6q", "H2O-8q",
+    "H2-2q-depolarizing", "H2-2q-mumbai-median", "H2-4q-depolarizing", "H2-4q-mumbai-median",
+    "LiH-4q-depolarizing", "LiH-4q-mumbai-median",
+)
+
+
+def rows(paths):
+    """``(row, source)`` for every run in the files."""
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        for row in data["results"]:
+            yield row, {"file": Path(path).name, "commit": (data.get("commit") or "?")[:7],
+                        "command": data.get("command", "")}
+
+
+def cell(value, fmt):
+    return "" if value is None else format(value, fmt)
+
+
+def main(argv: list[str]) -> None:
+    paths = argv or sorted(str(p) for p in Path(__file__).parent.glob("results/*.json"))
+    found = sorted(rows(paths), key=lambda item: (
+        ORDER.index(item[0]["task"]) if item[0]["task"] in ORDER else len(ORDER),
+        item[0]["task"], item[0]["seed"]))
+    print("| task | seed | solved | episodes | timesteps | wall (s) | gates | CNOTs | params "
+          "| depth | noiseless error (Ha) | measured error (Ha) |")
+    print("|" + "---|" * 12)
+    for row, _ in found:
+        solved = "yes" if row["solved"] else f"no (cap {row['timesteps']:,} steps)"
+        episodes = row["episodes_to_solve"] if row["solved"] else row["episodes"]
+        steps = row["timesteps_to_solve"] if row["solved"] else row["timesteps"]
+        wall = row["wall_s_to_solve"] if row["solved"] else row["wall_s"]
+        wall = f"{wall:,.0f}" if wall >= 10 else f"{wall:.1f}"
+        print(f"| {row['task']} | {row['seed']} | {solved} | {episodes:,} | {steps:,} | "
+              f"{wall} | {cell(row['gates'], 'd')} | {cell(row['cnots'], 'd')} | "
+              f"{cell(row['params'], 'd')} | {cell(row['depth'], 'd')} | "
+              f"{cell(row['noiseless_error'], '.2e')} | {cell(row['error'], '.1e')} |")
+    print()
+    for source in {tuple(s.items()) for _, s in found}:
+        info = dict(source)
+        print(f"- {info['file']}: commit {info['commit']}, `{info['command']}`")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
