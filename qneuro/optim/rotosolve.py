@@ -15,7 +15,8 @@ Objectives that know their sinusoids in closed form (an exact
 the sinusoid of each coordinate comes from a cached forward state and an observable
 carried back through the later gates (:mod:`qneuro.ptm.sweep`), a whole sweep for the
 price of about two circuit evaluations. The iterates, values and budget accounting are
-those of the evaluation path (three evaluations per coordinate step, one at the end).
+those of the evaluation path (three evaluations per coordinate step, one at the end,
+all charged to the budget; the final value also comes from the last sinusoid).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Rotosolve:
             raise ValueError(_NO_SWEEP)
         sweeps = 0
         message = "budget used"
+        steps = None
         while True:
             start = objective.best_value
             count = min(x.size, (objective.remaining() - 1) // 3)
@@ -113,7 +115,12 @@ class Rotosolve:
                 message = f"a sweep improved by less than tol={self.tol}"
                 break
         if objective.remaining() >= 1:
-            objective.record(x, objective.values(x[None, :])[0])
+            final = steps.final_value() if steps is not None else None
+            if final is None:
+                final = objective.values(x[None, :])[0]
+            else:
+                objective.charge(1)
+            objective.record(x, final)
         return objective.result(x, sweeps, self.name, message)
 
 
@@ -140,12 +147,16 @@ class _EvaluatedSteps:
     def move(self, d: int, value: float) -> None:
         """Nothing to do: the caller moved ``x`` itself."""
 
+    def final_value(self) -> None:
+        """None: the final point is evaluated."""
+
 
 class _SweepSteps:
     """Coordinate values from the objective's exact sinusoids (charged as evaluations)."""
 
     def __init__(self, sweep, x: np.ndarray, objective: Objective) -> None:
         self.sweep, self.x, self.objective = sweep, x, objective
+        self.last: tuple[int, float, float, float] | None = None
 
     @classmethod
     def start(cls, fun, x, count, objective) -> _SweepSteps | None:
@@ -154,6 +165,7 @@ class _SweepSteps:
 
     def values(self, d: int) -> tuple[float, float, float]:
         a, b, c = self.sweep.sinusoid(d)
+        self.last = (d, a, b, c)
         self.objective.charge(3)
         phi = self.x[d]
         cos, sin = np.cos(phi), np.sin(phi)
@@ -162,3 +174,10 @@ class _SweepSteps:
 
     def move(self, d: int, value: float) -> None:
         self.sweep.move(d, value)
+
+    def final_value(self) -> float | None:
+        """The value at ``x`` from the last sinusoid (only its coordinate has moved since)."""
+        if self.last is None:
+            return None
+        d, a, b, c = self.last
+        return a + b * np.cos(self.x[d]) + c * np.sin(self.x[d])
