@@ -210,15 +210,18 @@ class PTMSimulator:
         shots = self.shots if isinstance(shots, str) and shots == "default" else _check_shots(shots)
         compiled = self.compile(circuit)
         observable = as_sparse_pauli_op(observable)
-        terms = self.observable_terms(observable, compiled.num_qubits)
+        terms = self._terms(observable, compiled.num_qubits)
         states = compiled.evolve(parameter_values)
         if shots is not None and self.shot_model == "sampled":
             plan = self._plan(observable)
             values = sample(plan, _pauli_values(compiled, states), shots, self.rng)
         else:
-            values = self._exact_values(compiled, states, terms, observable)
+            if compiled.engine == "ptm":
+                values = states[:, terms.indices] @ terms.coeffs
+            else:
+                values = terms.statevector().values(states)
             if shots is not None:
-                values = gaussian_estimate(values, terms[2], shots, self.rng)
+                values = gaussian_estimate(values, terms.term_coeffs, shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])
 
     def observable_terms(self, observable: SparsePauliOp, num_qubits: int):
@@ -227,31 +230,24 @@ class PTMSimulator:
         ``indices``/``coeffs`` have readout folded in; ``term_coeffs`` are the
         observable's own non-identity coefficients (for Gaussian shot noise).
         """
-
-        def build():
-            indices, coeffs = pauli_terms(observable, num_qubits)
-            term_coeffs = coeffs[indices != 0]
-            if self.noise is not None:
-                indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
-            return indices, coeffs, term_coeffs
-
-        return self._cached(("terms", num_qubits, _observable_key(observable)), build)
+        terms = self._terms(as_sparse_pauli_op(observable), num_qubits)
+        return terms.indices, terms.coeffs, terms.term_coeffs
 
     def statevector_observable(
         self, observable: SparsePauliOp, num_qubits: int
     ) -> StatevectorObservable:
         """The cached statevector form of ``observable`` (readout folded in)."""
-        indices, coeffs, _ = self.observable_terms(observable, num_qubits)
-        return self._cached(
-            ("statevector", num_qubits, _observable_key(observable)),
-            lambda: StatevectorObservable(indices, coeffs, num_qubits),
-        )
+        return self._terms(as_sparse_pauli_op(observable), num_qubits).statevector()
 
-    def _exact_values(self, compiled, states, terms, observable) -> np.ndarray:
-        if compiled.engine == "ptm":
-            indices, coeffs, _ = terms
-            return states[:, indices] @ coeffs
-        return self.statevector_observable(observable, compiled.num_qubits).values(states)
+    def _terms(self, observable: SparsePauliOp, num_qubits: int) -> _Terms:
+        def build():
+            indices, coeffs = pauli_terms(observable, num_qubits)
+            term_coeffs = coeffs[indices != 0]
+            if self.noise is not None:
+                indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
+            return _Terms(indices, coeffs, term_coeffs, num_qubits)
+
+        return self._cached(("terms", num_qubits, _observable_key(observable)), build)
 
     def _readout(self):
         return None if self.noise is None else self.noise.readout
@@ -271,6 +267,25 @@ class PTMSimulator:
             ("plan", _observable_key(observable)),
             lambda: measurement_plan(observable, self._readout()),
         )
+
+
+class _Terms:
+    """An observable compiled for this simulator.
+
+    Pauli indices and coefficients (readout folded in), the observable's own non-identity
+    coefficients (for Gaussian shot noise), and its statevector form, built on demand.
+    """
+
+    def __init__(self, indices, coeffs, term_coeffs, num_qubits: int) -> None:
+        self.indices, self.coeffs, self.term_coeffs = indices, coeffs, term_coeffs
+        self.num_qubits = num_qubits
+        self._statevector: StatevectorObservable | None = None
+
+    def statevector(self) -> StatevectorObservable:
+        """The :class:`StatevectorObservable` of these terms (built once)."""
+        if self._statevector is None:
+            self._statevector = StatevectorObservable(self.indices, self.coeffs, self.num_qubits)
+        return self._statevector
 
 
 def _pauli_values(compiled, states):
