@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                 "noiseless_error": first.get("noiseless_error"), "error": first.get("error"),
                 "episodes": result.episodes, "timesteps": result.timesteps,
                 "wall_s": result.wall_s, "cap": config.timesteps,
+                "best_gates": result.gates, "best_cnots": result.cnots,
+                "best_params": result.params,
+                "best_noiseless_error": result.best_noiseless_error,
+                "best_episode": result.best_episode,
             }
             if args.extra_timesteps and result.first_solved is not None:
                 result = resume(out, timesteps=result.timesteps + args.extra_timesteps,

@@ -2,7 +2,9 @@
 
 Reads the JSON files ``benchmarks/qas_training.py --json-out`` writes (one per command)
 and prints one row per run, in the order of the task list below, then the commit and the
-command each file came from:
+command each file came from (environment arguments other than the optimiser are shown
+beside the task). A solved run shows its first circuit at chemical accuracy;
+an unsolved one its best circuit (lowest noiseless error):
 
     .venv/bin/python benchmarks/results_table.py [benchmarks/results/*.json]
 """
@@ -24,9 +26,13 @@ def rows(paths):
     """``(row, source)`` for every run in the files."""
     for path in paths:
         data = json.loads(Path(path).read_text())
+        extra = {k: v for k, v in data.get("env_kwargs", {}).items() if k != "optimizer"}
         for row in data["results"]:
+            if extra:
+                row = {**row, "task": row["task"] + " (" + ", ".join(
+                    f"{k}={json.dumps(v)}" for k, v in extra.items()) + ")"}
             yield row, {"file": Path(path).name, "commit": (data.get("commit") or "?")[:7],
-                        "command": data.get("command", "")}
+                        "command": data.get("command", ""), "note": data.get("note", "")}
 
 
 def cell(value, fmt):
@@ -35,26 +41,35 @@ def cell(value, fmt):
 
 def main(argv: list[str]) -> None:
     paths = argv or sorted(str(p) for p in Path(__file__).parent.glob("results/*.json"))
-    found = sorted(rows(paths), key=lambda item: (
-        ORDER.index(item[0]["task"]) if item[0]["task"] in ORDER else len(ORDER),
-        item[0]["task"], item[0]["seed"]))
+    def order(item):
+        task = item[0]["task"].split(" (")[0]
+        return ORDER.index(task) if task in ORDER else len(ORDER), item[0]["task"], item[0]["seed"]
+
+    found = sorted(rows(paths), key=order)
     print("| task | seed | solved | episodes | timesteps | wall (s) | gates | CNOTs | params "
           "| depth | noiseless error (Ha) | measured error (Ha) |")
     print("|" + "---|" * 12)
     for row, _ in found:
-        solved = "yes" if row["solved"] else f"no (cap {row['timesteps']:,} steps)"
+        solved = "yes" if row["solved"] else f"no (stopped at {row['timesteps']:,} steps)"
         episodes = row["episodes_to_solve"] if row["solved"] else row["episodes"]
         steps = row["timesteps_to_solve"] if row["solved"] else row["timesteps"]
         wall = row["wall_s_to_solve"] if row["solved"] else row["wall_s"]
         wall = f"{wall:,.0f}" if wall >= 10 else f"{wall:.1f}"
+        if row["solved"]:
+            sizes = [cell(row[k], "d") for k in ("gates", "cnots", "params", "depth")]
+            errors = [cell(row["noiseless_error"], ".2e"), cell(row["error"], ".1e")]
+        else:  # the run's best circuit (lowest error; depth is not recorded for it)
+            sizes = [cell(row.get(k), "d") for k in ("best_gates", "best_cnots", "best_params")]
+            best = row.get("best_noiseless_error")
+            errors = ["" if best is None else f"best {best:.2e}", ""]
+            sizes.append("")
         print(f"| {row['task']} | {row['seed']} | {solved} | {episodes:,} | {steps:,} | "
-              f"{wall} | {cell(row['gates'], 'd')} | {cell(row['cnots'], 'd')} | "
-              f"{cell(row['params'], 'd')} | {cell(row['depth'], 'd')} | "
-              f"{cell(row['noiseless_error'], '.2e')} | {cell(row['error'], '.1e')} |")
+              f"{wall} | " + " | ".join(sizes + errors) + " |")
     print()
-    for source in {tuple(s.items()) for _, s in found}:
+    for source in sorted({tuple(s.items()) for _, s in found}):
         info = dict(source)
-        print(f"- {info['file']}: commit {info['commit']}, `{info['command']}`")
+        note = f" {info['note']}" if info["note"] else ""
+        print(f"- {info['file']}: commit {info['commit']}, `{info['command']}`.{note}")
 
 
 if __name__ == "__main__":

@@ -345,18 +345,23 @@ def _apply_distant(matrix, lo, hi, state, out, num_qubits, d) -> None:
     out.reshape(shape)[:] = result.transpose(0, 1, 3, 2, 4, 5)
 
 
-def check_memory(num_qubits: int, batch: float, budget: int, local_dim: int, itemsize: int):
+def check_memory(
+    num_qubits: int, batch: int, budget: int, local_dim: int, itemsize: int,
+    vectors: int | None = None,
+):
     """Raise ``ValueError`` (saying the size needed) when the states would exceed ``budget``.
 
-    The need is ``2 * batch`` vectors (states and scratch) of ``local_dim**n`` entries.
+    The need is ``vectors`` vectors of ``local_dim**n`` entries, by default ``2 * batch``
+    (the states and their scratch).
     """
-    need = int(2 * batch * itemsize * local_dim**num_qubits)  # state + scratch
+    vectors = 2 * batch if vectors is None else vectors
+    need = int(vectors * itemsize * local_dim**num_qubits)
     if need > budget:
         kind = "Pauli vectors" if local_dim == 4 else "statevectors"
         raise ValueError(
-            f"simulating {num_qubits} qubits with batch {batch:g} needs {_bytes(need)} for the "
-            f"{kind} (2 x B x {local_dim}**n x {itemsize} bytes), over the memory budget of "
-            f"{_bytes(budget)}; use fewer qubits, a smaller batch, or raise memory_budget"
+            f"simulating {num_qubits} qubits with batch {batch} needs {_bytes(need)} for "
+            f"{vectors} {kind} of {local_dim}**n x {itemsize} bytes, over the memory budget "
+            f"of {_bytes(budget)}; use fewer qubits, a smaller batch, or raise memory_budget"
         )
 
 

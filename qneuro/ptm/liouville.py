@@ -125,29 +125,53 @@ class CompiledCircuit:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""
         return self.program.check_parameters(parameter_values)
 
-    def evolve(self, parameter_values: np.ndarray | None = None) -> np.ndarray:
+    def evolve(self, parameter_values: np.ndarray | None = None, reduce=None) -> np.ndarray:
         """Final Pauli vectors, shape ``(B, 4**n)``, starting from ``|0...0>``.
 
         Args:
             parameter_values: shape ``(B, k)`` (or ``(k,)``, giving ``B = 1``); may be
                 None when the circuit has no parameters.
+            reduce: None, or a function from states ``(b, 4**n)`` to values ``(b, ...)``
+                (e.g. expectation values); then its values for all ``B`` states are
+                returned, and from :data:`ONE_BLAS_THREAD_FROM_QUBITS` qubits the states
+                are evolved one at a time in two reused buffers (a batch costs what its
+                single calls cost, and holds one state instead of ``B``).
         """
         values = self.check_parameters(parameter_values)
         batch = values.shape[0]
         if self.num_qubits < ONE_BLAS_THREAD_FROM_QUBITS:
             check_memory(self.num_qubits, batch, self.memory_budget, 4, 8)
-            return self._evolve(values)
-        # the results plus one state and its scratch vector
-        check_memory(self.num_qubits, (batch + 2) / 2, self.memory_budget, 4, 8)
-        result = np.empty((batch, 4**self.num_qubits))
+            states = self._evolve(values)
+            return states if reduce is None else reduce(states)
+        size = 4**self.num_qubits
+        scratch = np.empty((1, size))
         with blas_threads().limit(limits=1, user_api="blas"):
+            if reduce is not None:
+                check_memory(self.num_qubits, 1, self.memory_budget, 4, 8)
+                state = np.empty((1, size))
+                return np.concatenate([
+                    reduce(self._evolve(values[row : row + 1], state, scratch))
+                    for row in range(batch)
+                ])
+            # the results plus one scratch vector shared by the rows
+            check_memory(self.num_qubits, batch, self.memory_budget, 4, 8, vectors=batch + 1)
+            result = np.empty((batch, size))
             for row in range(batch):
-                result[row] = self._evolve(values[row : row + 1])[0]
-        return result
+                self._evolve(values[row : row + 1], result[row : row + 1], scratch)
+            return result
 
-    def _evolve(self, values: np.ndarray) -> np.ndarray:
+    def _evolve(
+        self, values: np.ndarray, result: np.ndarray | None = None,
+        scratch: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Evolve ``values`` ``(B, k)`` into ``result`` ``(B, 4**n)`` (new if None).
+
+        ``scratch`` (shape ``(1, 4**n)``, only with ``B = 1``) is reused as the second
+        buffer instead of a fresh one.
+        """
         batch = values.shape[0]
-        result = np.empty((batch, 4**self.num_qubits))
+        if result is None:
+            result = np.empty((batch, 4**self.num_qubits))
         narrow = batch >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS
         schedule = self._narrow if narrow else self._wide
         # Chunks of the batch whose states and factors stay in cache.
@@ -159,7 +183,8 @@ class CompiledCircuit:
             out = result[rows]
             out[:] = self._initial
             matrices = schedule.block_matrices(angles[rows])
-            state = schedule.run(matrices, out, np.empty_like(out))
+            spare = scratch if scratch is not None else np.empty_like(out)
+            state = schedule.run(matrices, out, spare)
             if state is not out:
                 out[:] = state
         return result

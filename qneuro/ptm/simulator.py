@@ -211,15 +211,16 @@ class PTMSimulator:
         compiled = self.compile(circuit)
         observable = as_sparse_pauli_op(observable)
         terms = self._terms(observable, compiled.num_qubits)
-        states = compiled.evolve(parameter_values)
         if shots is not None and self.shot_model == "sampled":
             plan = self._plan(observable)
+            states = compiled.evolve(parameter_values)
             values = sample(plan, _pauli_values(compiled, states), shots, self.rng)
         else:
             if compiled.engine == "ptm":
-                values = states[:, terms.indices] @ terms.coeffs
+                reduce = lambda states: states[:, terms.indices] @ terms.coeffs  # noqa: E731
             else:
-                values = terms.statevector().values(states)
+                reduce = terms.statevector().values
+            values = compiled.evolve(parameter_values, reduce=reduce)
             if shots is not None:
                 values = gaussian_estimate(values, terms.term_coeffs, shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])

@@ -101,8 +101,12 @@ class StatevectorCircuit:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""
         return self.program.check_parameters(parameter_values)
 
-    def evolve(self, parameter_values: np.ndarray | None = None) -> np.ndarray:
-        """Final statevectors, shape ``(B, 2**n)`` complex, starting from ``|0...0>``."""
+    def evolve(self, parameter_values: np.ndarray | None = None, reduce=None) -> np.ndarray:
+        """Final statevectors, shape ``(B, 2**n)`` complex, starting from ``|0...0>``.
+
+        ``reduce`` (None or a function of the states, as in
+        :meth:`qneuro.ptm.liouville.CompiledCircuit.evolve`) is applied to the batch.
+        """
         values = self.check_parameters(parameter_values)
         batch = values.shape[0]
         check_memory(self.num_qubits, batch, self.memory_budget, 2, 16)
@@ -120,7 +124,7 @@ class StatevectorCircuit:
             state = schedule.run(matrices, out, np.empty_like(out))
             if state is not out:
                 out[:] = state
-        return result
+        return result if reduce is None else reduce(result)
 
     def pauli_vectors(self, states: np.ndarray) -> np.ndarray:
         """Pauli vectors ``r_P = <psi|P|psi>`` of statevectors ``(B, 2**n)``: ``(B, 4**n)``."""

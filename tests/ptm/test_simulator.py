@@ -316,9 +316,9 @@ def test_bad_inputs_get_clear_errors():
 
 def test_memory_budget_error_states_the_size():
     circuit = QuantumCircuit(15)
-    with pytest.raises(ValueError, match=r"needs 16\.0 GiB for the Pauli vectors.*budget"):
+    with pytest.raises(ValueError, match=r"needs 16\.0 GiB for 2 Pauli vectors.*budget"):
         PTMSimulator(engine="ptm").compile(circuit)
-    with pytest.raises(ValueError, match=r"needs 16\.0 GiB for the statevectors.*budget"):
+    with pytest.raises(ValueError, match=r"needs 16\.0 GiB for 2 statevectors.*budget"):
         PTMSimulator().compile(QuantumCircuit(29))
     small = PTMSimulator(memory_budget=2**20, engine="ptm")
     with pytest.raises(ValueError, match="batch 64"):

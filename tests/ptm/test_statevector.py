@@ -176,9 +176,15 @@ def test_compile_cache_notices_added_qubits_and_respects_the_engine():
     assert pauli.compile(simulator.compile(circuit)).engine == "ptm"
 
 
-def test_wide_batches_are_checked_against_the_memory_budget():
+def test_wide_batches_hold_one_state_for_expectations_and_all_for_pauli_vectors():
     circuit = QuantumCircuit(7)
     circuit.h(0)
+    circuit.cx(0, 6)
     simulator = PTMSimulator(NoiseProfile.depolarizing(0.01, 0.02), memory_budget=2**20)
-    with pytest.raises(ValueError, match="batch 33 needs"):
-        simulator.expectation(circuit, SparsePauliOp("Z" * 7), np.zeros((64, 0)))
+    observable = SparsePauliOp(["X" + "I" * 5 + "X", "Z" * 7], [0.5, 1.0])
+    # 64 Pauli vectors of 128 KiB do not fit in 1 MiB; the expectations need two at a time
+    values = simulator.expectation(circuit, observable, np.zeros((64, 0)))
+    single = simulator.expectation(circuit, observable)
+    assert values.shape == (64,) and np.all(values == single)
+    with pytest.raises(ValueError, match="batch 64 needs 8.1 MiB for 65 Pauli vectors"):
+        simulator.compile(circuit).evolve(np.zeros((64, 0)))
