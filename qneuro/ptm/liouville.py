@@ -29,7 +29,7 @@ from qiskit.circuit import QuantumCircuit
 from .blocks import Op, Schedule, check_memory, fuse
 from .gates import fixed_gate_ptm, rotation_terms
 from .pauli import zero_state
-from .program import NoiseSource, Program
+from .program import AngleMap, NoiseSource, Program
 
 #: float64 entries one chunk of a batch may use (states, scratch, rotation factors):
 #: 4 MiB, which stays in cache (measured best of 1, 2 and 4 MiB for 2-8 qubits).
@@ -93,9 +93,7 @@ class CompiledCircuit:
         self.noise = noise
         self.ops = lower(program, noise)
         self.num_gates = len(self.ops)
-        self._offsets = program.offsets
-        self._coefficients = program.coefficients
-        self._identity_map = program.is_identity_map()
+        self.angles = AngleMap(program)  # parameters (B, k) -> rotation angles (B, slots)
         self._initial = zero_state(self.num_qubits)
 
     @cached_property
@@ -114,12 +112,6 @@ class CompiledCircuit:
         return len(self._wide.plan)
 
     # -- evaluation ----------------------------------------------------------------
-
-    def angles(self, parameter_values: np.ndarray) -> np.ndarray:
-        """Rotation angles, shape ``(B, slots)``, for parameters of shape ``(B, k)``."""
-        if self._identity_map:
-            return parameter_values
-        return self._offsets + parameter_values @ self._coefficients.T
 
     def check_parameters(self, parameter_values) -> np.ndarray:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""

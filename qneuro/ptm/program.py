@@ -352,3 +352,22 @@ def _to_supported_gates(circuit: QuantumCircuit) -> QuantumCircuit:
             f"gates {sorted(names - allowed)} are not supported and could not be transpiled to "
             f"{list(SUPPORTED_GATES)}: {exc}"
         ) from exc
+
+
+class AngleMap:
+    """A program's rotation angles from its parameters: ``offsets + values @ C.T``.
+
+    Maps parameter values ``(B, k)`` to angles ``(B, slots)``; the identity (slot i is
+    parameter i) returns its input. Built once per compiled circuit.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.offsets = program.offsets
+        self.coefficients = program.coefficients
+        self.identity = program.is_identity_map()
+
+    def __call__(self, parameter_values: np.ndarray) -> np.ndarray:
+        """Angles ``(B, slots)`` of parameter values ``(B, k)``."""
+        if self.identity:
+            return parameter_values
+        return self.offsets + parameter_values @ self.coefficients.T

@@ -33,7 +33,7 @@ from .blocks import Op, Schedule, check_memory, fuse
 from .gates import FIXED_GATES
 from .liouville import DEFAULT_MEMORY_BUDGET
 from .pauli import PAULI_MATRICES
-from .program import Program
+from .program import AngleMap, Program
 
 #: complex128 entries one chunk of a batch may use (states and scratch): 2 MiB.
 _CHUNK_ENTRIES = 2**17
@@ -78,9 +78,7 @@ class StatevectorCircuit:
         self.noise = None
         self.ops = lower(program)
         self.num_gates = len(self.ops)
-        self._offsets = program.offsets
-        self._coefficients = program.coefficients
-        self._identity_map = program.is_identity_map()
+        self.angles = AngleMap(program)  # parameters (B, k) -> rotation angles (B, slots)
 
     @cached_property
     def _schedule(self) -> Schedule:
@@ -90,12 +88,6 @@ class StatevectorCircuit:
     def num_blocks(self) -> int:
         """Fused blocks applied per evaluation."""
         return len(self._schedule.plan)
-
-    def angles(self, parameter_values: np.ndarray) -> np.ndarray:
-        """Rotation angles, shape ``(B, slots)``, for parameters of shape ``(B, k)``."""
-        if self._identity_map:
-            return parameter_values
-        return self._offsets + parameter_values @ self._coefficients.T
 
     def check_parameters(self, parameter_values) -> np.ndarray:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""

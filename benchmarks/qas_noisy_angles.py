@@ -1,0 +1,84 @@
+"""Where noise moves the optimum: noiseless error of angles optimised under noise.
+
+Chemical accuracy under noise is judged, as in CRLQAS, by the *noiseless* error of the
+angles the search found by minimising the *noisy* energy. For circuits that reach
+chemical accuracy without noise (by default the first circuits of the three LiH-4q
+training runs, kept in ``benchmarks/results/circuits``), this re-optimises every angle
+under each noise setting with exact Rotosolve, starting from the noiseless optimum, and
+prints the measured (noisy) error and the noiseless error at the noisy optimum. A
+noiseless error above 1.6 mHa there means the circuit cannot be at chemical accuracy
+under that noise, whatever the search does.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/qas_noisy_angles.py [--json] [QASM ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from qiskit import QuantumCircuit
+from qiskit.circuit import Parameter
+
+from qneuro.chem import load
+from qneuro.optim import minimize
+from qneuro.vqe import CHEMICAL_ACCURACY, Energy
+
+CIRCUITS = sorted(
+    str(path) for path in (Path(__file__).parent / "results/circuits").glob("lih-4q-*.qasm")
+)
+NOISES = ("depolarizing-0.001-0.005", "mumbai-median")
+
+
+def parameterised(circuit: QuantumCircuit) -> tuple[QuantumCircuit, np.ndarray]:
+    """The circuit with each rotation angle a parameter (in gate order), and the angles."""
+    out = QuantumCircuit(circuit.num_qubits)
+    angles = []
+    for instruction in circuit.data:
+        name = instruction.operation.name
+        qubits = [circuit.find_bit(q).index for q in instruction.qubits]
+        if name in ("rx", "ry", "rz"):
+            # zero-padded names: qiskit orders parameters by name
+            getattr(out, name)(Parameter(f"t{len(angles):04d}"), qubits)
+            angles.append(float(instruction.operation.params[0]))
+        else:
+            out.append(instruction.operation, qubits)
+    return out, np.array(angles)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("circuits", nargs="*", default=CIRCUITS, help="OpenQASM 2 files")
+    parser.add_argument("--problem", default="LiH-4q")
+    parser.add_argument("--budget", type=int, default=30_000, help="Rotosolve evaluations")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    args = parser.parse_args(argv)
+    problem = load(args.problem)
+    print("| circuit | gates | noiseless error (Ha) | noise | measured error at the noisy "
+          "optimum | its noiseless error | at chemical accuracy |")
+    print("|---|---|---|---|---|---|---|")
+    rows = []
+    for path in args.circuits:
+        circuit, angles = parameterised(QuantumCircuit.from_qasm_file(path))
+        ideal = Energy(problem, circuit)
+        start = ideal(angles) - problem.exact_energy
+        for noise in NOISES:
+            noisy = Energy(problem, circuit, noise=noise)
+            result = minimize(noisy, angles, method="rotosolve", budget=args.budget)
+            noiseless = ideal(result.x) - problem.exact_energy
+            row = {"circuit": Path(path).name, "gates": len(circuit.data),
+                   "noiseless_error": start, "noise": noise,
+                   "noisy_error": result.fun - problem.exact_energy,
+                   "noiseless_error_at_noisy_optimum": noiseless}
+            rows.append(row)
+            print(f"| {row['circuit']} | {row['gates']} | {start:.2e} | {noise} | "
+                  f"{row['noisy_error']:.2e} | {noiseless:.2e} | "
+                  f"{'yes' if abs(noiseless) < CHEMICAL_ACCURACY else 'no'} |", flush=True)
+    if args.json:
+        print(json.dumps({"problem": args.problem, "budget": args.budget, "rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
