@@ -290,3 +290,18 @@ def test_the_program_the_environment_builds_equals_its_circuit():
     from_program = Energy(problem, state.program(), "mumbai-median")(angles)
     from_circuit = Energy(problem, state.circuit(), "mumbai-median")(angles)
     np.testing.assert_allclose(from_program, from_circuit, atol=1e-13)
+
+
+@pytest.mark.parametrize("problem", ["LiH-4q", "LiH-6q", "H2O-8q"])
+def test_no_single_gate_lowers_the_hartree_fock_energy(problem):
+    """The Hartree-Fock state is a saddle for every first action: an improvement needs at
+    least two gates (why the larger problems are hard for a one-step greedy search),
+    while some first actions raise the energy."""
+    env = gym.make(f"qneuro/QAS-{problem}-v0", optimizer="rotosolve").unwrapped
+    _, info = env.reset(seed=0)
+    changes = []
+    for action in np.flatnonzero(env.action_masks()):
+        env.reset(seed=0)
+        changes.append(env.step(action)[4]["energy"] - info["energy"])
+    assert min(changes) > -1e-12
+    assert max(changes) > 0.1
