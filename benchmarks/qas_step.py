@@ -8,7 +8,7 @@ optimiser. Per problem and noise, in one run and with the same random actions:
 * ``rotosolve``: exact sinusoids from the simulator (:mod:`qneuro.ptm.sweep`),
   statevectors where the problem is noiseless;
 * ``adam-spsa`` (the default optimiser);
-* optionally ``rotosolve, old path`` and ``adam-spsa, old path`` (``--settings``): the
+* optionally ``rotosolve-old-path`` and ``adam-spsa-old-path`` (``--settings``): the
   same code with every evaluation on the PTM engine and Rotosolve evaluating three
   points per angle (``engine="ptm"``, ``optimizer_options={"incremental": False}``);
 * with ``--baseline COMMIT``: ``rotosolve`` and ``adam-spsa`` on the code of an earlier
@@ -47,11 +47,11 @@ NOISES = ("noiseless", "mumbai-median")
 #: Column name -> environment keyword arguments.
 SETTINGS = {
     "rotosolve": {"optimizer": "rotosolve"},
-    "rotosolve, old path": {
+    "rotosolve-old-path": {
         "optimizer": "rotosolve", "engine": "ptm", "optimizer_options": {"incremental": False},
     },
     "adam-spsa": {"optimizer": "adam-spsa"},
-    "adam-spsa, old path": {"optimizer": "adam-spsa", "engine": "ptm"},
+    "adam-spsa-old-path": {"optimizer": "adam-spsa", "engine": "ptm"},
 }
 
 
@@ -152,7 +152,7 @@ def main() -> None:
                 row[name] = {"mean_ms": 1e3 * times.mean(), "median_ms": 1e3 * np.median(times)}
             for optimizer in ("rotosolve", "adam-spsa"):
                 reference = f"{optimizer}, {args.baseline}" if args.baseline else (
-                    f"{optimizer}, old path")
+                    f"{optimizer}-old-path")
                 if optimizer in row and reference in row:
                     old, new = row[reference]["mean_ms"], row[optimizer]["mean_ms"]
                     row[f"{optimizer} speed-up"] = old / new

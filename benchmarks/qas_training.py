@@ -110,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                 "episodes": result.episodes, "timesteps": result.timesteps,
                 "wall_s": result.wall_s, "cap": config.timesteps,
                 "best_gates": result.gates, "best_cnots": result.cnots,
-                "best_params": result.params,
+                "best_params": result.params, "best_depth": result.depth,
                 "best_noiseless_error": result.best_noiseless_error,
-                "best_episode": result.best_episode,
+                "best_error": result.best_error, "best_episode": result.best_episode,
             }
             if args.extra_timesteps and result.first_solved is not None:
                 result = resume(out, timesteps=result.timesteps + args.extra_timesteps,

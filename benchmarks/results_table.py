@@ -2,8 +2,8 @@
 
 Reads the JSON files ``benchmarks/qas_training.py --json-out`` writes (one per command)
 and prints one row per run, in the order of the task list below, then the commit and the
-command each file came from (environment arguments other than the optimiser are shown
-beside the task). A solved run shows its first circuit at chemical accuracy;
+command each file came from (environment arguments other than ``optimizer="rotosolve"``
+are shown beside the task). A solved run shows its first circuit at chemical accuracy;
 an unsolved one its best circuit (lowest noiseless error):
 
     .venv/bin/python benchmarks/results_table.py [benchmarks/results/*.json]
@@ -26,7 +26,8 @@ def rows(paths):
     """``(row, source)`` for every run in the files."""
     for path in paths:
         data = json.loads(Path(path).read_text())
-        extra = {k: v for k, v in data.get("env_kwargs", {}).items() if k != "optimizer"}
+        extra = {k: v for k, v in data.get("env_kwargs", {}).items()
+                 if not (k == "optimizer" and v == "rotosolve")}
         for row in data["results"]:
             if extra:
                 row = {**row, "task": row["task"] + " (" + ", ".join(
@@ -58,11 +59,11 @@ def main(argv: list[str]) -> None:
         if row["solved"]:
             sizes = [cell(row[k], "d") for k in ("gates", "cnots", "params", "depth")]
             errors = [cell(row["noiseless_error"], ".2e"), cell(row["error"], ".1e")]
-        else:  # the run's best circuit (lowest error; depth is not recorded for it)
-            sizes = [cell(row.get(k), "d") for k in ("best_gates", "best_cnots", "best_params")]
+        else:  # the run's best circuit (records before best_depth leave its cells empty)
+            sizes = [cell(row.get(f"best_{k}"), "d") for k in ("gates", "cnots", "params", "depth")]
             best = row.get("best_noiseless_error")
-            errors = ["" if best is None else f"best {best:.2e}", ""]
-            sizes.append("")
+            measured = cell(row.get("best_error"), ".1e")
+            errors = ["" if best is None else f"best {best:.2e}", measured]
         print(f"| {row['task']} | {row['seed']} | {solved} | {episodes:,} | {steps:,} | "
               f"{wall} | " + " | ".join(sizes + errors) + " |")
     print()

@@ -123,7 +123,7 @@ class CompiledCircuit:
         Args:
             parameter_values: shape ``(B, k)`` (or ``(k,)``, giving ``B = 1``); may be
                 None when the circuit has no parameters.
-            reduce: None, or a function from states ``(b, 4**n)`` to values ``(b, ...)``
+            reduce: None, or a function from states ``(b, 4**n)`` to an array ``(b, ...)``
                 (e.g. expectation values); then its values for all ``B`` states are
                 returned, and from :data:`ONE_BLAS_THREAD_FROM_QUBITS` qubits the states
                 are evolved one at a time in two reused buffers (a batch costs what its
@@ -141,10 +141,16 @@ class CompiledCircuit:
             if reduce is not None:
                 check_memory(self.num_qubits, 1, self.memory_budget, 4, 8)
                 state = np.empty((1, size))
-                return np.concatenate([
-                    reduce(self._evolve(values[row : row + 1], state, scratch))
-                    for row in range(batch)
-                ])
+                if batch == 0:
+                    return reduce(np.empty((0, size)))
+                first = reduce(self._evolve(values[:1], state, scratch))
+                out = np.empty((batch,) + first.shape[1:], dtype=first.dtype)
+                out[:1] = first  # copied: reduce may return a view of the reused buffer
+                for row in range(1, batch):
+                    out[row : row + 1] = reduce(
+                        self._evolve(values[row : row + 1], state, scratch)
+                    )
+                return out
             # the results plus one scratch vector shared by the rows
             check_memory(self.num_qubits, batch, self.memory_budget, 4, 8, vectors=batch + 1)
             result = np.empty((batch, size))
@@ -162,6 +168,8 @@ class CompiledCircuit:
         buffer instead of a fresh one.
         """
         batch = values.shape[0]
+        if scratch is not None and batch != 1:
+            raise ValueError(f"a shared scratch buffer takes one parameter set, not {batch}")
         if result is None:
             result = np.empty((batch, 4**self.num_qubits))
         narrow = batch >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS

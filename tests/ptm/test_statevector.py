@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
-from qiskit.circuit import ParameterVector
+from qiskit.circuit import Parameter, ParameterVector
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qneuro.noise import NoiseProfile
@@ -188,3 +188,15 @@ def test_wide_batches_hold_one_state_for_expectations_and_all_for_pauli_vectors(
     assert values.shape == (64,) and np.all(values == single)
     with pytest.raises(ValueError, match="batch 64 needs 8.1 MiB for 65 Pauli vectors"):
         simulator.compile(circuit).evolve(np.zeros((64, 0)))
+
+
+def test_wide_reductions_copy_each_row_and_take_empty_batches():
+    circuit = QuantumCircuit(7)
+    theta = Parameter("t")
+    circuit.ry(theta, 0)
+    circuit.cx(0, 6)
+    compiled = PTMSimulator(NoiseProfile.depolarizing(0.01, 0.02)).compile(circuit)
+    values = np.array([[0.1], [0.9], [2.0]])
+    full = compiled.evolve(values)
+    np.testing.assert_array_equal(compiled.evolve(values, reduce=lambda s: s), full)
+    assert compiled.evolve(np.zeros((0, 1)), reduce=lambda s: s[:, 0]).shape == (0,)
