@@ -216,11 +216,7 @@ class PTMSimulator:
             states = compiled.evolve(parameter_values)
             values = sample(plan, _pauli_values(compiled, states), shots, self.rng)
         else:
-            if compiled.engine == "ptm":
-                reduce = lambda states: states[:, terms.indices] @ terms.coeffs  # noqa: E731
-            else:
-                reduce = terms.statevector().values
-            values = compiled.evolve(parameter_values, reduce=reduce)
+            values = compiled.evolve(parameter_values, reduce=terms.values_on(compiled.engine))
             if shots is not None:
                 values = gaussian_estimate(values, terms.term_coeffs, shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])
@@ -287,6 +283,12 @@ class _Terms:
         if self._statevector is None:
             self._statevector = StatevectorObservable(self.indices, self.coeffs, self.num_qubits)
         return self._statevector
+
+    def values_on(self, engine: str):
+        """The function from evolved states ``(B, ...)`` of ``engine`` to values ``(B,)``."""
+        if engine == "ptm":
+            return lambda states: states[:, self.indices] @ self.coeffs
+        return self.statevector().values
 
 
 def _pauli_values(compiled, states):
