@@ -49,3 +49,146 @@ def atomic_save_figure(figure, path: str | Path, **savefig_options) -> Path:
     path = Path(path)
     options = {"format": path.suffix.lstrip(".") or "png", **savefig_options}
     return atomic_write(path, lambda tmp: figure.savefig(tmp, **options))
+
+
+# --- Untrusted folders: stay inside, never follow links out, one writer at a time ---------
+
+
+class UnsafePathError(ValueError):
+    """A path that leaves its folder, is a symbolic link, or is not a regular file."""
+
+
+def output_folder(path: str | Path, *, what: str = "--out") -> Path:
+    """Create (if needed) and return the output folder ``path``.
+
+    Raises:
+        UnsafePathError: ``path`` or one of its parents is an existing non-folder, or
+            ``path`` is a symbolic link.
+    """
+    path = Path(path)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            raise UnsafePathError(f"{what} {path}: {parent} is a file, not a folder")
+    if path.is_symlink():
+        raise UnsafePathError(f"{what} {path} is a symbolic link; give the folder itself")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def inside(folder: str | Path, name: str | Path, *, what: str = "file") -> Path:
+    """``folder / name``, refused unless it stays inside ``folder`` without symbolic links.
+
+    ``name`` must be relative (no ``..`` leaving the folder, no absolute path); no link
+    is followed below ``folder``. The returned path need not exist.
+    """
+    folder = Path(folder)
+    name = Path(name)
+    if name.is_absolute() or ".." in name.parts or not name.parts:
+        raise UnsafePathError(
+            f"{what} {str(name)!r} in {folder}: allowed is a relative path inside the folder"
+        )
+    path = folder
+    for part in name.parts:
+        path = path / part
+        if path.is_symlink():
+            raise UnsafePathError(f"{what} {path} is a symbolic link; links are not followed")
+    return path
+
+
+def open_append(path: str | Path, *, newline: str | None = ""):
+    """Open ``path`` for appending text (UTF-8), refusing a symbolic link.
+
+    ``O_NOFOLLOW`` makes the refusal atomic: a link put in place between a check and the
+    open cannot redirect the write.
+    """
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if path.is_symlink():
+            raise UnsafePathError(f"{path} is a symbolic link; links are not followed") from exc
+        raise
+    return os.fdopen(descriptor, "a", newline=newline, encoding="utf-8")
+
+
+def read_text_limited(path: str | Path, max_bytes: int, *, what: str = "file") -> str:
+    """Text (UTF-8) of the regular file ``path``, refused beyond ``max_bytes``.
+
+    Devices, FIFOs and folders are refused (``/dev/zero`` would never end); at most
+    ``max_bytes + 1`` bytes are read whatever the file reports as its size.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path} does not exist")
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise UnsafePathError(f"{what} {path} is {kind}")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise UnsafePathError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise UnsafePathError(f"{what} {path} is larger than the {max_bytes:,}-byte limit")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsafePathError(f"{what} {path} is not UTF-8 text") from None
+
+
+def remove_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the ``.NAME.*.tmp`` files that :func:`atomic_write` leaves when killed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in folder.glob(".*.tmp"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+class FolderLock:
+    """An exclusive, non-blocking lock on a folder (``fcntl.flock`` on ``FOLDER/.lock``).
+
+    A second process that tries to write into the same folder gets a clear error instead
+    of interleaving its output; the lock is released on exit, also when the process is
+    killed (the kernel drops it with the file descriptor).
+
+    Example:
+        >>> with FolderLock(out):  # doctest: +SKIP
+        ...     write_files(out)
+    """
+
+    NAME = ".lock"
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self._descriptor: int | None = None
+
+    def __enter__(self) -> FolderLock:
+        import fcntl
+
+        path = self.folder / self.NAME
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            descriptor = os.open(path, flags, 0o644)
+        except OSError as exc:
+            raise UnsafePathError(f"cannot lock {self.folder}: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise UnsafePathError(
+                f"{self.folder} is in use by another qneuro process; wait for it to finish "
+                "or choose another folder"
+            ) from None
+        self._descriptor = descriptor
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)  # closing releases the flock
+            self._descriptor = None
