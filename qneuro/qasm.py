@@ -69,7 +69,7 @@ def parse_qasm(text: str, *, source: str = "<input>", max_qubits: int | None = N
             text, include_path=(), custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS
         )
     except Exception as exc:  # noqa: BLE001 - the parser raises several types
-        message = " ".join(str(exc).split()).replace("<input>", source)
+        message = " ".join(str(exc).split()).strip('"').replace("<input>", source)
         raise QasmError(f"{source} is not valid OpenQASM 2: {message}"[:500]) from None
     if max_qubits is not None and circuit.num_qubits > max_qubits:
         raise QasmError(

@@ -35,3 +35,101 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         atomic_write(target, broken)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_output_folder_refuses_a_file_on_the_way_and_a_link(tmp_path):
+    from qneuro.files import UnsafePathError, output_folder
+
+    (tmp_path / "f").write_text("x")
+    for bad in (tmp_path / "f", tmp_path / "f" / "sub"):
+        with pytest.raises(UnsafePathError, match="is a file, not a folder"):
+            output_folder(bad)
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(UnsafePathError, match="symbolic link"):
+        output_folder(tmp_path / "link")
+    assert output_folder(tmp_path / "new" / "run").is_dir()
+
+
+@pytest.mark.parametrize("name", ["../x", "/etc/hostname", "a/../../x", ""])
+def test_inside_refuses_names_that_leave_the_folder(tmp_path, name):
+    from qneuro.files import UnsafePathError, inside
+
+    with pytest.raises(UnsafePathError, match="relative path inside the folder"):
+        inside(tmp_path, name)
+
+
+def test_inside_refuses_a_link_below_the_folder(tmp_path):
+    from qneuro.files import UnsafePathError, inside
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "link").symlink_to("/etc/hostname")
+    assert inside(tmp_path, "sub/model.bin") == tmp_path / "sub" / "model.bin"
+    with pytest.raises(UnsafePathError, match="symbolic link"):
+        inside(tmp_path, "sub/link")
+
+
+def test_open_append_writes_a_file_and_never_a_link_target(tmp_path):
+    from qneuro.files import UnsafePathError, open_append
+
+    with open_append(tmp_path / "log.csv") as handle:
+        handle.write("a\n")
+    with open_append(tmp_path / "log.csv") as handle:
+        handle.write("b\n")
+    assert (tmp_path / "log.csv").read_text() == "a\nb\n"
+    target = tmp_path / "target.txt"
+    target.write_text("keep")
+    (tmp_path / "linked.csv").symlink_to(target)
+    with pytest.raises(UnsafePathError, match="symbolic link"):
+        open_append(tmp_path / "linked.csv")
+    assert target.read_text() == "keep"
+
+
+def test_read_text_limited_refuses_devices_folders_large_and_binary_files(tmp_path):
+    from qneuro.files import UnsafePathError, read_text_limited
+
+    (tmp_path / "ok.txt").write_text("héllo")
+    assert read_text_limited(tmp_path / "ok.txt", 100) == "héllo"
+    with pytest.raises(UnsafePathError, match="not a regular file"):
+        read_text_limited("/dev/zero", 100)
+    with pytest.raises(UnsafePathError, match="is a folder"):
+        read_text_limited(tmp_path, 100)
+    (tmp_path / "big.txt").write_text("x" * 101)
+    with pytest.raises(UnsafePathError, match="larger than the 100-byte limit"):
+        read_text_limited(tmp_path / "big.txt", 100)
+    (tmp_path / "bin").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(UnsafePathError, match="not UTF-8"):
+        read_text_limited(tmp_path / "bin", 100)
+    with pytest.raises(FileNotFoundError, match="missing.txt does not exist"):
+        read_text_limited(tmp_path / "missing.txt", 100)
+
+
+def test_folder_lock_refuses_a_second_writer_until_released(tmp_path):
+    import subprocess
+    import sys
+
+    from qneuro.files import FolderLock, UnsafePathError
+
+    probe = (
+        "import sys; from qneuro.files import FolderLock\n"
+        "try:\n    FolderLock(sys.argv[1]).__enter__()\nexcept ValueError as e:\n"
+        "    print(e); sys.exit(3)\n"
+    )
+    with FolderLock(tmp_path):
+        with pytest.raises(UnsafePathError, match="in use by another qneuro process"):
+            FolderLock(tmp_path).__enter__()  # a second descriptor, even in this process
+        other = subprocess.run([sys.executable, "-c", probe, str(tmp_path)],
+                               capture_output=True, text=True)
+        assert other.returncode == 3 and "in use" in other.stdout
+    again = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True)
+    assert again.returncode == 0
+
+
+def test_remove_temporaries_deletes_only_leftovers_of_atomic_writes(tmp_path):
+    from qneuro.files import remove_temporaries
+
+    (tmp_path / ".manifest.jsonl.abc.tmp").write_text("half")
+    (tmp_path / "manifest.jsonl").write_text("whole")
+    (tmp_path / "notes.tmp").write_text("user file")
+    removed = remove_temporaries(tmp_path)
+    assert [p.name for p in removed] == [".manifest.jsonl.abc.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.jsonl", "notes.tmp"]
