@@ -13,6 +13,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+_UMASK = os.umask(0)  # the process umask, read once (os.umask can only be read by setting it)
+os.umask(_UMASK)
+
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` to fill a temporary file, then rename it to ``path``.
@@ -27,6 +30,7 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
         write(tmp)
         with open(tmp, "rb+") as written:
             os.fsync(written.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 -> what open() would have made
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -192,3 +196,35 @@ class FolderLock:
         if self._descriptor is not None:
             os.close(self._descriptor)  # closing releases the flock
             self._descriptor = None
+
+
+def figure_file(path: str | Path | None, what: str = "--plot") -> Path | None:
+    """Check an image file to write, before the work that makes it; None passes through.
+
+    Returns ``path`` as a ``Path``.
+
+    Refused with ``ValueError``: an empty name, an existing folder, a folder that does
+    not exist or is a file, a suffix matplotlib cannot write (no suffix means PNG).
+    """
+    if path is None:
+        return None
+    if not str(path).strip():
+        raise ValueError(f"{what} is empty; give an image file name such as figure.png")
+    path = Path(path)
+    if path.is_dir():
+        example = path / "figure.png"
+        raise ValueError(f"{what} {path} is a folder; give a file name such as {example}")
+    folder = path.parent
+    if not folder.is_dir():
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise ValueError(f"{what} {path}: folder {folder} {problem}")
+    if path.suffix:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if path.suffix.lstrip(".").lower() not in formats:
+            raise ValueError(
+                f"{what} {path}: format {path.suffix!r} is not supported; allowed: "
+                f"{', '.join('.' + name for name in sorted(formats))}"
+            )
+    return path

@@ -133,3 +133,10 @@ def test_remove_temporaries_deletes_only_leftovers_of_atomic_writes(tmp_path):
     removed = remove_temporaries(tmp_path)
     assert [p.name for p in removed] == [".manifest.jsonl.abc.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.jsonl", "notes.tmp"]
+
+
+def test_atomic_files_get_the_permissions_of_a_plain_open(tmp_path):
+    atomic_write_text(tmp_path / "atomic.txt", "a")
+    (tmp_path / "plain.txt").write_text("b")
+    mode = (tmp_path / "atomic.txt").stat().st_mode & 0o777
+    assert mode == (tmp_path / "plain.txt").stat().st_mode & 0o777

@@ -41,7 +41,8 @@ def test_non_finite_angles_are_refused(angle):
 def test_qubit_limit_and_parse_errors_name_the_source():
     with pytest.raises(QasmError, match="wide.qasm has 1000 qubits; allowed: at most 12"):
         parse_qasm(HEADER + "qreg q[1000];\n", source="wide.qasm", max_qubits=12)
-    with pytest.raises(QasmError, match=r"bad.qasm is not valid OpenQASM 2: bad.qasm:4,0: 'foo' is not defined"):
+    expected = r"bad.qasm is not valid OpenQASM 2: bad.qasm:4,0: 'foo' is not defined"
+    with pytest.raises(QasmError, match=expected):
         parse_qasm(HEADER + "qreg q[1];\nfoo q[0];\n", source="bad.qasm")
 
 
@@ -53,3 +54,12 @@ def test_read_qasm_reads_regular_files_only(tmp_path):
         read_qasm("/dev/zero")
     with pytest.raises(ValueError, match="larger than"):
         read_qasm(path, max_bytes=10)
+
+
+def test_huge_registers_are_refused_before_qiskit_allocates_them():
+    with pytest.raises(QasmError, match="has 100000000 qubits; allowed: at most 1024"):
+        parse_qasm("OPENQASM 2.0;\nqreg q[100000000];\n", source="huge.qasm")
+    with pytest.raises(QasmError, match="100000000 classical bits; allowed: at most 65536"):
+        parse_qasm("OPENQASM 2.0;\nqreg q[1];\ncreg c[100000000];\n", source="huge.qasm")
+    # commented-out declarations do not count
+    assert parse_qasm("OPENQASM 2.0;\n// qreg big[99999999];\nqreg q[2];\n").num_qubits == 2
