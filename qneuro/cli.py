@@ -1,8 +1,11 @@
 """The ``qneuro`` command: a thin layer over the public API.
 
 Conventions: ``--json`` makes a command print one JSON object as its last line; long
-work shows a progress bar unless ``--quiet``; bad input exits with status 2 and a
-one-line message.
+work shows a progress bar unless ``--quiet``; bad input (options argparse refuses,
+``ValueError``, ``TypeError``, ``OSError`` such as a missing or unwritable file) exits
+with status 2 and one line ``qneuro: error: <message>`` on stderr, never a traceback.
+Files named on the command line are checked before any long work starts
+(:func:`qneuro.files.figure_file`, :func:`qneuro.files.output_folder`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -31,17 +35,19 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (2 for bad input, one-line message)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an option argparse refused
+        return exc.code if isinstance(exc.code, int) else 2
     if not hasattr(args, "run"):
         parser.print_help()
         return 0
     try:
         args.run(args)
-    except (UsageError, ValueError, TypeError, FileNotFoundError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"qneuro: error: {message}", file=sys.stderr)
+    except (UsageError, ValueError, TypeError, OSError) as exc:
+        print(f"qneuro: error: {_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qneuro: interrupted", file=sys.stderr)
@@ -49,8 +55,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _message(exc: Exception) -> str:
+    """One line for ``exc``; an ``OSError`` names its file(s) and the system's reason."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        files = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else str(exc.filename)
+        return f"{files}: {exc.strerror or type(exc).__name__}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class _Parser(argparse.ArgumentParser):
+    """``argparse`` whose refusals are one line, ``qneuro: error: ...``, with status 2."""
+
+    def error(self, message: str):
+        """Print ``qneuro: error: <command>: <message>`` and exit with status 2."""
+        self.exit(2, f"qneuro: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def positive_number(text: str) -> float:
+    """``argparse`` type: a finite number > 0 (refusals name the value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}; allowed: a finite number > 0")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="qneuro",
         description="Quantum and neuromorphic circuit research: exact noisy PTM simulation, "
         "RL architecture search, circuit generation, neuromorphic models.",
@@ -82,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     expectation.add_argument(
         "--engine", default="auto", choices=["auto", "ptm", "statevector"],
         help="auto: statevectors when the gates are ideal, Pauli vectors otherwise",
+    )
+    expectation.add_argument(
+        "--memory-gib", type=positive_number, default=4.0,
+        help="memory one evaluation may take, GiB (4); larger evaluations are refused",
     )
     _output_options(expectation)
     expectation.set_defaults(run=_ptm_expectation)
@@ -124,31 +162,22 @@ def _demo(args) -> None:
 
 
 def _ptm_expectation(args) -> None:
-    from qiskit import qasm2
-
     from qneuro.noise import NoiseProfile
     from qneuro.ptm import PTMSimulator
+    from qneuro.ptm.pauli import MAX_QUBITS
+    from qneuro.qasm import read_qasm
 
-    try:
-        text = args.qasm.read_text()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.qasm}: {exc.strerror}") from exc
-    try:
-        circuit = qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-    except Exception as exc:  # qiskit's parser errors carry the line number
-        raise UsageError(f"{args.qasm} is not valid OpenQASM 2: {exc}") from exc
-    if circuit.parameters:
-        names = sorted(map(str, circuit.parameters))
-        raise UsageError(f"{args.qasm} has unbound parameters {names}")
     observable = _parse_observable(args.observable)
     noise = NoiseProfile.preset(args.noise)
     simulator = PTMSimulator(
-        noise, shots=args.shots, shot_model=args.shot_model, seed=args.seed, engine=args.engine
+        noise, shots=args.shots, shot_model=args.shot_model, seed=args.seed, engine=args.engine,
+        memory_budget=int(args.memory_gib * 2**30),
     )
-    try:
-        engine = simulator.compile(circuit).engine
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    circuit = read_qasm(args.qasm, max_qubits=MAX_QUBITS)  # only qelib1.inc, finite angles
+    if circuit.parameters:
+        names = sorted(map(str, circuit.parameters))
+        raise UsageError(f"{args.qasm} has unbound parameters {names}")
+    engine = simulator.compile(circuit).engine
     start = time.perf_counter()
     value = simulator.expectation(circuit, observable)
     elapsed = time.perf_counter() - start
@@ -171,6 +200,11 @@ def _parse_observable(text: str):
             raise UsageError(
                 f"observable term {part!r}: coefficient {coeff!r} is not a number"
             ) from None
+        if not math.isfinite(value):
+            raise UsageError(
+                f"observable term {part!r}: coefficient {coeff!r} is {value}; allowed: finite "
+                "numbers"
+            )
         if not label or set(label.upper()) - set("IXYZ"):
             raise UsageError(f"observable term {part!r}: label must use I, X, Y, Z")
         terms.append((label.upper(), value))

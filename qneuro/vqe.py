@@ -27,7 +27,13 @@ from qiskit.quantum_info import SparsePauliOp
 from qneuro.noise import NoiseProfile
 from qneuro.optim import OptimizeResult, get_optimizer
 from qneuro.ptm import CompiledCircuit, Program, PTMSimulator, StatevectorCircuit
-from qneuro.ptm.sweep import STATEVECTOR_SWEEP_FROM_QUBITS, PauliSweep, StatevectorSweep
+from qneuro.ptm.observable import check_finite_coefficients
+from qneuro.ptm.sweep import (
+    STATEVECTOR_SWEEP_FROM_QUBITS,
+    PauliSweep,
+    StatevectorSweep,
+    sweep_memory,
+)
 
 #: Chemical accuracy in hartree (1.6 mHa, about 1 kcal/mol).
 CHEMICAL_ACCURACY = 1.6e-3
@@ -126,7 +132,9 @@ class Energy:
 
         Returns None unless the energy is exact (no shots) and parameter i is the angle of
         the i-th rotation alone (``theta_i = offset_i +- x_i``), as in every circuit the
-        environments build and in :func:`hardware_efficient_ansatz`. Otherwise returns an
+        environments build and in :func:`hardware_efficient_ansatz`, and the sweep's states
+        fit in the simulator's memory budget (:func:`~qneuro.ptm.sweep.sweep_memory`;
+        Rotosolve then evaluates the energy instead). Otherwise returns an
         object with ``sinusoid(d) -> (a, b, c)``, meaning
         ``E(x with x_d = t) = a + b cos(t) + c sin(t)``, and ``move(d, value)``, visited
         for ``d = k-1`` down to ``k - coordinates`` (see :mod:`qneuro.ptm.sweep`).
@@ -153,14 +161,16 @@ class Energy:
         statevector = engine == "statevector" or (
             engine is None and ideal and n >= STATEVECTOR_SWEEP_FROM_QUBITS
         )
-        cached_bytes = coordinates * (16 * 2**n if statevector else 8 * 4**n)
-        if cached_bytes > self.simulator.memory_budget:
+        need, budget = sweep_memory(n, coordinates, statevector), self.simulator.memory_budget
+        if need > budget:
             return None
         x = np.asarray(x, dtype=float)
         angles = program.offsets + signs * x
         first = self.num_parameters - coordinates
         if statevector:
             observable = self.simulator.statevector_observable(self.hamiltonian, n)
+            if need + observable.held_bytes > budget:
+                return None
             sweep = StatevectorSweep(self.compiled, observable, angles, first)
         else:
             indices, coeffs, _ = self.simulator.observable_terms(self.hamiltonian, n)
@@ -183,6 +193,11 @@ class Energy:
                 f"theta has shape {theta.shape}; expected ({self.num_parameters},) or "
                 f"(B, {self.num_parameters})"
             )
+        finite = np.isfinite(theta)
+        if not finite.all():
+            at = np.unravel_index(int(np.argmin(finite)), theta.shape)
+            index = ", ".join(str(int(i)) for i in at)
+            raise ValueError(f"theta[{index}] is {theta[at]}; allowed: finite angles")
         return theta
 
 
@@ -249,8 +264,13 @@ def hardware_efficient_ansatz(num_qubits: int, layers: int) -> QuantumCircuit:
 
     ``2 * num_qubits * (layers + 1)`` parameters named ``θ[i]``.
     """
-    if num_qubits < 1 or layers < 0:
-        raise ValueError(f"num_qubits={num_qubits}, layers={layers}; need >= 1 and >= 0")
+    integers = all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (num_qubits, layers)
+    )
+    if not integers or num_qubits < 1 or layers < 0:
+        raise ValueError(
+            f"num_qubits={num_qubits!r}, layers={layers!r}; allowed: integers >= 1 and >= 0"
+        )
     theta = ParameterVector("θ", 2 * num_qubits * (layers + 1))
     circuit = QuantumCircuit(num_qubits)
     angles = iter(theta)
@@ -298,6 +318,7 @@ def _slot_signs(program: Program) -> np.ndarray | None:
 
 def _hamiltonian(problem) -> tuple[SparsePauliOp, float | None]:
     if isinstance(problem, SparsePauliOp):
+        check_finite_coefficients(problem)
         return problem, None
     hamiltonian = getattr(problem, "hamiltonian", None)
     if not isinstance(hamiltonian, SparsePauliOp):

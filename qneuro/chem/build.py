@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qneuro.files import output_folder
+
 from .molecule import MoleculeSpec, from_molecule
 from .problem import Problem
 
@@ -172,10 +174,13 @@ def build(
         out: folder to write to (created if missing); default the package data folder.
         names: recipe names; default all.
         progress: show a tqdm progress bar.
+
+    Raises:
+        UnsafePathError: ``out`` is a file or lies under one (before anything is built).
     """
     from tqdm.auto import tqdm
 
-    folder = DATA_DIR if out is None else Path(out)
+    folder = DATA_DIR if out is None else output_folder(out)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in tqdm(names or list(RECIPES), desc="building problems", disable=not progress):
@@ -204,7 +209,12 @@ def check(
     """
     from tqdm.auto import tqdm
 
+    if not (math.isfinite(atol) and atol >= 0):
+        raise ValueError(f"atol={atol!r}; allowed: a finite number >= 0 (Ha)")
     folder = DATA_DIR if reference is None else Path(reference)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"reference folder {folder} does not exist or is not a folder")
+    out = None if out is None else output_folder(out)
     differences = []
     shipped = {p.stem for p in folder.glob("*.json")}
     for extra in sorted(shipped - set(RECIPES)):
@@ -212,8 +222,7 @@ def check(
     for name in tqdm(list(RECIPES), desc="checking problems", disable=not progress):
         rebuilt = build_problem(name)
         if out is not None:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            rebuilt.save(Path(out) / f"{name}.json")
+            rebuilt.save(out / f"{name}.json")
         path = folder / f"{name}.json"
         if not path.exists():
             differences.append(f"{name}: no shipped file {path}")
@@ -277,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if differences else 0
         for path in build(args.out, progress=not args.quiet):
             print(f"wrote {path}")
-    except ImportError as exc:
+    except (ImportError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -101,7 +101,9 @@ class MoleculeSpec:
             raise ValueError("a molecule needs at least one atom")
         for symbol, position in atoms:
             if len(position) != 3 or not all(math.isfinite(x) for x in position):
-                raise ValueError(f"atom {symbol!r}: position must be 3 finite numbers (Angstrom)")
+                raise ValueError(
+                    f"atom {symbol!r}: position {position}; allowed: 3 finite numbers (Angstrom)"
+                )
         object.__setattr__(self, "atoms", atoms)
         object.__setattr__(self, "core_orbitals", tuple(int(i) for i in self.core_orbitals))
         if self.active_orbitals is not None:

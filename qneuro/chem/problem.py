@@ -14,10 +14,13 @@ import numpy as np
 import scipy.sparse.linalg
 from qiskit.quantum_info import SparsePauliOp
 
-from qneuro.files import atomic_write_text
+from qneuro.files import atomic_write_text, read_text_limited
+from qneuro.ptm.observable import check_finite_coefficients
 
 #: Data-file format written by :meth:`Problem.to_json`.
 FORMAT = "qneuro.chem.problem/1"
+#: Largest problem file :meth:`Problem.load` reads (bytes; the bundled ones are < 100 KiB).
+MAX_PROBLEM_BYTES = 64 * 2**20
 #: Largest register diagonalised with dense ``numpy.linalg.eigvalsh`` (2**10 = 1024 rows).
 DENSE_MAX_QUBITS = 10
 _LABEL = re.compile(r"^[IXYZ]+$")
@@ -170,12 +173,18 @@ class Problem:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a qneuro problem file: expected format {FORMAT!r}")
         try:
-            num_qubits = int(data["num_qubits"])
+            num_qubits = data["num_qubits"]
+            if isinstance(num_qubits, bool) or not isinstance(num_qubits, int) or num_qubits < 1:
+                raise ValueError(f"num_qubits must be a positive integer, got {num_qubits!r}")
             terms = data["pauli_terms"]
             if not isinstance(terms, list) or not terms:
                 raise ValueError("pauli_terms must be a non-empty list")
             labels, coeffs = [], []
-            for term in terms:
+            for index, term in enumerate(terms):
+                if not isinstance(term, list) or len(term) != 2:
+                    raise ValueError(
+                        f"pauli_terms[{index}] must be [label, coefficient], got {term!r}"
+                    )
                 label, coeff = term
                 good = isinstance(label, str) and _LABEL.match(label)
                 if not good or len(label) != num_qubits:
@@ -194,13 +203,22 @@ class Problem:
                 shift=data.get("shift", 0.0),
                 metadata=metadata,
             )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"malformed problem file: {exc!r}") from None
+        except KeyError as exc:
+            raise ValueError(f"the problem lacks the field {exc.args[0]!r}") from None
+        except TypeError as exc:
+            raise ValueError(f"malformed problem: {exc}") from None
 
     @classmethod
     def load(cls, path: str | Path) -> Problem:
-        """Read a problem written with :meth:`save`."""
-        return cls.from_json(json.loads(Path(path).read_text()))
+        """Read a problem written with :meth:`save` (``ValueError`` naming the file if bad).
+
+        Only a regular file of at most :data:`MAX_PROBLEM_BYTES` is read.
+        """
+        text = read_text_limited(path, MAX_PROBLEM_BYTES, what="problem file")
+        try:
+            return cls.from_json(json.loads(text))
+        except ValueError as exc:  # JSONDecodeError is one
+            raise ValueError(f"problem file {path}: {exc}") from None
 
     def save(self, path: str | Path) -> None:
         """Write the problem as JSON, atomically."""
@@ -266,6 +284,7 @@ def basis_energy(op: SparsePauliOp, bitstring: str) -> float:
 
 
 def _check_hermitian(op: SparsePauliOp) -> None:
+    check_finite_coefficients(op)
     simplified = op.simplify(atol=1e-12)
     if np.max(np.abs(np.imag(simplified.coeffs)), initial=0.0) > 1e-10:
         raise ValueError("the operator is not Hermitian: some Pauli coefficients are complex")

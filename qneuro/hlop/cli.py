@@ -50,13 +50,16 @@ def config_from_args(args) -> HLOPConfig:
 
 
 def _run(args) -> None:
+    from qneuro.files import figure_file
+
     from .methods import run_continual
 
     config = config_from_args(args)
+    figure_file(args.plot)
     quiet = getattr(args, "quiet", False)
     result = run_continual(args.stream, args.method, config, progress=not quiet)
     data = result.to_dict()
-    if args.plot:
+    if args.plot is not None:
         from .plots import plot_accuracy
 
         data["plot"] = str(plot_accuracy(result, args.plot))
@@ -72,7 +75,7 @@ def _run(args) -> None:
                 f"subspace vs PCA: median principal angle per task/layer "
                 f"{np.median(angles):.1f} deg (see JSON 'subspace')"
             )
-        if args.plot:
+        if args.plot is not None:
             print(f"plot: {data['plot']}")
     if args.json:
         print(json.dumps(data))

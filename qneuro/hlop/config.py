@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from qneuro import checks
+
 INPUT_CODINGS = ("current", "poisson")
 CODEGEN_TARGETS = ("numpy", "cython")
 STREAMS = ("permuted-digits", "split-digits")
@@ -121,6 +123,7 @@ class HLOPConfig:
         _positive_int(
             self,
             "n_tasks",
+            "image_size",
             "n_hidden",
             "window_steps",
             "batch_size",
@@ -129,6 +132,7 @@ class HLOPConfig:
         )
         if self.image_size < 8:
             raise ValueError(f"image_size must be >= 8 (8x8 digits), got {self.image_size}")
+        checks.seed("seed", self.seed, limit=2**32)
         for name in (
             "dt_ms",
             "tau_membrane_ms",
@@ -138,23 +142,18 @@ class HLOPConfig:
             "init_scale",
             "oja_rate",
         ):
-            value = getattr(self, name)
-            if not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}")
-        if not 0 <= self.surrogate_floor <= 1:
-            raise ValueError(f"surrogate_floor must be in [0, 1], got {self.surrogate_floor!r}")
-        if self.ewc_lambda < 0:
-            raise ValueError(f"ewc_lambda must be >= 0, got {self.ewc_lambda!r}")
-        if not 0 < self.poisson_max_prob <= 1:
-            raise ValueError(f"poisson_max_prob must be in (0, 1], got {self.poisson_max_prob}")
+            checks.real(name, getattr(self, name), 0, above=True)
+        checks.real("surrogate_floor", self.surrogate_floor, 0, 1)
+        checks.real("ewc_lambda", self.ewc_lambda, 0)
+        checks.real("poisson_max_prob", self.poisson_max_prob, 0, 1, above=True)
         if self.input_coding not in INPUT_CODINGS:
             raise ValueError(
                 f"input_coding must be one of {INPUT_CODINGS}, got {self.input_coding!r}"
             )
         if self.codegen not in CODEGEN_TARGETS:
             raise ValueError(f"codegen must be one of {CODEGEN_TARGETS}, got {self.codegen!r}")
-        if self.multitask_epochs is not None and self.multitask_epochs < 1:
-            raise ValueError(f"multitask_epochs must be >= 1 or None, got {self.multitask_epochs}")
+        if self.multitask_epochs is not None:
+            _positive_int(self, "multitask_epochs")
         for name in ("subspace_initial", "subspace_per_task"):
             value = getattr(self, name)
             if len(value) != 2 or any(int(v) != v or v < 0 for v in value):

@@ -14,11 +14,14 @@ reads a user-supplied ``mnist.npz`` (not used in tests).
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
+
+from qneuro import checks
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def digits_images(image_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
 def _split(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
     from sklearn.model_selection import train_test_split
 
+    checks.seed("seed", seed, limit=2**32)
     return tuple(train_test_split(x, y, test_size=0.2, stratify=y, random_state=seed))
 
 
@@ -135,11 +139,17 @@ def load_mnist(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"MNIST file not found: {path}")
-    with np.load(path, allow_pickle=False) as data:
-        missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.files)
-        if missing:
-            raise ValueError(f"{path} lacks arrays {sorted(missing)}")
-        arrays = {k: np.asarray(data[k]) for k in ("x_train", "y_train", "x_test", "y_test")}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise ValueError("it holds one array, not an .npz archive")
+            missing = {"x_train", "y_train", "x_test", "y_test"} - set(data.files)
+            if missing:
+                raise ValueError(f"it lacks arrays {sorted(missing)}")
+            arrays = {k: np.asarray(data[k]) for k in ("x_train", "y_train", "x_test", "y_test")}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"MNIST file {path} is not a readable .npz archive: {reason}") from None
     xs = []
     for key in ("x_train", "x_test"):
         x = arrays[key].reshape(len(arrays[key]), -1).astype(float)

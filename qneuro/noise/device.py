@@ -21,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qneuro.files import atomic_write_json
+from qneuro.files import atomic_write_json, read_text_limited
 from qneuro.ptm import channels
+
+#: Largest calibration file :meth:`Calibration.load` reads (bytes).
+MAX_CALIBRATION_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -148,23 +151,41 @@ class Calibration:
 
     @classmethod
     def from_json(cls, data: dict) -> Calibration:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            name=data["name"],
-            t1=tuple(data["t1"]),
-            t2=tuple(data["t2"]),
-            readout=tuple(tuple(r) if r else None for r in data["readout"]),
-            gates={
-                (name, tuple(qubits)): GateCalibration(error, duration)
-                for name, qubits, error, duration in data["gates"]
-            },
-            source=data.get("source", ""),
-        )
+        """Inverse of :meth:`to_json`, validating every field (``ValueError`` names it).
+
+        Times are None or finite and > 0 (durations >= 0), errors and readout
+        probabilities None or in [0, 1], gate qubits distinct indices of the device.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"a calibration is a JSON object, got {type(data).__name__}")
+        try:
+            t1 = _entries(data, "t1", lambda value, what: _number(value, what, positive=True))
+            t2 = _entries(data, "t2", lambda value, what: _number(value, what, positive=True))
+            readout = _entries(data, "readout", _readout)
+            if not len(t1) == len(t2) == len(readout):
+                raise ValueError(
+                    f"t1, t2 and readout have {len(t1)}, {len(t2)} and {len(readout)} entries; "
+                    "they need one per qubit"
+                )
+            gates = dict(_entries(data, "gates", lambda entry, what: _gate(entry, what, len(t1))))
+            name, source = data["name"], data.get("source", "")
+        except KeyError as exc:
+            raise ValueError(f"the calibration lacks the field {exc.args[0]!r}") from None
+        if not isinstance(name, str) or not isinstance(source, str):
+            raise ValueError(f"name and source must be strings, got {name!r} and {source!r}")
+        return cls(name=name, t1=t1, t2=t2, readout=readout, gates=gates, source=source)
 
     @classmethod
     def load(cls, path: str | Path) -> Calibration:
-        """Read a calibration written with :meth:`save`."""
-        return cls.from_json(json.loads(Path(path).read_text()))
+        """Read a calibration written with :meth:`save` (``ValueError`` naming the file if bad).
+
+        Only a regular file of at most :data:`MAX_CALIBRATION_BYTES` is read.
+        """
+        text = read_text_limited(path, MAX_CALIBRATION_BYTES, what="calibration file")
+        try:
+            return cls.from_json(json.loads(text))
+        except ValueError as exc:  # JSONDecodeError is one
+            raise ValueError(f"calibration file {path}: {exc}") from None
 
     def save(self, path: str | Path) -> None:
         """Write the calibration as JSON, atomically."""
@@ -219,6 +240,59 @@ def device_gate_channel(
     if depol is None:
         return relax
     return depol if relax is None else relax @ depol
+
+
+def _entries(data: dict, key: str, parse) -> tuple:
+    """``parse(entry, "key[i]")`` for every entry of the list ``data[key]``."""
+    values = data[key]
+    if not isinstance(values, list):
+        raise ValueError(f"{key} must be a list, got {type(values).__name__}")
+    return tuple(parse(value, f"{key}[{index}]") for index, value in enumerate(values))
+
+
+def _number(value, what: str, *, positive: bool = False, unit_interval: bool = False):
+    """``value`` as a float (None stays None), or ``ValueError`` naming ``what``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number or null, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{what} is {value}; allowed: finite numbers")
+    if positive and not value > 0:
+        raise ValueError(f"{what} is {value}; allowed: > 0 (seconds)")
+    if unit_interval and not 0 <= value <= 1:
+        raise ValueError(f"{what} is {value}; allowed: a probability in [0, 1]")
+    if value < 0:
+        raise ValueError(f"{what} is {value}; allowed: >= 0")
+    return value
+
+
+def _readout(value, what: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"{what} must be [p(1|0), p(0|1)] or null, got {value!r}")
+    return tuple(_number(p, what, unit_interval=True) for p in value)
+
+
+def _gate(entry, what: str, num_qubits: int) -> tuple[tuple[str, tuple[int, ...]], GateCalibration]:
+    if not isinstance(entry, list) or len(entry) != 4:
+        raise ValueError(f"{what} must be [name, qubits, error, duration], got {entry!r}")
+    name, qubits, error, duration = entry
+    if not isinstance(name, str) or not isinstance(qubits, list):
+        raise ValueError(f"{what} must be [name, qubits, error, duration], got {entry!r}")
+    indices = all(not isinstance(q, bool) and isinstance(q, int) for q in qubits)
+    if not qubits or not indices or not all(0 <= q < num_qubits for q in qubits) or (
+        len(set(qubits)) != len(qubits)
+    ):
+        raise ValueError(
+            f"{what}: qubits {qubits!r}; allowed: distinct indices in 0..{num_qubits - 1}"
+        )
+    calibration = GateCalibration(
+        _number(error, f"{what} error", unit_interval=True), _number(duration, f"{what} duration")
+    )
+    return (name, tuple(qubits)), calibration
 
 
 def _relaxation_times(t1: float | None, t2: float | None) -> tuple[float, float]:

@@ -26,6 +26,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from qneuro.files import output_folder
+
 from .device import Calibration
 from .profile import NoiseProfile
 
@@ -99,8 +101,12 @@ def snapshot(device: str) -> Calibration:
 
 
 def refresh_snapshots(folder: str | Path | None = None) -> list[Path]:
-    """Rewrite every bundled snapshot from qiskit-ibm-runtime; returns the files written."""
-    folder = Path(__file__).parent / "data" if folder is None else Path(folder)
+    """Rewrite every bundled snapshot from qiskit-ibm-runtime; returns the files written.
+
+    Raises:
+        UnsafePathError: ``folder`` is a file or lies under one (checked first).
+    """
+    folder = Path(__file__).parent / "data" if folder is None else output_folder(folder)
     written = []
     for device, (file, _) in DEVICES.items():
         snapshot(device).save(folder / file)

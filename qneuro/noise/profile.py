@@ -170,9 +170,10 @@ class NoiseProfile:
     @classmethod
     def depolarizing(cls, p1: float, p2: float) -> NoiseProfile:
         """Depolarizing ``p1`` after one-qubit and ``p2`` after two-qubit gates (Aer convention)."""
+        one, two = channels.depolarizing(p1, 1), channels.depolarizing(p2, 2)  # checks p1, p2
         profile = cls(f"depolarizing-{p1:g}-{p2:g}")
-        profile.add_channel(channels.depolarizing(p1, 1), ONE_QUBIT_GATES)
-        profile.add_channel(channels.depolarizing(p2, 2), TWO_QUBIT_GATES)
+        profile.add_channel(one, ONE_QUBIT_GATES)
+        profile.add_channel(two, TWO_QUBIT_GATES)
         return profile
 
     @classmethod

@@ -115,8 +115,12 @@ class Objective:
 def check_start(x0, budget) -> np.ndarray:
     """Validate ``x0`` (1-D, finite) and ``budget`` (a positive int); returns ``x0`` as floats."""
     x = np.array(x0, dtype=float)
-    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError(f"x0 must be a non-empty finite 1-D vector, got shape {x.shape}")
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"x0 must be a non-empty 1-D vector, got shape {x.shape}")
+    finite = np.isfinite(x)
+    if not finite.all():
+        at = int(np.argmin(finite))
+        raise ValueError(f"x0[{at}] is {x[at]}; allowed: finite numbers")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
         raise ValueError(f"budget={budget!r}; allowed: a positive number of evaluations")
     return x

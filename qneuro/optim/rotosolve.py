@@ -67,8 +67,8 @@ class Rotosolve:
     name = "rotosolve"
 
     def __post_init__(self):
-        if not self.tol >= 0:
-            raise ValueError(f"tol={self.tol!r}; allowed: a number >= 0")
+        if not (np.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol={self.tol!r}; allowed: a finite number >= 0")
         if self.incremental not in (None, True, False):
             raise ValueError(f"incremental={self.incremental!r}; allowed: None, True, False")
 

@@ -38,8 +38,12 @@ class ScipyOptimizer:
     def __post_init__(self):
         if self.method not in SCIPY_METHODS:
             raise ValueError(f"method={self.method!r}; allowed: {', '.join(SCIPY_METHODS)}")
-        if not self.rhobeg > 0 or not self.gradient_step > 0:
-            raise ValueError("rhobeg and gradient_step must be positive")
+        for field in ("rhobeg", "gradient_step"):
+            value = getattr(self, field)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{field}={value!r}; allowed: a positive number")
+        if self.tol is not None and not (np.isfinite(self.tol) and self.tol >= 0):
+            raise ValueError(f"tol={self.tol!r}; allowed: None or a finite number >= 0")
 
     @property
     def name(self) -> str:

@@ -57,11 +57,14 @@ class SPSA:
     name = "spsa"
 
     def __post_init__(self):
-        _check_positive(self, ("c", "alpha", "target_step"))
-        if self.a is not None and not self.a > 0:
+        _check_positive(self, ("c", "alpha", "gamma", "target_step"))
+        if self.a is not None and not (np.isfinite(self.a) and self.a > 0):
             raise ValueError(f"a={self.a!r}; allowed: None (calibrate) or a positive gain")
-        if self.calibration_points < 1:
-            raise ValueError(f"calibration_points={self.calibration_points}; allowed: >= 1")
+        if not (np.isfinite(self.stability) and self.stability >= 0):
+            raise ValueError(f"stability={self.stability!r}; allowed: a finite number >= 0")
+        points = self.calibration_points
+        if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
+            raise ValueError(f"calibration_points={points!r}; allowed: an integer >= 1")
 
     def minimize(
         self, fun, x0, *, budget: int, seed: int | None = None, batched: bool | None = None
@@ -145,7 +148,9 @@ class AdamSPSA:
     name = "adam-spsa"
 
     def __post_init__(self):
-        _check_positive(self, ("a", "alpha", "c", "eps"))
+        _check_positive(self, ("a", "alpha", "c", "gamma", "eps"))
+        if not (np.isfinite(self.lam) and self.lam >= 0):
+            raise ValueError(f"lam={self.lam!r}; allowed: a finite number >= 0")
         for field in ("beta1", "beta2"):
             if not 0 <= getattr(self, field) < 1:
                 raise ValueError(f"{field}={getattr(self, field)!r}; allowed: 0 <= value < 1")
@@ -213,7 +218,10 @@ def _final(objective: Objective, x, kwargs) -> None:
 
 
 def _check_positive(config, fields) -> None:
+    """Raise ``ValueError`` naming the first field that is not a finite number > 0."""
     for field in fields:
         value = getattr(config, field)
-        if not value > 0:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise ValueError(f"{field}={value!r}; allowed: a positive number")
+        if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{field}={value!r}; allowed: a positive number")

@@ -16,8 +16,10 @@ matmul on a strided view.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 
@@ -159,6 +161,10 @@ class Schedule:
         self.banks = {}
         #: entries one sample needs for its factors (bank and products, at most).
         self.entries_per_sample = 0
+        #: entries :meth:`block_matrices` allocates per sample at its peak, at most: each
+        #: bank with the temporaries of ``a + cos b + sin c`` (3x), each padded product
+        #: table with its pairwise halves (2x).
+        self.work_entries_per_sample = 0
         for dim in (local_dim, local_dim**2):
             factors = [f for plan in self.plan if plan.dim == dim for f in plan.factors]
             if not factors:
@@ -190,6 +196,8 @@ class Schedule:
                 groups.append(([i for i, _, _ in members], table))
             self.banks[dim] = (a, b, c, slots, groups)
             self.entries_per_sample += 2 * dim * dim * len(factors)  # bank + products
+            padded = sum(table.size for _, table in groups)
+            self.work_entries_per_sample += dim * dim * (3 * len(factors) + 2 * padded)
 
     def block_matrices(self, phi: np.ndarray) -> list[np.ndarray]:
         """The matrix of every block for slot angles ``phi`` of shape ``(B, slots)``.
@@ -345,29 +353,95 @@ def _apply_distant(matrix, lo, hi, state, out, num_qubits, d) -> None:
     out.reshape(shape)[:] = result.transpose(0, 1, 3, 2, 4, 5)
 
 
-def check_memory(
-    num_qubits: int, batch: int, budget: int, local_dim: int, itemsize: int,
-    vectors: int | None = None,
-):
-    """Raise ``ValueError`` (saying the size needed) when the states would exceed ``budget``.
+@dataclass(frozen=True)
+class Reduction:
+    """A function of evolved states ``(b, ...) -> (b,)`` that states its memory needs.
 
-    The need is ``vectors`` vectors of ``local_dim**n`` entries, by default ``2 * batch``
-    (the states and their scratch).
+    Attributes:
+        apply: the function.
+        memory: bytes it holds (e.g. a compiled observable) plus what one call on ``b``
+            states allocates, as a function of ``b``.
     """
-    vectors = 2 * batch if vectors is None else vectors
-    need = int(vectors * itemsize * local_dim**num_qubits)
+
+    apply: Callable[[np.ndarray], np.ndarray]
+    memory: Callable[[int], int]
+
+    def __call__(self, states: np.ndarray) -> np.ndarray:
+        """``apply(states)``."""
+        return self.apply(states)
+
+
+class MemoryBudget:
+    """Mixin of the engines: :meth:`check_memory` from ``evaluation_buffers``.
+
+    An engine defines ``evaluation_buffers(batch, reduce) -> {purpose: bytes}``,
+    ``memory_budget``, ``num_qubits`` and ``state_kind``; needs that fit are remembered
+    per (batch, reduction, extra bytes, budget), so a repeated check is a dict lookup.
+    """
+
+    state_kind = "states"
+    _FITTING_NEEDS_KEPT = 64
+
+    def check_memory(self, batch: int, reduce=None, extra: dict[str, int] | None = None) -> int:
+        """Refuse (``ValueError``) an evaluation that would exceed the memory budget.
+
+        Counts ``evaluation_buffers(batch, reduce)`` plus ``extra`` (purpose -> bytes);
+        returns the need.
+        """
+        extra_bytes = 0 if extra is None else sum(extra.values())
+        key = (batch, id(reduce), extra_bytes, self.memory_budget)
+        fitting = self.__dict__.setdefault("_fitting_needs", {})
+        known = fitting.get(key)
+        if known is not None:
+            return known[0]
+        buffers = {**self.evaluation_buffers(batch, reduce), **(extra or {})}
+        task = f"evolving {self.num_qubits} qubits with batch {batch} on {self.state_kind}"
+        need = check_memory(buffers, self.memory_budget, task)
+        if len(fitting) < self._FITTING_NEEDS_KEPT:
+            fitting[key] = (need, reduce)  # holding reduce keeps its id from being reused
+        return need
+
+
+def check_memory(buffers: dict[str, int], budget: int, task: str) -> int:
+    """Refuse a task whose ``buffers`` (purpose -> bytes) need more than ``budget`` bytes.
+
+    A need equal to the budget is allowed (the budget is what one evaluation may take).
+    Called before anything is allocated; returns the total need.
+
+    Raises:
+        ValueError: naming the task, the total and its largest parts, and the budget.
+    """
+    need = sum(buffers.values())
     if need > budget:
-        kind = "Pauli vectors" if local_dim == 4 else "statevectors"
+        parts = sorted(buffers.items(), key=lambda item: -item[1])
+        listed = ", ".join(f"{name} {_bytes(size)}" for name, size in parts[:4] if size)
+        need_text, budget_text = _bytes(need), _bytes(budget)
+        if need_text == budget_text:  # just over: say by how much
+            need_text, budget_text = f"{need:,} bytes", f"{budget:,} bytes"
         raise ValueError(
-            f"simulating {num_qubits} qubits with batch {batch} needs {_bytes(need)} for "
-            f"{vectors} {kind} of {local_dim}**n x {itemsize} bytes, over the memory budget "
-            f"of {_bytes(budget)}; use fewer qubits, a smaller batch, or raise memory_budget"
+            f"{task} needs {need_text} ({listed}), over the memory budget of {budget_text}; "
+            "use fewer qubits, a smaller batch, or raise memory_budget"
         )
+    return need
 
 
-def _bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if count < 1024 or unit == "EiB":
-            return f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} EiB"  # pragma: no cover
+def check_budget(memory_budget) -> int:
+    """``memory_budget`` as a positive number of bytes, or ``ValueError`` naming it."""
+    if (
+        isinstance(memory_budget, bool)
+        or not isinstance(memory_budget, int | float | np.integer | np.floating)
+        or not math.isfinite(memory_budget)
+        or memory_budget < 1
+    ):
+        raise ValueError(f"memory_budget={memory_budget!r}; allowed: a positive number of bytes")
+    return int(memory_budget)
+
+
+def _bytes(count: int) -> str:
+    """``count`` bytes for people: ``"4.0 GiB"`` (any size, no float overflow)."""
+    count = int(count)
+    for power, unit in enumerate(("B", "KiB", "MiB", "GiB", "TiB", "PiB")):
+        if count < 1024 ** (power + 1):
+            return f"{count / 1024**power:.1f} {unit}"
+    exbibytes = count // 1024**6
+    return f"{exbibytes:.1f} EiB" if exbibytes < 10**6 else f"{Decimal(exbibytes):.2E} EiB"

@@ -30,6 +30,8 @@ def depolarizing(lam: float, num_qubits: int = 1) -> np.ndarray:
     ``4**k / (4**k - 1)`` (the fully depolarizing Pauli channel).
     """
     _check_qubits(num_qubits)
+    if isinstance(lam, bool) or not isinstance(lam, int | float | np.integer | np.floating):
+        raise TypeError(f"depolarizing parameter {lam!r} must be a number")
     lam_max = 4**num_qubits / (4**num_qubits - 1)
     if not 0 <= lam <= lam_max:
         raise ValueError(f"depolarizing parameter {lam} is outside [0, {lam_max:.6g}]")

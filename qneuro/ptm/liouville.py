@@ -21,14 +21,15 @@ How it runs:
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property, lru_cache
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 
-from .blocks import Op, Schedule, check_memory, fuse
+from .blocks import MemoryBudget, Op, Schedule, check_budget, fuse
 from .gates import fixed_gate_ptm, rotation_terms
-from .pauli import zero_state
+from .pauli import zero_state_support
 from .program import AngleMap, NoiseSource, Program
 
 #: float64 entries one chunk of a batch may use (states, scratch, rotation factors):
@@ -48,11 +49,14 @@ _NARROW_MAX_QUBITS = 5
 #: memory traffic, and per-set matrices cost more than shared ones.
 ONE_BLAS_THREAD_FROM_QUBITS = 7
 
-#: Default memory budget for the state vectors of one evaluation (bytes).
+#: Default memory budget of one evaluation (bytes): every buffer it allocates counts.
 DEFAULT_MEMORY_BUDGET = 4 * 2**30
 
+#: Bytes of one reduced value (an expectation value, float64).
+_RESULT_BYTES = 8
 
-class CompiledCircuit:
+
+class CompiledCircuit(MemoryBudget):
     """A circuit with its noise, fused into PTM blocks; evaluate it many times.
 
     Args:
@@ -60,7 +64,8 @@ class CompiledCircuit:
             with :meth:`Program.from_circuit`; parameters bind in ``circuit.parameters``
             order).
         noise: a noise source (a :class:`qneuro.noise.NoiseProfile`), or None.
-        memory_budget: bytes the Pauli vectors of one evaluation may take.
+        memory_budget: bytes one evaluation may allocate (:meth:`evaluation_buffers`);
+            an evaluation that needs more is refused before anything is allocated.
 
     Attributes:
         num_qubits: n; states have ``4**n`` real entries (Pauli vectors).
@@ -73,6 +78,7 @@ class CompiledCircuit:
 
     engine = "ptm"
     local_dim = 4
+    state_kind = "Pauli vectors"
 
     def __init__(
         self,
@@ -86,15 +92,14 @@ class CompiledCircuit:
         )
         self.program = program
         self.num_qubits = program.num_qubits
-        self.memory_budget = memory_budget
-        check_memory(self.num_qubits, 1, memory_budget, 4, 8)
+        self.memory_budget = check_budget(memory_budget)
         self.parameters = program.parameters
         self.num_parameters = program.num_parameters
         self.noise = noise
         self.ops = lower(program, noise)
         self.num_gates = len(self.ops)
         self.angles = AngleMap(program)  # parameters (B, k) -> rotation angles (B, slots)
-        self._initial = zero_state(self.num_qubits)
+        self.check_memory(1)
 
     @cached_property
     def _wide(self) -> Schedule:
@@ -113,6 +118,42 @@ class CompiledCircuit:
 
     # -- evaluation ----------------------------------------------------------------
 
+    def _one_at_a_time(self) -> bool:
+        """True from :data:`ONE_BLAS_THREAD_FROM_QUBITS`: batches run row by row."""
+        return self.num_qubits >= ONE_BLAS_THREAD_FROM_QUBITS
+
+    def _schedule(self, batch: int) -> Schedule:
+        narrow = batch >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS
+        return self._narrow if narrow else self._wide
+
+    def _chunk_rows(self, schedule: Schedule) -> int:
+        """Rows of a batch evolved together: their states and factors stay in cache."""
+        per_sample = 2 * 4**self.num_qubits + schedule.entries_per_sample
+        return max(1, _CHUNK_ENTRIES // per_sample)
+
+    def evaluation_buffers(self, batch: int, reduce=None) -> dict[str, int]:
+        """Bytes of every buffer :meth:`evolve` allocates for ``batch`` parameter sets.
+
+        ``reduce`` as in :meth:`evolve`: None keeps every state; a
+        :class:`~qneuro.ptm.blocks.Reduction` adds what it holds and allocates; any other
+        function is counted as one float per state.
+        """
+        vector = 8 * 4**self.num_qubits
+        schedule = self._schedule(batch)
+        rows = 1 if self._one_at_a_time() else min(batch, self._chunk_rows(schedule))
+        reduced = 1 if self._one_at_a_time() else batch  # states reduced at once
+        held = reduced if reduce is not None else batch  # states alive at once
+        buffers = {
+            "Pauli vectors": held * vector,
+            "scratch": rows * vector,
+            "block matrices": rows * 8 * schedule.work_entries_per_sample,
+            "angles": batch * 8 * (self.num_parameters + 2 * self.program.num_slots),
+            "zero-state support": 8 * 2**self.num_qubits,
+        }
+        if reduce is not None:
+            buffers.update(reduction_buffers(reduce, batch, reduced))
+        return buffers
+
     def check_parameters(self, parameter_values) -> np.ndarray:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""
         return self.program.check_parameters(parameter_values)
@@ -124,22 +165,26 @@ class CompiledCircuit:
             parameter_values: shape ``(B, k)`` (or ``(k,)``, giving ``B = 1``); may be
                 None when the circuit has no parameters.
             reduce: None, or a function from states ``(b, 4**n)`` to an array ``(b, ...)``
-                (e.g. expectation values); then its values for all ``B`` states are
-                returned, and from :data:`ONE_BLAS_THREAD_FROM_QUBITS` qubits the states
-                are evolved one at a time in two reused buffers (a batch costs what its
-                single calls cost, and holds one state instead of ``B``).
+                (e.g. expectation values, a :class:`~qneuro.ptm.blocks.Reduction`); then
+                its values for all ``B`` states are returned, and from
+                :data:`ONE_BLAS_THREAD_FROM_QUBITS` qubits the states are evolved one at a
+                time in two reused buffers (a batch costs what its single calls cost, and
+                holds one state instead of ``B``).
+
+        Raises:
+            ValueError: bad parameter values, or buffers over the memory budget
+                (:meth:`check_memory`, before anything is allocated).
         """
         values = self.check_parameters(parameter_values)
         batch = values.shape[0]
-        if self.num_qubits < ONE_BLAS_THREAD_FROM_QUBITS:
-            check_memory(self.num_qubits, batch, self.memory_budget, 4, 8)
+        self.check_memory(batch, reduce)
+        if not self._one_at_a_time():
             states = self._evolve(values)
             return states if reduce is None else reduce(states)
         size = 4**self.num_qubits
         scratch = np.empty((1, size))
-        with blas_threads().limit(limits=1, user_api="blas"):
+        with ONE_BLAS_THREAD:
             if reduce is not None:
-                check_memory(self.num_qubits, 1, self.memory_budget, 4, 8)
                 state = np.empty((1, size))
                 if batch == 0:
                     return reduce(np.empty((0, size)))
@@ -151,9 +196,7 @@ class CompiledCircuit:
                         self._evolve(values[row : row + 1], state, scratch)
                     )
                 return out
-            # the results plus one scratch vector shared by the rows
-            check_memory(self.num_qubits, batch, self.memory_budget, 4, 8, vectors=batch + 1)
-            result = np.empty((batch, size))
+            result = np.empty((batch, size))  # the results plus one scratch vector
             for row in range(batch):
                 self._evolve(values[row : row + 1], result[row : row + 1], scratch)
             return result
@@ -172,16 +215,15 @@ class CompiledCircuit:
             raise ValueError(f"a shared scratch buffer takes one parameter set, not {batch}")
         if result is None:
             result = np.empty((batch, 4**self.num_qubits))
-        narrow = batch >= _NARROW_FROM_BATCH and self.num_qubits <= _NARROW_MAX_QUBITS
-        schedule = self._narrow if narrow else self._wide
-        # Chunks of the batch whose states and factors stay in cache.
-        per_sample = 2 * 4**self.num_qubits + schedule.entries_per_sample
-        chunk = max(1, _CHUNK_ENTRIES // per_sample)
+        schedule = self._schedule(batch)
+        chunk = self._chunk_rows(schedule)
+        support = zero_state_support(self.num_qubits)
         angles = self.angles(values)
         for start in range(0, batch, chunk):
             rows = slice(start, min(start + chunk, batch))
             out = result[rows]
-            out[:] = self._initial
+            out[:] = 0.0
+            out[:, support] = 1.0  # |0...0>
             matrices = schedule.block_matrices(angles[rows])
             spare = scratch if scratch is not None else np.empty_like(out)
             state = schedule.run(matrices, out, spare)
@@ -251,9 +293,53 @@ def has_gate_noise(program: Program, noise: NoiseSource | None) -> bool:
     return False
 
 
+def reduction_buffers(reduce, batch: int, reduced: int) -> dict[str, int]:
+    """Bytes of a reduction of ``batch`` states, ``reduced`` of them at once.
+
+    A :class:`~qneuro.ptm.blocks.Reduction` states what it holds and allocates; any
+    other function is counted as its results only (one float per state).
+    """
+    memory = getattr(reduce, "memory", None)
+    return {
+        "observable and reduction": 0 if memory is None else memory(reduced),
+        "results": batch * _RESULT_BYTES,
+    }
+
+
 @lru_cache(maxsize=1)
 def blas_threads():
     """The process's threadpoolctl controller (created once)."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
+
+
+class _OneBlasThread:
+    """Context: BLAS runs one thread while any evaluation inside it runs (thread-safe).
+
+    threadpoolctl's limit is process-wide: two threads that each set and restore it
+    would restore out of order and leave BLAS at one thread for good. Here the first
+    evaluation to enter sets the limit and the last to leave restores it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._limiter = None
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._limiter = blas_threads().limit(limits=1, user_api="blas")
+            self._users += 1
+
+    def __exit__(self, *exc_info) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+
+
+#: The shared :class:`_OneBlasThread` of every Pauli-vector evaluation.
+ONE_BLAS_THREAD = _OneBlasThread()

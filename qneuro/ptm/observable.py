@@ -28,13 +28,15 @@ def pauli_terms(observable: SparsePauliOp, num_qubits: int) -> tuple[np.ndarray,
 
     Raises:
         TypeError: if ``observable`` is not a ``SparsePauliOp`` (or convertible).
-        ValueError: if its size differs from the circuit's or it is not Hermitian.
+        ValueError: if its size differs from the circuit's, a coefficient is not finite,
+            or it is not Hermitian.
     """
     observable = as_sparse_pauli_op(observable)
     if observable.num_qubits != num_qubits:
         raise ValueError(
             f"observable acts on {observable.num_qubits} qubits, the circuit on {num_qubits}"
         )
+    check_finite_coefficients(observable)
     paulis = observable.paulis
     coeffs = np.asarray(observable.coeffs, dtype=complex) * (-1j) ** paulis.phase
     indices = symplectic_to_index(paulis.z, paulis.x)
@@ -51,6 +53,19 @@ def pauli_terms(observable: SparsePauliOp, num_qubits: int) -> tuple[np.ndarray,
             "(expectation values need real coefficients)"
         )
     return indices, coeffs.real.copy()
+
+
+def check_finite_coefficients(observable: SparsePauliOp) -> None:
+    """Raise ``ValueError`` naming the first term whose coefficient is NaN or infinite."""
+    coeffs = np.asarray(observable.coeffs, dtype=complex)
+    finite = np.isfinite(coeffs)
+    if not finite.all():
+        at = int(np.argmin(finite))
+        value = coeffs[at] if np.isfinite(coeffs[at].real) else coeffs[at].real
+        raise ValueError(
+            f"observable term {observable.paulis[at].to_label()} has coefficient {value}; "
+            "allowed: finite numbers"
+        )
 
 
 def as_sparse_pauli_op(observable) -> SparsePauliOp:

@@ -17,11 +17,14 @@ qubit ``n - 1 - a`` (numpy's C order makes the last axis the fastest).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 
 PAULI_LABELS = "IXYZ"
+
+#: Most qubits a Pauli index (int64, ``4**n`` values) can address; no engine runs more.
+MAX_QUBITS = 31
 
 #: The one-qubit Pauli matrices in index order I, X, Y, Z; shape (4, 2, 2).
 PAULI_MATRICES = np.array(
@@ -65,6 +68,11 @@ def symplectic_to_index(z: np.ndarray, x: np.ndarray) -> np.ndarray:
     """
     z = np.asarray(z, dtype=np.int64)
     x = np.asarray(x, dtype=np.int64)
+    if z.shape[1] > MAX_QUBITS:
+        raise ValueError(
+            f"{z.shape[1]} qubits: Pauli indices are 64-bit integers; allowed: at most "
+            f"{MAX_QUBITS} qubits"
+        )
     digits = 3 * z + x - 2 * x * z  # I=0, X=1, Y=2, Z=3
     weights = 4 ** np.arange(z.shape[1], dtype=np.int64)
     return digits @ weights
@@ -72,17 +80,23 @@ def symplectic_to_index(z: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def zero_state(num_qubits: int) -> np.ndarray:
     """Pauli vector of ``|0...0>``: 1 on every string of I and Z only, 0 elsewhere."""
-    return _zero_state(num_qubits).copy()
-
-
-@cache
-def _zero_state(num_qubits: int) -> np.ndarray:
-    one = np.array([1.0, 0.0, 0.0, 1.0])
-    state = np.ones(1)
-    for _ in range(num_qubits):
-        state = np.kron(one, state)
-    state.setflags(write=False)
+    state = np.zeros(4**num_qubits)
+    state[zero_state_support(num_qubits)] = 1.0
     return state
+
+
+@lru_cache(maxsize=8)
+def zero_state_support(num_qubits: int) -> np.ndarray:
+    """Indices of the I/Z-only strings (``2**n`` of them), where ``|0...0>`` is 1; read-only.
+
+    Writing the zero state through them needs no ``4**n`` template (8 bytes per entry
+    here instead of a second Pauli vector).
+    """
+    support = np.zeros(1, dtype=np.int64)
+    for q in range(num_qubits):
+        support = np.concatenate([support, support + 3 * 4**q])
+    support.setflags(write=False)
+    return support
 
 
 def density_to_pauli(rho: np.ndarray) -> np.ndarray:

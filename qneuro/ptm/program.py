@@ -16,6 +16,7 @@ noise) and :class:`~qneuro.ptm.statevector.StatevectorCircuit` (ideal gates) com
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -24,6 +25,7 @@ import numpy as np
 from qiskit.circuit import ParameterExpression, QuantumCircuit
 
 from .gates import COMPOSITE_GATES, FIXED_GATES, ROTATION_GATES, SUPPORTED_GATES
+from .pauli import MAX_QUBITS
 
 #: Instructions that do not change the state and are skipped.
 IGNORED = {"barrier"}
@@ -76,6 +78,11 @@ class Program:
     def __init__(self, num_qubits: int, num_parameters: int = 0, parameters: tuple = ()):
         if num_qubits < 1:
             raise ValueError("the circuit has no qubits")
+        if num_qubits > MAX_QUBITS:
+            raise ValueError(
+                f"the circuit has {num_qubits} qubits; allowed: at most {MAX_QUBITS} (the "
+                "memory budget usually allows far fewer)"
+            )
         self.num_qubits = int(num_qubits)
         self.num_parameters = int(num_parameters)
         self.parameters = tuple(parameters)
@@ -123,6 +130,7 @@ class Program:
         generator = ROTATION_GATES[name]
         qubits = self._check_qubits(name, qubits, len(generator))
         noise = name if noise == "" else noise
+        _check_finite(angle, f"{name} on qubits {qubits}: angle")
         if parameter is not None:
             if terms is not None:
                 raise ValueError("give the angle as parameter= or as terms=, not both")
@@ -132,9 +140,10 @@ class Program:
                 Instruction(tuple(qubits), generator=generator, angle=float(angle), noise=noise)
             )
             return
-        for index, _ in terms:
+        for index, coefficient in terms:
             if not 0 <= index < self.num_parameters:
                 raise ValueError(f"parameter index {index} is outside 0..{self.num_parameters - 1}")
+            _check_finite(coefficient, f"{name} on qubits {qubits}: coefficient of {index}")
         self._offsets.append(float(angle))
         self._terms.append(tuple((int(i), float(c)) for i, c in terms))
         slot = len(self._offsets) - 1
@@ -211,8 +220,13 @@ class Program:
                 f"(B, {self.num_parameters}) or ({self.num_parameters},)"
                 + (f" for parameters {names}" if names else "")
             )
-        if not np.all(np.isfinite(values)):
-            raise ValueError("parameter_values contains NaN or infinity")
+        finite = np.isfinite(values)
+        if not finite.all():
+            row, column = (int(i) for i in np.argwhere(~finite)[0])
+            raise ValueError(
+                f"parameter_values[{row}, {column}] is {values[row, column]}; allowed: finite "
+                "numbers"
+            )
         return values
 
     # -- from qiskit ------------------------------------------------------------------
@@ -278,6 +292,12 @@ class Program:
             return
         offset, terms = _affine(angle, position_of)
         self.add_rotation(rotation, qubits, angle=offset, terms=terms, noise=noise)
+
+
+def _check_finite(value, what: str) -> None:
+    """Raise ``ValueError`` naming ``what`` unless ``value`` is a finite number."""
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{what} is {value}; allowed: finite numbers")
 
 
 @cache

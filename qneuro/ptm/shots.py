@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
+from .blocks import check_memory
 from .observable import pauli_terms
 
 SHOT_MODELS = ("gaussian", "sampled")
@@ -74,14 +75,26 @@ class MeasurementPlan:
     groups: tuple[_Group, ...]
 
 
+#: Bytes per outcome-map entry while a group's maps are built (int64 exponents, signs,
+#: the map, a bit-flip product and its copy).
+_PLAN_BYTES_PER_ENTRY = 5 * 8
+
+
 def measurement_plan(
     observable: SparsePauliOp,
     readout: Callable[[int], tuple[float, float] | None] | None = None,
+    memory_budget: int | None = None,
 ) -> MeasurementPlan:
-    """Group ``observable`` qubit-wise and precompute each group's outcome maps."""
+    """Group ``observable`` qubit-wise and precompute each group's outcome maps.
+
+    A group measured on ``w`` qubits has a ``2**w x 2**w`` outcome map; with a
+    ``memory_budget`` (bytes) a plan whose maps would not fit is refused (``ValueError``)
+    before the group is built.
+    """
     num_qubits = observable.num_qubits
     constant = 0.0
     groups = []
+    held = 0  # bytes of the outcome maps built so far
     for group in observable.group_commuting(qubit_wise=True):
         indices, coeffs = pauli_terms(group, num_qubits)
         digits = (indices[:, None] // 4 ** np.arange(num_qubits)) % 4  # (terms, n)
@@ -92,6 +105,14 @@ def measurement_plan(
             continue
         basis = digits[:, measured].max(axis=0)  # the group's letter on each measured qubit
         width = measured.size
+        if memory_budget is not None:
+            building = {"outcome maps": held, "the next group": _PLAN_BYTES_PER_ENTRY * 4**width}
+            task = (
+                f"the shot-sampling plan of an observable with {len(observable)} terms (a "
+                f"qubit-wise group measured on {width} qubits)"
+            )
+            check_memory(building, memory_budget, task)
+            held += 8 * 4**width
         subsets = (np.arange(2**width)[:, None] >> np.arange(width)) & 1  # (2**w, w)
         correlators = (subsets * basis * 4**measured).sum(axis=1)
         parity = (-1.0) ** (subsets @ subsets.T)  # outcome m (bit j = m_j), subset T

@@ -15,18 +15,25 @@ rounding (tested), so the choice changes speed, not results.
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from .blocks import Reduction, check_budget, check_memory
 from .liouville import DEFAULT_MEMORY_BUDGET, CompiledCircuit, has_gate_noise
 from .observable import as_sparse_pauli_op, pauli_terms, with_readout
 from .pauli import pauli_to_density
 from .program import NoiseSource, Program
 from .shots import SHOT_MODELS, gaussian_estimate, measurement_plan, sample
-from .statevector import StatevectorCircuit, StatevectorObservable, pauli_expectations
+from .statevector import (
+    StatevectorCircuit,
+    StatevectorObservable,
+    pauli_expectations,
+    pauli_expectations_bytes,
+)
 
 #: Compiled circuits and observables kept per simulator (oldest dropped first).
 _CACHE_SIZE = 64
@@ -48,15 +55,24 @@ class PTMSimulator:
         shot_model: ``"gaussian"`` (CRLQAS: ``N(0, 1/shots)`` per term) or ``"sampled"``
             (multinomial counts per qubit-wise commuting group); see
             :mod:`qneuro.ptm.shots`.
-        seed: seed of the shot-noise generator.
-        memory_budget: bytes the state vectors of one evaluation may take.
+        seed: seed of the shot-noise generator (None or an integer >= 0).
+        memory_budget: bytes one evaluation may allocate: states, scratch, block
+            matrices, the compiled observable, shot sampling. An evaluation (or an
+            observable) that needs more is refused with a ``ValueError`` naming the
+            estimate and the budget, before anything is allocated.
         engine: ``"auto"`` (statevectors for circuits whose gates are ideal, Pauli vectors
             otherwise), ``"ptm"`` (always Pauli vectors) or ``"statevector"`` (refuses
             circuits with gate noise).
 
     Parameters are bound in ``circuit.parameters`` order (qiskit's sorted order), as in
     qiskit's estimators. Readout error is part of every expectation value (exact mode
-    folds it into the observable; ``"sampled"`` applies it to the counts).
+    folds it into the observable; ``"sampled"`` applies it to the counts). Angles,
+    parameter values and observable coefficients must be finite (``ValueError``
+    otherwise, naming the value).
+
+    A simulator may be shared by threads: its caches of compiled circuits and
+    observables are guarded by a lock (the shot-noise generator serialises its draws,
+    so seeded results then depend on the threads' order).
 
     Example:
         >>> from qiskit import QuantumCircuit
@@ -89,12 +105,13 @@ class PTMSimulator:
         self.noise = noise
         self.shots = _check_shots(shots)
         self.shot_model = shot_model
-        self.memory_budget = memory_budget
+        self.memory_budget = check_budget(memory_budget)
         self.engine = engine
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(_check_seed(seed))
         # id -> (weakref, qubit count, copy of the instructions, compiled form)
         self._circuits: dict[int, tuple] = {}
         self._observables: dict = {}
+        self._cache_lock = threading.Lock()  # guards both caches (builds run outside it)
 
     def compile(self, circuit: QuantumCircuit | Program | Compiled) -> Compiled:
         """The reusable compiled form of ``circuit`` with this simulator's noise.
@@ -121,7 +138,8 @@ class PTMSimulator:
             return self._compile_program(circuit)
         if not isinstance(circuit, QuantumCircuit):
             raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
-        cached = self._circuits.get(id(circuit))
+        with self._cache_lock:
+            cached = self._circuits.get(id(circuit))
         if (
             cached is not None
             and cached[0]() is circuit
@@ -130,14 +148,9 @@ class PTMSimulator:
         ):
             return cached[3]
         compiled = self._compile_program(Program.from_circuit(circuit, self.noise))
-        if len(self._circuits) >= _CACHE_SIZE:
-            self._circuits.pop(next(iter(self._circuits)))
-        self._circuits[id(circuit)] = (
-            weakref.ref(circuit),
-            circuit.num_qubits,
-            circuit._data.copy(),
-            compiled,
-        )
+        entry = (weakref.ref(circuit), circuit.num_qubits, circuit._data.copy(), compiled)
+        with self._cache_lock:
+            _insert(self._circuits, id(circuit), entry)
         return compiled
 
     def _compile_program(self, program: Program) -> Compiled:
@@ -184,6 +197,10 @@ class PTMSimulator:
         """Final density matrix (qiskit ordering) for one parameter set; small n only."""
         if np.ndim(parameter_values) == 2:
             raise ValueError("density_matrix takes one parameter set, shape (k,)")
+        num_qubits = self.compile(circuit).num_qubits
+        entries = 4**num_qubits  # the matrix, its complex copy of the vector, the scaling
+        task = f"the density matrix of {num_qubits} qubits"
+        check_memory({"density matrix": 3 * 16 * entries}, self.memory_budget, task)
         return pauli_to_density(self.pauli_vector(circuit, parameter_values))
 
     def expectation(
@@ -207,19 +224,54 @@ class PTMSimulator:
         Returns:
             A float, or an array of shape ``(B,)`` for a ``(B, k)`` input.
         """
-        shots = self.shots if isinstance(shots, str) and shots == "default" else _check_shots(shots)
+        shots = self._shots(shots)
         compiled = self.compile(circuit)
         observable = as_sparse_pauli_op(observable)
-        terms = self._terms(observable, compiled.num_qubits)
-        if shots is not None and self.shot_model == "sampled":
-            plan = self._plan(observable)
-            states = compiled.evolve(parameter_values)
-            values = sample(plan, _pauli_values(compiled, states), shots, self.rng)
+        batch = _batch_size(parameter_values)
+        terms, reduction, extra = self._evaluation(compiled, observable, batch, shots)
+        compiled.check_memory(batch, reduction, extra)  # before anything is allocated
+        if reduction is None:  # sampled shots: every state, then counts per group
+            pauli_values = _pauli_values(compiled, compiled.evolve(parameter_values))
+            values = sample(self._plan(observable), pauli_values, shots, self.rng)
         else:
-            values = compiled.evolve(parameter_values, reduce=terms.values_on(compiled.engine))
+            values = compiled.evolve(parameter_values, reduce=reduction)
             if shots is not None:
                 values = gaussian_estimate(values, terms.term_coeffs, shots, self.rng)
         return values if np.ndim(parameter_values) == 2 else float(values[0])
+
+    def memory_needed(
+        self,
+        circuit: QuantumCircuit | Program | Compiled,
+        observable: SparsePauliOp,
+        batch: int = 1,
+        *,
+        shots: int | None | str = "default",
+    ) -> dict[str, int]:
+        """Bytes :meth:`expectation` would allocate for ``batch`` parameter sets, by purpose.
+
+        The estimate the memory budget is checked against (compiling the observable may
+        itself be refused when its statevector form exceeds the budget).
+        """
+        shots = self._shots(shots)
+        compiled = self.compile(circuit)
+        _, reduction, extra = self._evaluation(
+            compiled, as_sparse_pauli_op(observable), batch, shots
+        )
+        return {**compiled.evaluation_buffers(batch, reduction), **extra}
+
+    def _shots(self, shots):
+        return self.shots if isinstance(shots, str) and shots == "default" else _check_shots(shots)
+
+    def _evaluation(self, compiled, observable, batch: int, shots):
+        """``(terms, reduction, extra buffers)`` of an expectation.
+
+        The reduction is None for sampled shots (every state is kept for sampling).
+        """
+        terms = self._terms(observable, compiled.num_qubits)  # checks the observable
+        if shots is not None and self.shot_model == "sampled":
+            return terms, None, _sampling_buffers(compiled, self._plan(observable), batch)
+        extra = {} if shots is None else {"shot noise": batch * 8 * (len(terms.term_coeffs) + 1)}
+        return terms, terms.values_on(compiled.engine), extra
 
     def observable_terms(self, observable: SparsePauliOp, num_qubits: int):
         """Compiled terms: ``(indices, coeffs, term_coeffs)``.
@@ -242,7 +294,7 @@ class PTMSimulator:
             term_coeffs = coeffs[indices != 0]
             if self.noise is not None:
                 indices, coeffs = with_readout(indices, coeffs, num_qubits, self.noise.readout)
-            return _Terms(indices, coeffs, term_coeffs, num_qubits)
+            return _Terms(indices, coeffs, term_coeffs, num_qubits, self.memory_budget)
 
         return self._cached(("terms", num_qubits, _observable_key(observable)), build)
 
@@ -250,19 +302,24 @@ class PTMSimulator:
         return None if self.noise is None else self.noise.readout
 
     def _cached(self, key, build):
-        """``build()`` once per ``key`` (oldest entry dropped past ``_CACHE_SIZE``)."""
-        value = self._observables.get(key)
+        """``build()`` once per ``key`` (oldest entry dropped past ``_CACHE_SIZE``).
+
+        Thread-safe: lookups and insertions hold the lock; builds run outside it (two
+        threads may build the same entry; the first one stored is kept).
+        """
+        with self._cache_lock:
+            value = self._observables.get(key)
         if value is None:
-            if len(self._observables) >= _CACHE_SIZE:
-                self._observables.pop(next(iter(self._observables)))
-            value = self._observables[key] = build()
+            value = build()
+            with self._cache_lock:
+                value = _insert(self._observables, key, value)
         return value
 
     def _plan(self, observable: SparsePauliOp):
         """The cached qubit-wise measurement plan of ``observable`` with this readout."""
         return self._cached(
             ("plan", _observable_key(observable)),
-            lambda: measurement_plan(observable, self._readout()),
+            lambda: measurement_plan(observable, self._readout(), self.memory_budget),
         )
 
 
@@ -270,25 +327,70 @@ class _Terms:
     """An observable compiled for this simulator.
 
     Pauli indices and coefficients (readout folded in), the observable's own non-identity
-    coefficients (for Gaussian shot noise), and its statevector form, built on demand.
+    coefficients (for Gaussian shot noise), and its statevector form, built on demand
+    within ``memory_budget``.
     """
 
-    def __init__(self, indices, coeffs, term_coeffs, num_qubits: int) -> None:
+    def __init__(self, indices, coeffs, term_coeffs, num_qubits: int, memory_budget: int):
         self.indices, self.coeffs, self.term_coeffs = indices, coeffs, term_coeffs
         self.num_qubits = num_qubits
+        self.memory_budget = memory_budget
         self._statevector: StatevectorObservable | None = None
+        self._reductions: dict[str, Reduction] = {}
 
     def statevector(self) -> StatevectorObservable:
-        """The :class:`StatevectorObservable` of these terms (built once)."""
+        """The :class:`StatevectorObservable` of these terms (built once).
+
+        Raises:
+            ValueError: its weights and flips (``masks x 2**n``) exceed the memory budget.
+        """
         if self._statevector is None:
+            need = StatevectorObservable.memory_needed(self.indices, self.num_qubits)
+            task = (
+                f"the statevector form of an observable with {len(self.indices)} terms on "
+                f"{self.num_qubits} qubits"
+            )
+            check_memory({"observable": need}, self.memory_budget, task)
             self._statevector = StatevectorObservable(self.indices, self.coeffs, self.num_qubits)
         return self._statevector
 
-    def values_on(self, engine: str):
-        """The function from evolved states ``(B, ...)`` of ``engine`` to values ``(B,)``."""
-        if engine == "ptm":
-            return lambda states: states[:, self.indices] @ self.coeffs
-        return self.statevector().values
+    def values_on(self, engine: str) -> Reduction:
+        """The reduction from evolved states ``(B, ...)`` of ``engine`` to values ``(B,)``."""
+        reduction = self._reductions.get(engine)
+        if reduction is None:
+            if engine == "ptm":
+                held = self.indices.nbytes + self.coeffs.nbytes
+                reduction = Reduction(
+                    lambda states: states[:, self.indices] @ self.coeffs,
+                    lambda batch: held + batch * self.coeffs.nbytes,  # the gathered entries
+                )
+            else:
+                observable = self.statevector()
+                reduction = Reduction(observable.values, observable.memory)
+            self._reductions[engine] = reduction
+        return reduction
+
+
+def _insert(cache: dict, key, value):
+    """Store ``value`` unless ``key`` is there; returns the stored value.
+
+    Drops the oldest entries past ``_CACHE_SIZE``. Call with the simulator's lock held.
+    """
+    if key in cache:
+        return cache[key]
+    while len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
+def _sampling_buffers(compiled, plan, batch: int) -> dict[str, int]:
+    """Bytes of :func:`~qneuro.ptm.shots.sample` for ``batch`` states of ``compiled``."""
+    widest = max((len(group.correlators) for group in plan.groups), default=1)
+    need = 4 * batch * 8 * widest  # Pauli values, probabilities, their clip, counts
+    if compiled.engine != "ptm":
+        need += pauli_expectations_bytes(batch, widest, compiled.num_qubits)
+    return {"shot sampling": need}
 
 
 def _pauli_values(compiled, states):
@@ -307,6 +409,21 @@ def _observable_key(observable: SparsePauliOp) -> tuple:
         (paulis._phase if hasattr(paulis, "_phase") else paulis.phase).tobytes(),
         np.asarray(observable.coeffs).tobytes(),
     )
+
+
+def _batch_size(parameter_values) -> int:
+    """B for parameter values of shape ``(B, k)``, else 1 (shapes are checked by evolve)."""
+    return 1 if np.ndim(parameter_values) < 2 else len(parameter_values)
+
+
+def _check_seed(seed):
+    if seed is None or isinstance(
+        seed, np.random.Generator | np.random.SeedSequence | np.random.BitGenerator
+    ):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed={seed!r}; allowed: None or an integer >= 0")
+    return int(seed)
 
 
 def _check_shots(shots):

@@ -29,9 +29,9 @@ import numpy as np
 from qiskit.circuit import QuantumCircuit
 from qiskit.quantum_info import Pauli
 
-from .blocks import Op, Schedule, check_memory, fuse
+from .blocks import MemoryBudget, Op, Schedule, check_budget, check_memory, fuse
 from .gates import FIXED_GATES
-from .liouville import DEFAULT_MEMORY_BUDGET
+from .liouville import DEFAULT_MEMORY_BUDGET, reduction_buffers
 from .pauli import PAULI_MATRICES
 from .program import AngleMap, Program
 
@@ -43,13 +43,21 @@ _CHUNK_ENTRIES = 2**17
 #: faster from 8 qubits at batch 64: no copy of B x masks x 2**n amplitudes).
 _GATHER_ENTRIES = 2**16
 
+#: Entries (terms x 2**n) of sign tables formed at once while compiling an observable.
+_BUILD_ENTRIES = 2**18
 
-class StatevectorCircuit:
+#: Bytes per entry of a sign-table chunk and its temporaries (int64 overlap, parity and
+#: two shift temporaries, float signs, complex products).
+_BUILD_BYTES_PER_ENTRY = 4 * 8 + 8 + 16
+
+
+class StatevectorCircuit(MemoryBudget):
     """An ideal-gate circuit compiled for statevector evolution; evaluate it many times.
 
     Args:
         circuit: a :class:`~qneuro.ptm.program.Program` or a ``QuantumCircuit``.
-        memory_budget: bytes the statevectors of one evaluation may take.
+        memory_budget: bytes one evaluation may allocate (:meth:`evaluation_buffers`);
+            an evaluation that needs more is refused before anything is allocated.
 
     Attributes:
         num_qubits: n; states have ``2**n`` complex amplitudes.
@@ -64,6 +72,7 @@ class StatevectorCircuit:
 
     engine = "statevector"
     local_dim = 2
+    state_kind = "statevectors"
 
     def __init__(
         self, circuit: Program | QuantumCircuit, *, memory_budget: int = DEFAULT_MEMORY_BUDGET
@@ -71,14 +80,14 @@ class StatevectorCircuit:
         program = circuit.copy() if isinstance(circuit, Program) else Program.from_circuit(circuit)
         self.program = program
         self.num_qubits = program.num_qubits
-        self.memory_budget = memory_budget
-        check_memory(self.num_qubits, 1, memory_budget, 2, 16)
+        self.memory_budget = check_budget(memory_budget)
         self.parameters = program.parameters
         self.num_parameters = program.num_parameters
         self.noise = None
         self.ops = lower(program)
         self.num_gates = len(self.ops)
         self.angles = AngleMap(program)  # parameters (B, k) -> rotation angles (B, slots)
+        self.check_memory(1)
 
     @cached_property
     def _schedule(self) -> Schedule:
@@ -89,6 +98,27 @@ class StatevectorCircuit:
         """Fused blocks applied per evaluation."""
         return len(self._schedule.plan)
 
+    def _chunk_rows(self) -> int:
+        """Rows of a batch evolved together (their states stay in cache)."""
+        return max(1, _CHUNK_ENTRIES // (2 * 2**self.num_qubits))
+
+    def evaluation_buffers(self, batch: int, reduce=None) -> dict[str, int]:
+        """Bytes of every buffer :meth:`evolve` allocates for ``batch`` parameter sets.
+
+        ``reduce`` as in :meth:`qneuro.ptm.liouville.CompiledCircuit.evaluation_buffers`.
+        """
+        vector = 16 * 2**self.num_qubits
+        rows = min(batch, self._chunk_rows())
+        buffers = {
+            "statevectors": batch * vector,
+            "scratch": rows * vector,
+            "block matrices": rows * 16 * self._schedule.work_entries_per_sample,
+            "angles": batch * 8 * (self.num_parameters + 3 * self.program.num_slots),
+        }
+        if reduce is not None:
+            buffers.update(reduction_buffers(reduce, batch, batch))
+        return buffers
+
     def check_parameters(self, parameter_values) -> np.ndarray:
         """Validate and return parameter values as a float array of shape ``(B, k)``."""
         return self.program.check_parameters(parameter_values)
@@ -98,15 +128,16 @@ class StatevectorCircuit:
 
         ``reduce`` (None or a function of the states, as in
         :meth:`qneuro.ptm.liouville.CompiledCircuit.evolve`) is applied to the batch.
+        Buffers over the memory budget are refused (``ValueError``) before allocating.
         """
         values = self.check_parameters(parameter_values)
         batch = values.shape[0]
-        check_memory(self.num_qubits, batch, self.memory_budget, 2, 16)
+        self.check_memory(batch, reduce)
         size = 2**self.num_qubits
         result = np.empty((batch, size), dtype=complex)
         schedule = self._schedule
         phi = 0.5 * self.angles(values)
-        chunk = max(1, _CHUNK_ENTRIES // (2 * size))
+        chunk = self._chunk_rows()
         for start in range(0, batch, chunk):
             rows = slice(start, min(start + chunk, batch))
             out = result[rows]
@@ -119,7 +150,15 @@ class StatevectorCircuit:
         return result if reduce is None else reduce(result)
 
     def pauli_vectors(self, states: np.ndarray) -> np.ndarray:
-        """Pauli vectors ``r_P = <psi|P|psi>`` of statevectors ``(B, 2**n)``: ``(B, 4**n)``."""
+        """Pauli vectors ``r_P = <psi|P|psi>`` of statevectors ``(B, 2**n)``: ``(B, 4**n)``.
+
+        Refused (``ValueError``) when they and the work of :func:`pauli_vector` (three
+        complex ``4**n`` tensors) exceed the memory budget.
+        """
+        entries = 4**self.num_qubits
+        buffers = {"Pauli vectors": 2 * len(states) * 8 * entries, "work": 3 * 16 * entries}
+        task = f"Pauli vectors of {len(states)} statevectors of {self.num_qubits} qubits"
+        check_memory(buffers, self.memory_budget, task)
         return np.stack([pauli_vector(state, self.num_qubits) for state in states])
 
 
@@ -193,12 +232,28 @@ def _parity_signs(z_masks: np.ndarray, num_qubits: int) -> np.ndarray:
     return 1.0 - 2.0 * parity
 
 
+def _expectation_step(batch: int, num_qubits: int) -> int:
+    """Pauli strings :func:`pauli_expectations` takes at once (bounded memory)."""
+    return max(1, 2**20 // max(1, batch * 2**num_qubits))
+
+
+def pauli_expectations_bytes(batch: int, count: int, num_qubits: int) -> int:
+    """Bytes :func:`pauli_expectations` allocates for ``count`` strings of ``batch`` states.
+
+    Per step of strings: the flipped states and their conjugate (complex, ``B x m' x
+    2**n``) and the sign tables (:data:`_BUILD_BYTES_PER_ENTRY` per entry); the output.
+    """
+    size = 2**num_qubits
+    step = min(count, _expectation_step(batch, num_qubits))
+    return step * size * (2 * 16 * batch + _BUILD_BYTES_PER_ENTRY) + 8 * (size + batch * count)
+
+
 def pauli_expectations(states: np.ndarray, indices: np.ndarray, num_qubits: int) -> np.ndarray:
     """``<psi|P|psi>`` for Pauli indices ``(m,)`` and states ``(B, 2**n)``: ``(B, m)``."""
     x, z, y = _masks(indices, num_qubits)
     j = np.arange(2**num_qubits, dtype=np.int64)
     out = np.empty((states.shape[0], len(indices)))
-    step = max(1, 2**20 // max(1, states.shape[0] * 2**num_qubits))  # bounded memory
+    step = _expectation_step(states.shape[0], num_qubits)
     for start in range(0, len(indices), step):
         part = slice(start, start + step)
         signs = _parity_signs(z[part], num_qubits) * (1j ** y[part])[:, None]  # (m', 2**n)
@@ -219,16 +274,20 @@ class StatevectorObservable:
     def __init__(self, indices: np.ndarray, coeffs: np.ndarray, num_qubits: int) -> None:
         x, z, y = _masks(indices, num_qubits)
         phases = np.asarray(coeffs, dtype=float) * 1j**y
-        masks, group = np.unique(x, return_inverse=True)
-        signs = _parity_signs(z, num_qubits)  # (m, 2**n)
+        masks, group = np.unique(x, return_inverse=True)  # sorted: mask 0 (diagonal) first
         weights = np.zeros((len(masks), 2**num_qubits), dtype=complex)
-        np.add.at(weights, group, phases[:, None] * signs)
+        step = max(1, _BUILD_ENTRIES // 2**num_qubits)  # bounded sign tables
+        for start in range(0, len(z), step):
+            part = slice(start, start + step)
+            np.add.at(weights, group[part], phases[part, None] * _parity_signs(z[part], num_qubits))
         j = np.arange(2**num_qubits, dtype=np.int64)
-        diagonal = masks == 0
+        first = int(len(masks) > 0 and masks[0] == 0)
         #: ``<H>`` restricted to the diagonal terms: ``sum_j |psi_j|**2 d[j]``.
-        self.diagonal = weights[diagonal].real.sum(axis=0) if diagonal.any() else None
-        self.flips = j[None, :] ^ masks[~diagonal, None]  # (g, 2**n)
-        self.weights = weights[~diagonal]  # (g, 2**n)
+        self.diagonal = weights[0].real.copy() if first else None
+        self.flips = j[None, :] ^ masks[first:, None]  # (g, 2**n)
+        self.weights = weights[first:]  # (g, 2**n), a view: no second copy
+        #: bytes of the weights, flips and diagonal.
+        self.held_bytes = weights.nbytes + self.flips.nbytes + 8 * 2**num_qubits
         # The same flips as reversed axes of the (2,) * n view: j ^ x reverses the axis of
         # every qubit in x (axis a holds qubit n - 1 - a).
         self._reversals = [
@@ -237,9 +296,32 @@ class StatevectorObservable:
                 slice(None, None, -1) if (x >> (num_qubits - 1 - a)) & 1 else slice(None)
                 for a in range(num_qubits)
             )
-            for x in masks[~diagonal].tolist()
+            for x in masks[first:].tolist()
         ]
         self.num_qubits = num_qubits
+
+    @staticmethod
+    def memory_needed(indices: np.ndarray, num_qubits: int) -> int:
+        """Bytes the observable of Pauli ``indices`` needs to build and hold (no allocation).
+
+        Its weights and flips (``masks x 2**n``), its diagonal, and the largest chunk of
+        sign tables formed while building it.
+        """
+        masks = len(np.unique(_masks(indices, num_qubits)[0]))
+        size = 2**num_qubits
+        chunk = min(len(indices), max(1, _BUILD_ENTRIES // size)) * size
+        return masks * size * (16 + 8) + 8 * size + chunk * _BUILD_BYTES_PER_ENTRY
+
+    def memory(self, batch: int) -> int:
+        """Bytes held plus what :meth:`values` allocates for ``batch`` states at once.
+
+        The diagonal part (three real ``B x 2**n`` temporaries), then either the gathered
+        flipped states and their conjugate or two complex ``B x 2**n`` temporaries.
+        """
+        size = 2**self.num_qubits
+        gathered = batch * self.flips.size
+        flipped = gathered if gathered <= _GATHER_ENTRIES else batch * size
+        return self.held_bytes + 8 * batch + max(3 * 8 * batch * size, 2 * 16 * flipped)
 
     def values(self, states: np.ndarray) -> np.ndarray:
         """``<psi|H|psi>`` per state, ``(B,)``."""

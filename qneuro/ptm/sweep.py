@@ -37,6 +37,29 @@ from .pauli import zero_state
 STATEVECTOR_SWEEP_FROM_QUBITS = 7
 
 
+#: Working vectors of a sweep besides its cached states: for Pauli vectors the dense
+#: observable, state and scratch, the carried observable and its scratch, and two
+#: temporaries (distant blocks, local Gram matrices); for statevectors state and scratch,
+#: the pair of evolved states with its scratch and temporaries, and ``H`` on the pair.
+_PAULI_SWEEP_VECTORS = 7
+_STATEVECTOR_SWEEP_VECTORS = 16
+#: Rotation matrices, Gram matrices and bookkeeping of a sweep (bytes, measured < 5 KiB).
+_SWEEP_OVERHEAD = 2**16
+
+
+def sweep_memory(num_qubits: int, coordinates: int, statevector: bool) -> int:
+    """Bytes a sweep over ``coordinates`` slots allocates at its peak, at most.
+
+    One cached state per slot plus the working vectors; a statevector sweep's compiled
+    observable is not included (the simulator holds it).
+    """
+    if statevector:
+        vectors = (coordinates + _STATEVECTOR_SWEEP_VECTORS) * 16 * 2**num_qubits
+    else:
+        vectors = (coordinates + _PAULI_SWEEP_VECTORS) * 8 * 4**num_qubits
+    return vectors + _SWEEP_OVERHEAD
+
+
 class _Segments:
     """A compiled op list cut at its rotation slots: the fixed ops between them.
 

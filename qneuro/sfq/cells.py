@@ -44,6 +44,10 @@ from .units import default_quantity as _default
 __all__ = ["JTL", "Splitter", "Merger", "DCSFQSource", "ClockSource", "switching_energy"]
 
 
+#: Pulse-train kinds of :class:`DCSFQSource`.
+SOURCE_KINDS = ("regular", "poisson")
+
+
 def switching_energy(ic: Quantity) -> Quantity:
     """Energy of one junction switching event, ``Ic * Phi0`` (joule)."""
     ic = check_quantity(ic, uamp, "ic", minimum=0, strict_minimum=True)
@@ -159,8 +163,8 @@ class DCSFQSource(_Cell):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.kind not in ("regular", "poisson"):
-            raise ValueError(f"DCSFQSource.kind={self.kind!r}; allowed: 'regular', 'poisson'")
+        if self.kind not in SOURCE_KINDS:
+            raise ValueError(f"DCSFQSource.kind={self.kind!r}; allowed: {', '.join(SOURCE_KINDS)}")
 
     def pulse_steps(
         self, rates: Quantity, duration: Quantity, dt: Quantity, rng: np.random.Generator

@@ -71,6 +71,8 @@ def _grid(text: str, name: str):
         lo, hi, step = (float(p) for p in parts)
     except ValueError:
         raise ValueError(f"--{name} {text!r}: expected LO:HI:STEP in uA, e.g. 95:130:5") from None
+    if not all(np.isfinite((lo, hi, step))):
+        raise ValueError(f"--{name} {text!r}: LO, HI and STEP must be finite numbers (uA)")
     if step <= 0 or hi < lo:
         raise ValueError(f"--{name} {text!r}: need STEP > 0 and HI >= LO")
     values = np.arange(lo, hi + step / 2, step)
@@ -129,9 +131,12 @@ def _check_trials(trials: int, limit: int = 100_000) -> None:
 
 
 def _xor(args) -> None:
+    from qneuro.files import figure_file
+
     from .xor import evaluate_xor
 
     _check_trials(args.trials)
+    figure_file(args.plot)
     result = evaluate_xor(
         _setting(args),
         trials=args.trials,
@@ -142,7 +147,7 @@ def _xor(args) -> None:
     )
     _print_table(result, print)
     out = result.to_dict()
-    if args.plot:
+    if args.plot is not None:
         from .plots import plot_raster
 
         out["plot"] = str(plot_raster(result, args.plot))
@@ -152,10 +157,13 @@ def _xor(args) -> None:
 
 
 def _sweep(args) -> None:
+    from qneuro.files import figure_file
+
     from .xor import sweep_xor
 
     _check_trials(args.trials, 10_000)
     exc, inh = _grid(args.exc, "exc"), _grid(args.inh, "inh")
+    figure_file(args.plot)
     grid = sweep_xor(
         exc, inh, _setting(args), trials=args.trials, seed=args.seed, progress=not args.quiet
     )
@@ -181,7 +189,7 @@ def _sweep(args) -> None:
         "trials": args.trials,
         "wall_s": grid["wall_s"],
     }
-    if args.plot:
+    if args.plot is not None:
         from .plots import plot_margin_heatmap
 
         out["plot"] = str(plot_margin_heatmap(grid, args.plot))

@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import Quantity
 
+from qneuro import checks
+
 from .cells import JTL, DCSFQSource, Merger, Splitter
 from .constants import DEFAULT_DT
 from .soma import Soma
@@ -351,7 +353,8 @@ def simulate(
             ``(copies, n_pre, n_post)``: how sweeps put many settings in one run.
         dt: time step.
         seed: seeds the input trains and the synapses' random draws (through
-            ``brian2.seed``, which also reseeds numpy's global RandomState).
+            ``brian2.seed``, which also reseeds numpy's global RandomState); an
+            integer in ``[0, 2**32)``.
         target: brian2 code generation target, ``"numpy"`` or ``"cython"`` (set per
             object; global brian2 preferences are left alone).
         record: keep every pulse time (for rasters; costs memory).
@@ -366,6 +369,7 @@ def simulate(
     import brian2 as b2
 
     codeobj = _check_target(target)
+    checks.seed("seed", seed, limit=2**32)
     if not isinstance(spec, NetworkSpec):
         raise ValueError(f"spec must be a NetworkSpec, got {type(spec).__name__}")
     dt = check_quantity(dt, psecond, "dt", minimum=0, strict_minimum=True)

@@ -12,7 +12,7 @@ import numpy as np
 
 from qneuro.files import atomic_save_figure
 
-from .units import psecond, uamp
+from .units import check_quantity, psecond, uamp
 
 __all__ = ["plot_raster", "plot_margin_heatmap", "plot_switching_curve"]
 
@@ -49,6 +49,8 @@ def plot_raster(result, path, *, trial: int = 0, window=None) -> Path:
         raise ValueError("the result has no pulse record; evaluate with record=True")
     if not 0 <= trial < result.trials:
         raise ValueError(f"trial={trial} must lie in [0, {result.trials})")
+    if window is not None:
+        window = check_quantity(window, psecond, "window", minimum=0, strict_minimum=True)
     end = float((window if window is not None else sim.duration) / psecond)
     names = ["input", "hidden", "output"] + [f"layer {k}" for k in range(3, len(sim.spikes))]
     fig = _figure(figsize=(11, 6.5))

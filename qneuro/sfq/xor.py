@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from brian2 import Quantity
 
-from .cells import DCSFQSource
+from .cells import SOURCE_KINDS, DCSFQSource
 from .constants import XOR_DURATION, XOR_HIGH_RATE, XOR_LOW_RATE
 from .measures import classification_margin, mean_ci, worst_case_margin
 from .network import NetworkSpec, Projection, Simulation, simulate
@@ -54,6 +54,12 @@ __all__ = [
 XOR_PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))
 #: Their XOR labels.
 XOR_LABELS = (0, 1, 1, 0)
+
+
+def _is_count(value) -> bool:
+    """True for an integer >= 1 (an integral float such as 2.0 included)."""
+    integral = isinstance(value, int | float | np.number) and float(value).is_integer()
+    return integral and not isinstance(value, bool) and value >= 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +103,14 @@ class XorSetting:
             "duration",
             check_quantity(self.duration, psecond, "duration", minimum=0, strict_minimum=True),
         )
-        if int(self.hidden_pairs) != self.hidden_pairs or self.hidden_pairs < 1:
-            raise ValueError(f"hidden_pairs={self.hidden_pairs!r} must be an integer >= 1")
+        for name in ("hidden_threshold", "hidden_pairs"):
+            value = getattr(self, name)
+            if not _is_count(value):
+                raise ValueError(f"{name}={value!r} must be an integer >= 1")
+        if self.source_kind not in SOURCE_KINDS:
+            raise ValueError(
+                f"source_kind={self.source_kind!r}; allowed: {', '.join(SOURCE_KINDS)}"
+            )
 
     def to_dict(self) -> dict:
         """JSON-ready values in uA, GHz, ps."""
@@ -166,7 +178,7 @@ def _pattern_rates(setting: XorSetting, trials: int, groups: int = 1) -> Quantit
 
 
 def _check_trials(trials: int) -> int:
-    if isinstance(trials, bool) or int(trials) != trials or trials < 1:
+    if not _is_count(trials):
         raise ValueError(f"trials={trials!r} must be an integer >= 1")
     return int(trials)
 

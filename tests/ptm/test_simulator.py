@@ -316,9 +316,11 @@ def test_bad_inputs_get_clear_errors():
 
 def test_memory_budget_error_states_the_size():
     circuit = QuantumCircuit(15)
-    with pytest.raises(ValueError, match=r"needs 16\.0 GiB for 2 Pauli vectors.*budget"):
+    with pytest.raises(ValueError, match=r"on Pauli vectors needs 16\.0 GiB \(Pauli vectors "
+                       r"8\.0 GiB, scratch 8\.0 GiB.*budget of 4\.0 GiB"):
         PTMSimulator(engine="ptm").compile(circuit)
-    with pytest.raises(ValueError, match=r"needs 16\.0 GiB for 2 statevectors.*budget"):
+    with pytest.raises(ValueError, match=r"on statevectors needs 16\.0 GiB \(statevectors "
+                       r"8\.0 GiB, scratch 8\.0 GiB.*budget"):
         PTMSimulator().compile(QuantumCircuit(29))
     small = PTMSimulator(memory_budget=2**20, engine="ptm")
     with pytest.raises(ValueError, match="batch 64"):
