@@ -24,6 +24,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 
+from qneuro import checks
 from qneuro.ptm import Program
 
 AXES = "xyz"
@@ -53,28 +54,22 @@ class ActionSet:
     """
 
     def __init__(self, num_qubits: int, coupling_map=None, rotations: str = "xyz") -> None:
-        if not isinstance(num_qubits, int | np.integer) or num_qubits < 1:
-            raise ValueError(f"num_qubits={num_qubits!r}; allowed: a positive integer")
-        if not rotations or any(a not in AXES for a in rotations) or len(set(rotations)) != len(
-            rotations
+        num_qubits = checks.integer("num_qubits", num_qubits, 1)
+        if (
+            not isinstance(rotations, str)
+            or not rotations
+            or any(a not in AXES for a in rotations)
+            or len(set(rotations)) != len(rotations)
         ):
             raise ValueError(f"rotations={rotations!r}; allowed: distinct letters from 'xyz'")
-        self.num_qubits = int(num_qubits)
+        self.num_qubits = num_qubits
         self.rotations = "".join(a for a in AXES if a in rotations)
         if coupling_map is None:
             pairs = [(c, t) for c in range(num_qubits) for t in range(num_qubits) if c != t]
         else:
-            edges = coupling_map.get_edges() if hasattr(coupling_map, "get_edges") else coupling_map
             pairs = []
-            for edge in edges:
-                pair = tuple(int(q) for q in edge)
-                if len(pair) != 2 or pair[0] == pair[1] or not all(
-                    0 <= q < num_qubits for q in pair
-                ):
-                    raise ValueError(
-                        f"coupling-map edge {edge!r}; allowed: (control, target) of distinct "
-                        f"qubits in 0..{num_qubits - 1}"
-                    )
+            for edge in _edges(coupling_map):
+                pair = _cnot_pair(edge, num_qubits)
                 if pair not in pairs:
                     pairs.append(pair)
         self.cnot_pairs: tuple[tuple[int, int], ...] = tuple(pairs)
@@ -100,6 +95,29 @@ class ActionSet:
             if all(last_gate_on[q] == gate for q in gate.qubits):
                 mask[i] = False
         return mask
+
+
+def _edges(coupling_map) -> list:
+    edges = coupling_map.get_edges() if hasattr(coupling_map, "get_edges") else coupling_map
+    if isinstance(edges, str | bytes | dict) or not hasattr(edges, "__iter__"):
+        raise ValueError(
+            f"coupling_map={coupling_map!r}; allowed: None or a list of [control, target] pairs"
+        )
+    return list(edges)
+
+
+def _cnot_pair(edge, num_qubits: int) -> tuple[int, int]:
+    """``edge`` as ``(control, target)``: two distinct qubit indices (integers)."""
+    ok = isinstance(edge, list | tuple) and len(edge) == 2 and all(
+        isinstance(q, int | np.integer) and not isinstance(q, bool) and 0 <= q < num_qubits
+        for q in edge
+    )
+    if not ok or edge[0] == edge[1]:
+        raise ValueError(
+            f"coupling-map edge {edge!r}; allowed: (control, target) of distinct qubits in "
+            f"0..{num_qubits - 1}"
+        )
+    return int(edge[0]), int(edge[1])
 
 
 class CircuitState:

@@ -29,7 +29,9 @@ episodes (``info["episode_summary"]``) and pushes its :meth:`state_dict` back to
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+
+from qneuro import checks
 
 
 @dataclass
@@ -41,8 +43,8 @@ class FixedThreshold:
     successes: int = 0
 
     def __post_init__(self):
-        if not self.threshold > 0:
-            raise ValueError(f"threshold={self.threshold!r}; allowed: a positive energy (Ha)")
+        self.threshold = checks.real("threshold", self.threshold, 0.0, above=True)
+        _check_counters(self, ("episodes", "successes"))
 
     def update(self, lowest_energy: float, reference: float, success: bool) -> None:
         """Record a finished episode (the threshold does not move)."""
@@ -86,13 +88,17 @@ class MovingThreshold:
 
     def __post_init__(self):
         for name in ("initial", "ball"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}={getattr(self, name)!r}; allowed: a positive energy")
+            setattr(self, name, checks.real(name, getattr(self, name), 0.0, above=True))
         for name in ("shift_every", "tighten_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}={getattr(self, name)!r}; allowed: >= 1 episode")
+            setattr(self, name, checks.integer(name, getattr(self, name), 1))
+        self.floor = checks.real("floor", self.floor, 0.0)
+        self.threshold = checks.real("threshold", self.threshold)
         if self.threshold < 0:
             self.threshold = self.initial
+        if self.lowest_energy is not None:
+            self.lowest_energy = checks.real("lowest_energy", self.lowest_energy)
+        _check_counters(self, ("max_tightenings", "episodes", "successes",
+                               "successes_since_tightening", "tightenings"))
 
     def update(self, lowest_energy: float, reference: float, success: bool) -> None:
         """Record a finished episode whose lowest energy was ``lowest_energy``."""
@@ -127,12 +133,25 @@ class MovingThreshold:
         _load(self, state, "moving")
 
 
+def _check_counters(curriculum, names) -> None:
+    for name in names:
+        setattr(curriculum, name, checks.integer(name, getattr(curriculum, name), 0))
+
+
 def _load(curriculum, state: dict, kind: str) -> None:
-    if state.get("kind") != kind:
-        raise ValueError(f"state of a {state.get('kind')!r} curriculum given to a {kind!r} one")
-    for key, value in state.items():
-        if key != "kind":
-            setattr(curriculum, key, value)
+    """Update ``curriculum`` from a :meth:`state_dict` of the same kind, checked as a whole."""
+    if not isinstance(state, dict) or state.get("kind") != kind:
+        got = state.get("kind") if isinstance(state, dict) else state
+        raise ValueError(f"state of a {got!r} curriculum given to a {kind!r} one")
+    fields_given = {key: value for key, value in state.items() if key != "kind"}
+    fields_given = checks.keywords("curriculum state", fields_given, _field_names(type(curriculum)))
+    checked = type(curriculum)(**{**asdict(curriculum), **fields_given})
+    for key, value in asdict(checked).items():
+        setattr(curriculum, key, value)
+
+
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def make_curriculum(curriculum) -> MovingThreshold | FixedThreshold:
@@ -152,9 +171,10 @@ def make_curriculum(curriculum) -> MovingThreshold | FixedThreshold:
         options = dict(curriculum)
         kind = options.pop("kind", "moving")
         classes = {"moving": MovingThreshold, "fixed": FixedThreshold}
-        if kind not in classes:
+        if not isinstance(kind, str) or kind not in classes:
             raise ValueError(f"curriculum kind={kind!r}; allowed: moving, fixed")
-        return classes[kind](**options)
+        cls = classes[kind]
+        return cls(**checks.keywords(f"curriculum ({kind})", options, _field_names(cls)))
     raise ValueError(
         f"curriculum={curriculum!r}; allowed: 'moving', 'fixed', a threshold in Ha, a dict, "
         "or a MovingThreshold / FixedThreshold"

@@ -10,6 +10,7 @@ from gymnasium import spaces
 from qiskit import qasm2
 from qiskit.quantum_info import SparsePauliOp
 
+from qneuro import checks
 from qneuro.chem import Problem, load
 from qneuro.noise import NoiseProfile
 from qneuro.optim import get_optimizer
@@ -25,6 +26,14 @@ DEFAULT_MAX_GATES = {1: 6, 2: 12, 3: 20, 4: 40, 5: 50, 6: 70, 7: 85, 8: 100}
 
 #: CRLQAS random halting (noiseless code): ``clip(NegativeBinomial(n=70, p=0.573), 25, 70)``.
 DEFAULT_HALTING = {"n": 70, "p": 0.573, "low": 25, "high": 70}
+
+#: Largest flat observation (entries, 512 KiB as float32): bounds ``max_gates``, since the
+#: observation holds ``max_gates * (N+3) * N`` circuit entries (and a replay buffer holds
+#: thousands of observations).
+MAX_OBSERVATION_SIZE = 2**17
+
+#: Shot-noise models of :class:`qneuro.vqe.Energy`.
+SHOT_MODELS = ("gaussian", "sampled")
 
 
 class QuantumArchitectureSearchEnv(gym.Env):
@@ -88,7 +97,8 @@ class QuantumArchitectureSearchEnv(gym.Env):
       ``SparsePauliOp`` (exact energy by diagonalisation).
     * ``noise``: a preset name, a :class:`~qneuro.noise.NoiseProfile`, or None (ideal).
     * ``shots``, ``shot_model``: shot noise (None: exact expectation values).
-    * ``max_gates``: the action budget ``L`` (default by qubit count, :data:`DEFAULT_MAX_GATES`).
+    * ``max_gates``: the action budget ``L`` (default by qubit count, :data:`DEFAULT_MAX_GATES`;
+      at most what keeps the observation within :data:`MAX_OBSERVATION_SIZE` entries).
     * ``rotations``: rotation axes offered (``"xyz"``); ``coupling_map``: allowed CNOT pairs.
     * ``optimizer``, ``optimizer_budget``, ``optimizer_options``: the inner optimiser
       (:mod:`qneuro.optim`), its evaluations per action and its configuration fields.
@@ -103,6 +113,9 @@ class QuantumArchitectureSearchEnv(gym.Env):
       object (:mod:`qneuro.envs.curriculum`).
     * ``initial_state``: ``"hf"`` or ``"zero"``; ``observe_threshold``; ``flatten``;
       ``render_mode``: ``"ansi"`` or ``"rgb_array"``.
+
+    Every argument is checked on construction: a ValueError names the argument, the value
+    and what is allowed (counts are integers, not booleans; real numbers are finite).
 
     ## Version History
     * v0: initial version.
@@ -137,41 +150,35 @@ class QuantumArchitectureSearchEnv(gym.Env):
         self.problem = _problem(problem)
         self.noise = NoiseProfile.preset(noise) if isinstance(noise, str) else noise
         if self.noise is not None and not isinstance(self.noise, NoiseProfile):
-            raise TypeError(f"noise must be a preset name or a NoiseProfile, got {noise!r}")
-        self.shots, self.shot_model = shots, shot_model
+            raise ValueError(f"noise={noise!r}; allowed: a preset name, a NoiseProfile or None")
+        self.shots = None if shots is None else checks.integer("shots", shots, 1)
+        self.shot_model = checks.one_of("shot_model", shot_model, SHOT_MODELS)
         n = self.problem.num_qubits
-        self.max_gates = DEFAULT_MAX_GATES.get(n, 12 * n) if max_gates is None else max_gates
-        if not isinstance(self.max_gates, int | np.integer) or self.max_gates < 1:
-            raise ValueError(f"max_gates={max_gates!r}; allowed: a positive integer")
+        self.max_gates = _max_gates(max_gates, n)
         self.actions = ActionSet(n, coupling_map, rotations)
         self.action_space = spaces.Discrete(len(self.actions))
+        if optimizer_options is not None and not isinstance(optimizer_options, dict):
+            raise ValueError(
+                f"optimizer_options={optimizer_options!r}; allowed: None or a dict of the "
+                "optimiser's fields"
+            )
         self.optimizer = get_optimizer(optimizer, **(optimizer_options or {}))
-        if not isinstance(optimizer_budget, int | np.integer) or optimizer_budget < 1:
-            raise ValueError(f"optimizer_budget={optimizer_budget!r}; allowed: >= 1 evaluation")
-        self.optimizer_budget = int(optimizer_budget)
-        if engine not in ENGINES:
-            raise ValueError(f"engine={engine!r}; allowed: {', '.join(ENGINES)}")
-        self.engine = engine
+        self.optimizer_budget = checks.integer("optimizer_budget", optimizer_budget, 1)
+        self.engine = checks.one_of("engine", engine, ENGINES)
         self.reward_function = get_reward(reward)
-        self.illegal_action_reward = float(illegal_action_reward)
-        self.random_halting = bool(random_halting)
-        self.halting = {**DEFAULT_HALTING, **(halting or {})}
-        if self.random_halting and not (
-            self.halting["n"] > 0 and 0 < self.halting["p"] <= 1
-            and 1 <= self.halting["low"] <= self.halting["high"]
-        ):
-            raise ValueError(f"halting={self.halting!r}; need n > 0, 0 < p <= 1, 1 <= low <= high")
+        self.illegal_action_reward = checks.real("illegal_action_reward", illegal_action_reward)
+        self.random_halting = checks.flag("random_halting", random_halting)
+        self.halting = _halting(halting)
         self.curriculum = make_curriculum(curriculum)
-        if initial_state not in ("hf", "zero"):
-            raise ValueError(f"initial_state={initial_state!r}; allowed: 'hf', 'zero'")
+        initial_state = checks.one_of("initial_state", initial_state, ("hf", "zero"))
         if initial_state == "hf" and self.problem.hf_bitstring is None:
             initial_state = "zero"
         self.initial_state = initial_state
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r}; allowed: ansi, rgb_array, None")
+        if render_mode is not None:
+            checks.one_of("render_mode", render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
-        self.observe_threshold = bool(observe_threshold)
-        self.flatten = bool(flatten)
+        self.observe_threshold = checks.flag("observe_threshold", observe_threshold)
+        self.flatten = checks.flag("flatten", flatten)
 
         coeffs = self.problem.hamiltonian.coeffs.real
         identity = ~(self.problem.hamiltonian.paulis.x | self.problem.hamiltonian.paulis.z).any(
@@ -390,6 +397,33 @@ class QuantumArchitectureSearchEnv(gym.Env):
         return {"circuit": circuit, "qasm": qasm2.dumps(circuit), "episode_summary": episode}
 
 
+def _max_gates(max_gates, num_qubits: int) -> int:
+    """The action budget ``L``: the default by qubit count, or ``max_gates`` within bounds."""
+    if max_gates is None:
+        return DEFAULT_MAX_GATES.get(num_qubits, 12 * num_qubits)
+    per_gate = (num_qubits + 3) * num_qubits  # observation entries per moment
+    largest = (MAX_OBSERVATION_SIZE - 2) // per_gate
+    if isinstance(max_gates, int | np.integer) and not isinstance(max_gates, bool) and (
+        max_gates > largest
+    ):
+        raise ValueError(
+            f"max_gates={max_gates!r} needs observations of {max_gates * per_gate + 1:,} "
+            f"entries on {num_qubits} qubits; allowed: at most {MAX_OBSERVATION_SIZE:,} entries, "
+            f"max_gates <= {largest:,}"
+        )
+    return checks.integer("max_gates", max_gates, 1, largest)
+
+
+def _halting(halting) -> dict:
+    """:data:`DEFAULT_HALTING` updated by ``halting``, every entry checked."""
+    merged = {**DEFAULT_HALTING, **checks.keywords("halting", halting, tuple(DEFAULT_HALTING))}
+    merged["n"] = checks.real("halting n", merged["n"], 0.0, above=True)
+    merged["p"] = checks.real("halting p", merged["p"], 0.0, 1.0, above=True)
+    merged["low"] = checks.integer("halting low", merged["low"], 1)
+    merged["high"] = checks.integer("halting high", merged["high"], merged["low"])
+    return merged
+
+
 def _problem(problem) -> Problem:
     if isinstance(problem, Problem):
         return problem
@@ -397,9 +431,8 @@ def _problem(problem) -> Problem:
         return load(problem)
     if isinstance(problem, SparsePauliOp):
         return Problem.from_operator(problem)
-    raise TypeError(
-        f"problem must be a bundled name, a qneuro.chem.Problem or a SparsePauliOp, got "
-        f"{type(problem).__name__}"
+    raise ValueError(
+        f"problem={problem!r}; allowed: a bundled name, a qneuro.chem.Problem or a SparsePauliOp"
     )
 
 

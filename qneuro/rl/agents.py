@@ -314,19 +314,6 @@ def _fast_adam() -> dict:
     return {"fused": True} if (major, minor) >= (2, 4) else {"foreach": True}
 
 
-def model_class(algo: str):
-    """The SB3 class that saves and loads models of ``algo``."""
-    if algo == "dqn":
-        return MaskedDQN
-    if algo == "ppo":
-        return PPO
-    if algo == "maskable-ppo":
-        from sb3_contrib import MaskablePPO
-
-        return MaskablePPO
-    raise ValueError(f"algo={algo!r}; allowed: {', '.join(ALGOS)}")
-
-
 def exploration_decay(config) -> float:
     """Per-step factor taking epsilon from its initial to its final value in the set steps."""
     if config.exploration_final >= config.exploration_initial:

@@ -8,9 +8,11 @@ worker whose episode just ended (``info["episode_summary"]``), in this order:
 3. offers the episode's circuit to :class:`BestCircuit` (written atomically when better);
 
 then broadcasts the curriculum state to every worker, runs a greedy evaluation episode
-every ``eval_every`` episodes, writes a checkpoint every ``checkpoint_every`` episodes,
-advances the progress bar, and stops the run when ``stop_when_solved`` and a found
-circuit reached chemical accuracy.
+every ``eval_every`` episodes, advances the progress bar, and stops the run when
+``stop_when_solved`` and a found circuit reached chemical accuracy. A checkpoint due every
+``checkpoint_every`` episodes is written at the end of that rollout, once SB3 has stored
+the step's transitions and counted its episodes, so the saved counters and replay buffer
+agree with the logs.
 
 Curriculum sharing: each worker's environment updates its own curriculum copy when its
 episode ends; that update is discarded, because the trainer replays the same episode once
@@ -23,13 +25,16 @@ already running when the threshold moves continues under the new threshold.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from qneuro.files import atomic_write_text
+from qneuro import files
 from qneuro.vqe import CHEMICAL_ACCURACY
 
 from .checkpoint import atomic_write_json
@@ -43,6 +48,12 @@ EVAL_FIELDS = (
     "evaluation", "episode", "timesteps", "wall_s", "success", "solved", "steps", "error",
     "noiseless_error", "threshold", "gates", "cnots", "depth", "parameters",
 )
+
+#: The best circuit's files in the run folder.
+BEST_CIRCUIT_FILES = ("best_circuit.qasm", "best_circuit.json")
+
+#: Largest CSV log read when a run is rewound (bytes).
+MAX_LOG_BYTES = 2**30
 
 
 class CurriculumSync:
@@ -96,9 +107,21 @@ class BestCircuit:
         if self.record is not None and self.rank(record) >= self.rank(self.record):
             return False
         self.record = record
-        atomic_write_text(self.run_dir / "best_circuit.qasm", qasm)
-        atomic_write_json(self.run_dir / "best_circuit.json", record)
+        self.restore()
         return True
+
+    def restore(self) -> None:
+        """Make ``best_circuit.qasm`` / ``.json`` match the record (none: no files).
+
+        A resumed run calls it to drop a circuit found after its checkpoint.
+        """
+        qasm, record = (files.inside(self.run_dir, name) for name in BEST_CIRCUIT_FILES)
+        if self.record is None:
+            qasm.unlink(missing_ok=True)
+            record.unlink(missing_ok=True)
+            return
+        files.atomic_write_text(qasm, self.record["qasm"])
+        atomic_write_json(record, self.record)
 
 
 def circuit_record(summary: dict, qasm: str, **where) -> dict:
@@ -124,16 +147,19 @@ def circuit_record(summary: dict, qasm: str, **where) -> dict:
 
 
 class CsvLog:
-    """Append-only CSV with a fixed header (created when missing)."""
+    """Append-only CSV with a fixed header, written as soon as the file is created.
+
+    Rows are flushed one by one; a symbolic link in place of the file is refused.
+    """
 
     def __init__(self, path: str | Path, fields: tuple[str, ...]) -> None:
         self.path = Path(path)
         self.fields = fields
-        new = not self.path.exists()
-        self.handle = open(self.path, "a", newline="", encoding="utf-8")  # noqa: SIM115
+        self.handle = files.open_append(self.path)
         self.writer = csv.DictWriter(self.handle, fieldnames=fields)
-        if new:
+        if os.fstat(self.handle.fileno()).st_size == 0:
             self.writer.writeheader()
+            self.handle.flush()
 
     def write(self, row: dict) -> None:
         """Append one row and flush."""
@@ -145,19 +171,34 @@ class CsvLog:
         self.handle.close()
 
 
-def truncate_csv(path: str | Path, key: str, last: int) -> None:
-    """Keep only rows whose ``key`` is at most ``last`` (a resumed run's log)."""
+def rewind_csv(path: str | Path, fields: tuple[str, ...], key: str, last: int) -> None:
+    """Rewrite a run's CSV log (atomically) with its rows whose ``key`` is 1 to ``last``.
+
+    What a killed session can leave is tolerated: a missing or empty file, a missing
+    header (rows are then read in the order of ``fields``), a torn last line, rows after
+    ``last``. The result has the header ``fields`` and one row per ``key`` value.
+    """
     path = Path(path)
-    if not path.exists():
-        return
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        fields = reader.fieldnames or []
-        rows = [row for row in reader if int(row[key]) <= last]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    rows: dict[int, list[str]] = {}
+    if path.exists():
+        lines = files.read_text_limited(path, MAX_LOG_BYTES, what="log").splitlines(True)
+        if lines and not lines[-1].endswith("\n"):
+            lines.pop()  # torn by a kill mid-write
+        records = csv.reader(lines)
+        header = next(records, None)
+        if header is not None and key not in header:  # no header: that line is a row
+            records = itertools.chain([header], records)
+        names = header if header is not None and key in header else fields
+        for values in records:
+            row = dict(zip(names, values, strict=False)) if len(values) == len(names) else {}
+            number = _row_number(row.get(key))
+            if number is not None and 1 <= number <= last:
+                rows.setdefault(number, [row.get(name, "") for name in fields])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(fields)
+    writer.writerows(rows[number] for number in sorted(rows))
+    files.atomic_write_text(path, buffer.getvalue())
 
 
 class TrainingMonitor(BaseCallback):
@@ -174,6 +215,7 @@ class TrainingMonitor(BaseCallback):
         self.returns: np.ndarray | None = None
         self.bar = None
         self._last_postfix = 0.0
+        self.checkpoint_due = False
 
     def _on_training_start(self) -> None:
         from tqdm.auto import tqdm
@@ -229,10 +271,15 @@ class TrainingMonitor(BaseCallback):
                 run.evaluate_greedy()
                 run.next_eval = run.episodes + run.config.eval_every
             if run.config.checkpoint_every and run.episodes >= run.next_checkpoint:
-                run.checkpoint()
-                run.next_checkpoint = run.episodes + run.config.checkpoint_every
+                self.checkpoint_due = True
         self._advance()
         return not (run.config.stop_when_solved and run.first_solved is not None)
+
+    def _on_rollout_end(self) -> None:
+        if self.checkpoint_due:
+            self.run.checkpoint()
+            self.run.next_checkpoint = self.run.episodes + self.run.config.checkpoint_every
+            self.checkpoint_due = False
 
     def _advance(self) -> None:
         if self.bar is None or self.bar.disable:
@@ -252,6 +299,14 @@ class TrainingMonitor(BaseCallback):
     def _on_training_end(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _row_number(text: str | None) -> int | None:
+    """A CSV row's number (None: missing or not an integer)."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _csv_value(value):

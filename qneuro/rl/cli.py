@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+from qneuro import files
+
 from .config import ALGOS, TrainConfig
 
 #: Keys every ``--json`` line of ``qas train`` and ``qas eval`` carries.
@@ -51,7 +53,8 @@ def add_commands(commands, output_options) -> None:
     )
     evaluate.add_argument("run_dir", type=Path, help="a run folder written by qas train")
     evaluate.add_argument("--episodes", type=int, default=1, help="greedy episodes (1)")
-    evaluate.add_argument("--seed", type=int, default=None, help="environment seed")
+    evaluate.add_argument("--seed", type=int, default=None,
+                          help="environment seed, 0 to 2**32 - 1 (default: the run's)")
     output_options(evaluate)
     evaluate.set_defaults(run=_eval)
 
@@ -61,9 +64,10 @@ def config_from_args(args) -> TrainConfig:
     data: dict = {}
     if args.config:
         data.update(_json_object(args.config, "--config"))
-    if args.resume and args.out is not None and (args.out / "config.json").is_file():
-        saved = json.loads((args.out / "config.json").read_text())
-        data = {**saved, **data}
+    if args.resume and args.out is not None:
+        saved = files.inside(args.out, "config.json", what="run configuration")
+        if saved.is_file():
+            data = {**TrainConfig.load(saved).to_dict(), **data}
     for field, value in (("env", args.env), ("algo", args.algo), ("timesteps", args.timesteps),
                          ("seed", args.seed), ("n_envs", args.n_envs)):
         if value is not None:

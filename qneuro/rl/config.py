@@ -20,9 +20,13 @@ Episodes cut off at the action budget are terminal (no bootstrapping), as in CRL
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import asdict, dataclass, field, fields
+from os import PathLike
 from pathlib import Path
+
+from qneuro import files
 
 #: Algorithm names: masked double DQN, SB3 PPO, sb3-contrib MaskablePPO.
 ALGOS = ("dqn", "ppo", "maskable-ppo")
@@ -32,18 +36,62 @@ ACTIVATIONS = ("leaky_relu", "relu", "tanh")
 
 VEC_ENVS = ("dummy", "subproc")
 
+#: Largest seed (numpy's legacy seeding takes 32-bit seeds).
+MAX_SEED = 2**32 - 1
+
+#: Most parallel environments or torch threads, and widest hidden layer (guards against
+#: typos that would allocate without bound).
+MAX_WORKERS = 1024
+MAX_LAYER_WIDTH = 2**16
+
+#: Largest ``config.json`` read (bytes).
+MAX_CONFIG_BYTES = 1 << 20
+
+#: Integer fields and their bounds ``(lowest, highest)``; None is no bound.
+_INTEGER_FIELDS = {
+    "timesteps": (1, None),
+    "seed": (0, MAX_SEED),
+    "n_envs": (1, MAX_WORKERS),
+    "batch_size": (1, None),
+    "buffer_size": (1, None),
+    "learning_starts": (0, None),
+    "train_freq": (1, None),
+    "target_update_interval": (1, None),
+    "n_steps": (1, None),
+    "exploration_steps": (1, None),
+    "ppo_rollout": (1, None),
+    "ppo_batch_size": (1, None),
+    "eval_every": (0, None),
+    "checkpoint_every": (0, None),
+    "torch_threads": (1, MAX_WORKERS),
+}
+
+#: Real fields and their bounds ``(lowest, highest, lowest excluded)``.
+_REAL_FIELDS = {
+    "learning_rate": (0.0, None, True),
+    "gamma": (0.0, 1.0, True),
+    "exploration_initial": (0.0, 1.0, False),
+    "exploration_final": (0.0, 1.0, False),
+    "ppo_ent_coef": (0.0, None, False),
+}
+
+#: Fields that may be None (their default meaning is in the class docstring).
+_OPTIONAL_FIELDS = ("gamma", "exploration_steps", "torch_threads")
+
 
 @dataclass
 class TrainConfig:
-    """Everything a training run needs; validated on creation.
+    """Everything a training run needs; validated on creation (:meth:`validate`).
 
     Attributes:
         env: a registered Gymnasium ID, e.g. ``"qneuro/QAS-LiH-4q-v0"``.
         algo: ``"dqn"`` (masked double DQN), ``"ppo"`` (SB3) or ``"maskable-ppo"``
             (sb3-contrib).
         timesteps: total environment steps of the run (a resumed run continues up to it).
-        seed: seeds the agent, the environments and the evaluation episodes.
-        out: the run folder (logs, checkpoints, best circuit, model, plot).
+        seed: seeds the agent, the environments and the evaluation episodes (0 to
+            ``2**32 - 1``).
+        out: the run folder (logs, checkpoints, best circuit, model, plot); when resuming,
+            the folder given wins over the one recorded in its ``config.json``.
         env_kwargs: keyword overrides for ``gymnasium.make(env, **env_kwargs)``.
         n_envs: parallel environments.
         vec_env: ``"dummy"`` (in-process) or ``"subproc"`` (one process per environment).
@@ -55,7 +103,7 @@ class TrainConfig:
         buffer_size: DQN replay capacity (transitions).
         learning_starts: DQN steps of random legal actions before learning.
         train_freq: DQN environment steps between updates.
-        gradient_steps: DQN gradient steps per update.
+        gradient_steps: DQN gradient steps per update (-1: one per environment step).
         target_update_interval: DQN steps between target-network syncs.
         gamma: discount; None means ``0.005 ** (1 / L)`` with ``L`` the action budget.
         n_steps: DQN n-step return length.
@@ -112,52 +160,46 @@ class TrainConfig:
     torch_threads: int | None = None
 
     def __post_init__(self) -> None:
-        self.out = str(self.out)
-        self.net_arch = tuple(int(w) for w in self.net_arch)
-        self.env_kwargs = dict(self.env_kwargs or {})
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the first bad field and what is allowed."""
-        if self.algo not in ALGOS:
-            raise ValueError(f"algo={self.algo!r}; allowed: {', '.join(ALGOS)}")
+        """Normalise every field or raise ValueError naming the field, value and what is allowed.
+
+        Counts are integers (booleans are not), real numbers are finite, names are among
+        their choices; ``env_kwargs`` keys must be keywords of the environment.
+        """
+        from qneuro import checks
+
+        if not isinstance(self.out, str | PathLike) or not str(self.out):
+            raise ValueError(f"out={self.out!r}; allowed: a folder path")
+        self.out = str(self.out)
+        self.algo = checks.one_of("algo", self.algo, ALGOS)
+        self.vec_env = checks.one_of("vec_env", self.vec_env, VEC_ENVS)
+        self.activation = checks.one_of("activation", self.activation, ACTIVATIONS)
+        for name, (low, high) in _INTEGER_FIELDS.items():
+            value = getattr(self, name)
+            if value is not None or name not in _OPTIONAL_FIELDS:
+                setattr(self, name, checks.integer(name, value, low, high))
+        self.gradient_steps = _gradient_steps(self.gradient_steps)
+        for name, (low, high, above) in _REAL_FIELDS.items():
+            value = getattr(self, name)
+            if value is not None or name not in _OPTIONAL_FIELDS:
+                setattr(self, name, checks.real(name, value, low, high, above=above))
+        if self.exploration_final > self.exploration_initial:
+            raise ValueError(
+                f"exploration_final={self.exploration_final!r} > exploration_initial="
+                f"{self.exploration_initial!r}; allowed: final <= initial"
+            )
+        for name in ("resume", "stop_when_solved", "progress"):
+            setattr(self, name, checks.flag(name, getattr(self, name)))
+        if not (isinstance(self.save_replay_buffer, bool) or self.save_replay_buffer == "auto"):
+            raise ValueError(
+                f"save_replay_buffer={self.save_replay_buffer!r}; allowed: true, false, 'auto'"
+            )
+        self.net_arch = _net_arch(self.net_arch)
+        _check_device(self.device)
         _check_env_id(self.env)
-        for name in ("timesteps", "n_envs", "batch_size", "buffer_size", "train_freq",
-                     "target_update_interval", "n_steps", "ppo_rollout", "ppo_batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}={value!r}; allowed: an integer >= 1")
-        for name in ("learning_starts", "eval_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name}={value!r}; allowed: an integer >= 0")
-        if self.gradient_steps == 0 or not isinstance(self.gradient_steps, int):
-            raise ValueError(f"gradient_steps={self.gradient_steps!r}; allowed: >= 1 or -1")
-        if self.vec_env not in VEC_ENVS:
-            raise ValueError(f"vec_env={self.vec_env!r}; allowed: {', '.join(VEC_ENVS)}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation={self.activation!r}; allowed: {', '.join(ACTIVATIONS)}")
-        if not self.net_arch or any(w < 1 for w in self.net_arch):
-            raise ValueError(f"net_arch={self.net_arch!r}; allowed: positive layer widths")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate={self.learning_rate!r}; allowed: > 0")
-        if self.gamma is not None and not 0 < self.gamma <= 1:
-            raise ValueError(f"gamma={self.gamma!r}; allowed: None or 0 < gamma <= 1")
-        if not 0 <= self.exploration_final <= self.exploration_initial <= 1:
-            raise ValueError(
-                f"exploration_initial={self.exploration_initial!r}, exploration_final="
-                f"{self.exploration_final!r}; allowed: 0 <= final <= initial <= 1"
-            )
-        if self.exploration_steps is not None and (
-            not isinstance(self.exploration_steps, int) or self.exploration_steps < 1
-        ):
-            raise ValueError(f"exploration_steps={self.exploration_steps!r}; allowed: None or >= 1")
-        if self.save_replay_buffer not in (True, False, "auto"):
-            raise ValueError(
-                f"save_replay_buffer={self.save_replay_buffer!r}; allowed: True, False, 'auto'"
-            )
-        if self.torch_threads is not None and self.torch_threads < 1:
-            raise ValueError(f"torch_threads={self.torch_threads!r}; allowed: None or >= 1")
+        self.env_kwargs = _env_kwargs(self.env, self.env_kwargs)
 
     def resolved(self) -> TrainConfig:
         """A copy with ``exploration_steps`` filled in (what a run actually uses)."""
@@ -175,16 +217,105 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         """Build from :meth:`to_dict` output; unknown keys are a ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError(f"TrainConfig fields must be a JSON object, got {data!r}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(str(key) for key in set(data) - known)
         if unknown:
             raise ValueError(f"unknown TrainConfig fields {unknown}; allowed: {sorted(known)}")
         return cls(**data)
 
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
-        """Read a ``config.json`` written by a run."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a ``config.json`` written by a run; a ValueError names the file and field."""
+        data = read_json_object(path, MAX_CONFIG_BYTES, what="run configuration")
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
+
+def read_json_object(path: str | Path, max_bytes: int, *, what: str) -> dict:
+    """The JSON object in the regular file ``path`` (at most ``max_bytes``).
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a link, not a regular file, too large, not JSON, or not an object.
+    """
+    text = files.read_text_limited(path, max_bytes, what=what)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} {path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} {path} must hold a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _gradient_steps(value) -> int:
+    from qneuro import checks
+
+    if isinstance(value, int) and not isinstance(value, bool) and value == -1:
+        return -1  # SB3: as many gradient steps as environment steps
+    try:
+        return checks.integer("gradient_steps", value, 1)
+    except ValueError:
+        raise ValueError(f"gradient_steps={value!r}; allowed: an integer >= 1, or -1") from None
+
+
+def _net_arch(widths) -> tuple[int, ...]:
+    from qneuro import checks
+
+    if isinstance(widths, str) or not isinstance(widths, list | tuple) or not widths:
+        raise ValueError(f"net_arch={widths!r}; allowed: a list of layer widths")
+    return tuple(
+        checks.integer(f"net_arch[{index}]", width, 1, MAX_LAYER_WIDTH)
+        for index, width in enumerate(widths)
+    )
+
+
+def _check_device(device) -> None:
+    if not isinstance(device, str) or not device:
+        raise ValueError(f"device={device!r}; allowed: 'auto', 'cpu', 'cuda', 'cuda:N', ...")
+    if device in ("auto", "cpu"):
+        return
+    import torch
+
+    try:
+        torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"device={device!r}; allowed: 'auto' or a torch device ('cpu', 'cuda', 'cuda:0', "
+            "'mps', ...)"
+        ) from None
+
+
+def _env_kwargs(env_id: str, env_kwargs) -> dict:
+    """``env_kwargs`` as a dict of JSON values whose keys the environment accepts."""
+    import gymnasium as gym
+
+    if not isinstance(env_kwargs, dict) or not all(isinstance(k, str) for k in env_kwargs):
+        raise ValueError(f"env_kwargs={env_kwargs!r}; allowed: a JSON object of keywords")
+    try:
+        json.dumps(env_kwargs, allow_nan=True)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"env_kwargs={env_kwargs!r}; allowed: JSON values (config.json stores them)"
+        ) from None
+    render_mode = env_kwargs.get("render_mode")
+    if render_mode is not None and not isinstance(render_mode, str):  # gym.make needs a str
+        raise ValueError(f"env_kwargs render_mode={render_mode!r}; allowed: null or a mode name")
+    entry_point = gym.spec(env_id).entry_point
+    if entry_point == "qneuro.envs.qas:QuantumArchitectureSearchEnv":
+        from qneuro.envs import QuantumArchitectureSearchEnv
+
+        allowed = tuple(inspect.signature(QuantumArchitectureSearchEnv).parameters)
+        unknown = sorted(set(env_kwargs) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"env_kwargs has unknown keywords {unknown}; allowed: {', '.join(allowed)}"
+            )
+    return dict(env_kwargs)
 
 
 def _check_env_id(env_id: str) -> None:

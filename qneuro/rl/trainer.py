@@ -8,9 +8,18 @@
 The run folder layout is in :mod:`qneuro.rl.checkpoint`. ``resume=True`` continues from
 the folder's last checkpoint up to ``timesteps`` in total: the model, the replay buffer
 (when it was saved), the curriculum state, the counters (episodes, timesteps, wall time,
-evaluations) and the best circuit are restored; ``episodes.csv`` and
-``evaluations.csv`` are cut back to the checkpoint. Episodes running at the checkpoint
-are lost (the environments restart).
+evaluations) and the best circuit are restored. Episodes running at the checkpoint are
+lost (the environments restart).
+
+A session may be killed at any moment (SIGKILL included). The next one, resumed or
+started afresh, first rewinds the folder to the last checkpoint (to nothing without one):
+``episodes.csv`` and ``evaluations.csv`` keep their rows up to it, ``best_circuit.*``
+goes back to its record, and the new TensorBoard event files hide the steps after it
+(``purge_step``). Rows, scalars and counters thus agree, without duplicates.
+
+The folder given (``out``) is authoritative: a run folder can be moved or copied and
+resumed there. A session holds a lock on it (:class:`qneuro.files.FolderLock`), so a
+second writer is refused; symbolic links inside the folder are refused, not followed.
 """
 
 from __future__ import annotations
@@ -22,7 +31,9 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 
+from qneuro import files
 from qneuro.vqe import CHEMICAL_ACCURACY
 
 from . import agents, checkpoint
@@ -34,16 +45,17 @@ from .callbacks import (
     CurriculumSync,
     TrainingMonitor,
     circuit_record,
-    truncate_csv,
+    rewind_csv,
 )
 from .config import TrainConfig
 
 #: The replay buffer is saved with ``save_replay_buffer="auto"`` below this size.
 AUTO_REPLAY_BYTES = 64 * 2**20
 
-#: Config fields a resumed run may change; all others must match the saved run.
+#: Config fields a resumed run takes from the call (``out``: the folder may have moved);
+#: the others come from the saved run.
 RESUMABLE_FIELDS = ("timesteps", "progress", "stop_when_solved", "torch_threads", "device",
-                    "eval_every", "checkpoint_every", "save_replay_buffer", "resume")
+                    "eval_every", "checkpoint_every", "save_replay_buffer", "resume", "out")
 
 
 @dataclass
@@ -112,6 +124,17 @@ class Run:
         self.episode_log: CsvLog | None = None
         self.eval_log: CsvLog | None = None
         self.writer = None
+        self.agent_writer = None
+
+    def path(self, name: str) -> Path:
+        """``name`` in the run folder (a symbolic link on the way is refused)."""
+        return files.inside(self.dir, name)
+
+    def rewind(self) -> None:
+        """Cut the CSV logs and the best circuit back to the checkpoint (none: to nothing)."""
+        rewind_csv(self.path("episodes.csv"), EPISODE_FIELDS, "episode", self.episodes)
+        rewind_csv(self.path("evaluations.csv"), EVAL_FIELDS, "evaluation", self.evaluations)
+        self.best.restore()
 
     def wall_s(self) -> float:
         """Training wall time over every session of this run (s)."""
@@ -188,11 +211,14 @@ class Run:
             "best": self.best.record,
             "first_solved": self.first_solved,
         }
+        for writer in (self.writer, self.agent_writer):  # events up to here reach the disk
+            if writer is not None:
+                writer.flush()
         checkpoint.save_checkpoint(self.dir, self.model, state, replay=bool(replay))
         if self.episodes:
             from .plots import learning_curve
 
-            learning_curve(self.dir / "episodes.csv", self.dir / "learning_curve.png")
+            learning_curve(self.path("episodes.csv"), self.path("learning_curve.png"))
 
 
 def run_greedy_episode(model, algo: str, env, seed: int | None = None):
@@ -212,6 +238,12 @@ def make_env(config: TrainConfig):
     env = gym.make(config.env, **config.env_kwargs)
     wrapper = agents.wrap_for(config.algo)
     return wrapper(env) if wrapper else env
+
+
+def build_model(config: TrainConfig, env, max_gates: int):
+    """A fresh model of ``config`` on ``env`` (discount ``config.gamma`` or CRLQAS's)."""
+    gamma = config.gamma if config.gamma is not None else default_gamma(max_gates)
+    return agents.make_model(config, env, gamma)
 
 
 def make_vec_env(config: TrainConfig, seed: int):
@@ -254,63 +286,75 @@ def train(config: TrainConfig | None = None, **overrides) -> TrainResult:
         **overrides: fields replacing those of ``config``.
 
     Raises:
-        ValueError: bad configuration, an existing run folder without ``resume``, or a
-            resumed run whose environment or algorithm differs from the saved one.
+        ValueError: bad configuration or environment keywords (nothing is written then),
+            an existing run folder without ``resume``, a resumed run whose environment or
+            algorithm differs from the saved one, a malformed checkpoint, a folder in use
+            by another process, or a symbolic link in the run folder.
     """
     config = config or TrainConfig()
     if overrides:
         config = TrainConfig.from_dict({**config.to_dict(), **overrides})
-    run_dir = Path(config.out)
+    eval_env = make_env(config)  # checks the environment keywords before any write
+    try:
+        run_dir = files.output_folder(config.out)
+        with files.FolderLock(run_dir):
+            return _train_session(run_dir, config, eval_env)
+    finally:
+        eval_env.close()
+
+
+def _train_session(run_dir: Path, config: TrainConfig, eval_env) -> TrainResult:
+    checkpoint.remove_temporaries(run_dir)
     state = checkpoint.load_state(run_dir)
     if state is not None and not config.resume:
         raise ValueError(
             f"{run_dir} already holds a run; resume it (--resume) or choose another --out"
         )
-    if state is not None:
-        config = _resumed_config(run_dir, config)
-    else:
-        config = config.resolved()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint.atomic_write_json(run_dir / "config.json", config.to_dict())
+    config = _resumed_config(run_dir, config) if state is not None else config.resolved()
+    checkpoint.atomic_write_json(files.inside(run_dir, "config.json"), config.to_dict())
     if config.torch_threads is not None:
         import torch
 
         torch.set_num_threads(config.torch_threads)
 
     run = Run(config, state)
+    run.eval_env = eval_env
     done = state["timesteps"] if state else 0
     vec_env = make_vec_env(config, seed=config.seed + done)
-    reference = vec_env.get_attr("reference", [0])[0]
-    max_gates = vec_env.get_attr("max_gates", [0])[0]
-    from qneuro.envs import make_curriculum
+    try:
+        from qneuro.envs import make_curriculum
 
-    if state is not None:
-        master = make_curriculum(dict(state["curriculum"]))
-    else:
-        master = make_curriculum(dict(vec_env.env_method("get_curriculum_state", indices=[0])[0]))
-    run.sync = CurriculumSync(master, reference)
-    run.sync.broadcast(vec_env)
-    run.eval_env = make_env(config)
+        if state is not None:
+            master = make_curriculum(dict(state["curriculum"]))
+        else:
+            initial = vec_env.env_method("get_curriculum_state", indices=[0])[0]
+            master = make_curriculum(dict(initial))
+        run.sync = CurriculumSync(master, vec_env.get_attr("reference", [0])[0])
+        run.sync.broadcast(vec_env)
+        run.model = build_model(config, vec_env, vec_env.get_attr("max_gates", [0])[0])
+        if state is not None:
+            checkpoint.restore_model(state, run.model)
+        run.rewind()
+        _learn(run, resumed=state is not None)
+        files.atomic_write(run.path("model.zip"), functools.partial(_save_sb3_zip, run.model))
+    finally:
+        vec_env.close()
+    result = _result(run)
+    checkpoint.atomic_write_json(run.path("result.json"), result.to_json())
+    return result
 
-    if state is not None:
-        run.model = agents.model_class(config.algo).load(
-            state["model"], env=vec_env, device=config.device
-        )
-        if state.get("replay_buffer") and hasattr(run.model, "load_replay_buffer"):
-            run.model.load_replay_buffer(state["replay_buffer"])
-        truncate_csv(run_dir / "episodes.csv", "episode", run.episodes)
-        truncate_csv(run_dir / "evaluations.csv", "evaluation", run.evaluations)
-    else:
-        gamma = config.gamma if config.gamma is not None else default_gamma(max_gates)
-        run.model = agents.make_model(config, vec_env, gamma)
+
+def _learn(run: Run, resumed: bool) -> None:
+    """Train up to ``timesteps`` with the run's callback; checkpoint at the end."""
     _setup_logging(run)
+    config = run.config
     remaining = config.timesteps - int(run.model.num_timesteps)
     try:
         if remaining > 0 and not (config.stop_when_solved and run.first_solved):
             run.model.learn(
                 remaining,
                 callback=TrainingMonitor(run),
-                reset_num_timesteps=state is None,
+                reset_num_timesteps=not resumed,
                 log_interval=10,
             )
     except KeyboardInterrupt:
@@ -319,17 +363,16 @@ def train(config: TrainConfig | None = None, **overrides) -> TrainResult:
     finally:
         run.episode_log.close()
         run.eval_log.close()
-        if run.writer is not None:
-            run.writer.close()
+        for writer in (run.writer, run.agent_writer):
+            if writer is not None:
+                writer.close()
     run.checkpoint()
-    final = run_dir / "model.zip"
-    run.model.save(run_dir / "model.zip.partial")
-    (run_dir / "model.zip.partial").replace(final)
-    vec_env.close()
-    run.eval_env.close()
-    result = _result(run)
-    checkpoint.atomic_write_json(run_dir / "result.json", result.to_json())
-    return result
+
+
+def _save_sb3_zip(model, path: str) -> None:
+    """stable-baselines3's own ``model.save`` (for SB3 users; qneuro never loads it)."""
+    with open(path, "wb") as handle:
+        model.save(handle)
 
 
 def resume(run_dir: str | Path, **overrides) -> TrainResult:
@@ -339,7 +382,7 @@ def resume(run_dir: str | Path, **overrides) -> TrainResult:
         run_dir: the run folder.
         **overrides: fields to change (e.g. ``timesteps=`` a larger total).
     """
-    path = Path(run_dir) / "config.json"
+    path = files.inside(run_dir, "config.json", what="run configuration")
     if not path.is_file():
         raise FileNotFoundError(f"no run to resume in {run_dir} (no config.json)")
     config = TrainConfig.load(path)
@@ -348,7 +391,7 @@ def resume(run_dir: str | Path, **overrides) -> TrainResult:
 
 
 def _resumed_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
-    saved = TrainConfig.load(run_dir / "config.json")
+    saved = TrainConfig.load(files.inside(run_dir, "config.json", what="run configuration"))
     for name in ("env", "algo", "env_kwargs", "n_envs", "net_arch"):
         if getattr(saved, name) != getattr(config, name):
             raise ValueError(
@@ -361,18 +404,51 @@ def _resumed_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
 
 
 def _setup_logging(run: Run) -> None:
-    from stable_baselines3.common.logger import configure
+    """CSV logs, and TensorBoard event files of this session.
 
-    run.episode_log = CsvLog(run.dir / "episodes.csv", EPISODE_FIELDS)
-    run.eval_log = CsvLog(run.dir / "evaluations.csv", EVAL_FIELDS)
+    Each session writes new event files whose ``purge_step`` hides the steps a killed
+    session wrote after the checkpoint (episodes in ``tb/episodes``, timesteps in
+    ``tb/agent``).
+    """
+    run.episode_log = CsvLog(run.path("episodes.csv"), EPISODE_FIELDS)
+    run.eval_log = CsvLog(run.path("evaluations.csv"), EVAL_FIELDS)
     try:
         from torch.utils.tensorboard import SummaryWriter
-
-        run.writer = SummaryWriter(str(run.dir / "tb" / "episodes"))
-        run.model.set_logger(configure(str(run.dir / "tb" / "agent"), ["tensorboard"]))
     except ImportError:  # tensorboard is a declared dependency; degrade if absent
-        run.writer = None
-        run.model.set_logger(configure(None, []))
+        run.model.set_logger(Logger(None, []))
+        return
+    _after_earlier_sessions(run.path("tb"))
+    run.writer = SummaryWriter(str(run.path("tb/episodes")), purge_step=run.episodes + 1)
+    folder = str(run.path("tb/agent"))
+    agent = _PurgingTensorBoard(folder, purge_step=int(run.model.num_timesteps) + 1)
+    run.agent_writer = agent.writer
+    run.model.set_logger(Logger(folder, [agent]))
+
+
+def _after_earlier_sessions(folder: Path) -> None:
+    """Wait (at most a second) until this session's event files sort after the others.
+
+    Event files are named ``events.out.tfevents.<unix seconds>.<host>.<pid>...`` and read
+    in name order; a session resumed within the second of a killed one would otherwise
+    sort by process id, and its ``purge_step`` would apply before the events it hides.
+    """
+    stamps = [
+        int(parts[3])
+        for path in folder.glob("*/events.out.tfevents.*")
+        if len(parts := path.name.split(".")) > 3 and parts[3].isdigit()
+    ]
+    while stamps and int(time.time()) <= max(stamps):
+        time.sleep(0.05)
+
+
+class _PurgingTensorBoard(TensorBoardOutputFormat):
+    """SB3's TensorBoard output, writing with a ``purge_step`` (SB3 offers none)."""
+
+    def __init__(self, folder: str, purge_step: int) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
+        self._is_closed = False
 
 
 def _result(run: Run) -> TrainResult:

@@ -227,7 +227,7 @@ def test_make_with_module_prefix_needs_no_import():
         (dict(curriculum="easy"), "curriculum='easy'"),
         (dict(initial_state="plus"), "initial_state='plus'"),
         (dict(render_mode="human"), "render_mode='human'"),
-        (dict(random_halting=True, halting={"p": 0.0}), "halting="),
+        (dict(random_halting=True, halting={"p": 0.0}), r"halting p=0.0; allowed: .* \(0, 1\]"),
         (dict(rotations="xw"), "rotations='xw'"),
         (dict(noise="mumbai-1000x"), "mumbai-1000x"),
         (dict(engine="gpu"), "engine='gpu'"),
