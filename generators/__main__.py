@@ -28,10 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.run(args)
     except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(
-            f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-            file=sys.stderr,
-        )
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
     return 0
 

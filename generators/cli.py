@@ -68,7 +68,9 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
     verify = sub.add_parser("verify", help="validity, realism, structure, novelty of a dataset")
     verify.add_argument("dir", type=Path, help="folder of generated .qasm files")
     verify.add_argument("--reference", type=Path, required=True, help="corpus folder")
-    verify.add_argument("--figure", type=Path, default=None, help="PNG (default DIR/verify.png)")
+    verify.add_argument(
+        "--figure", type=Path, default=None, help="image file (default DIR/verify.png)"
+    )
     verify.add_argument("--no-aer", action="store_true", help="skip the Aer execution check")
     verify.add_argument("--seed", type=int, default=0, help="classifier seed")
     output_options(verify)
@@ -80,9 +82,13 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
     generate.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
     generate.add_argument("--model", type=Path, default=None, help="model folder (bundled)")
     generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--temperature", type=float, default=1.0)
-    generate.add_argument("--top-k", type=int, default=None)
-    generate.add_argument("--top-p", type=float, default=None)
+    generate.add_argument(
+        "--temperature", type=float, default=1.0, help="softmax temperature (>= 1e-6; 1.0)"
+    )
+    generate.add_argument(
+        "--top-k", type=int, default=None, help="keep the k most likely tokens (k >= 1; all)"
+    )
+    generate.add_argument("--top-p", type=float, default=None, help="nucleus threshold in (0, 1]")
     generate.add_argument("--family", default=None, help="condition on one corpus family")
     generate.add_argument(
         "--unconstrained", action="store_true", help="no grammar masks (for comparison)"
@@ -93,7 +99,7 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
         help="grammar masks only, without the corpus's single-qubit gate pairs (comparison)",
     )
     generate.add_argument("--batch-size", type=int, default=500)
-    generate.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    generate.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, auto")
     generate.add_argument(
         "--threads",
         type=int,

@@ -29,13 +29,16 @@ Random baseline: for every real circuit, one random circuit with the same qubit 
 gate count and split, gates drawn from the real corpus's gate-type frequencies (gate
 set matched), qubits uniform, angles drawn from the real corpus's angle frequencies.
 
-Folder layout (built in a temporary sibling folder and renamed into place)::
+Folder layout (built in a temporary sibling folder ``.DIR.*.tmp`` and renamed into place;
+the destination is locked while building, and staging folders of a killed build are
+removed by the next one)::
 
     DIR/real/*.qasm  DIR/random/*.qasm  DIR/manifest.jsonl  DIR/skipped.jsonl  DIR/corpus.json
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import inspect
 import json
@@ -45,14 +48,17 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from qneuro import checks
+from qneuro.files import FolderLock, inside, output_folder, read_text_limited
 from qneuro.generators.features import NearDuplicateIndex, circuit_features
 from qneuro.generators.tokenizer import (
     GATES,
+    MAX_QUBITS,
     QISKIT_TO_QASM,
     TRANSPILE_BASIS,
     Program,
@@ -63,8 +69,16 @@ from qneuro.generators.tokenizer import (
 
 log = logging.getLogger(__name__)
 
+#: Most parameter seeds per (family, size).
+MAX_SEEDS = 1000
 EXCLUDED_FAMILIES = {"randomcircuit": "a random circuit, not an algorithm"}
 SPLITS = ("train", "val", "test")
+#: The ``source`` of a corpus row: a real circuit or its random twin.
+SOURCES = ("mqt.bench", "random")
+#: Suffix of the folder a corpus is built in before it is renamed into place.
+STAGING_SUFFIX = ".tmp"
+#: Largest corpus ``.qasm`` file read (bytes).
+MAX_CORPUS_FILE_BYTES = 16 * 1024 * 1024
 
 
 def available_families() -> list[str]:
@@ -245,26 +259,79 @@ def build_corpus(
     Returns:
         Summary dict (also written to ``corpus.json``).
     """
-    out = Path(out)
-    if not 1 <= min_qubits <= max_qubits <= 32:
-        raise ValueError(
-            f"need 1 <= min_qubits <= max_qubits <= 32, got {min_qubits}, {max_qubits}"
-        )
-    if seeds < 1 or max_gates < 1:
-        raise ValueError(f"seeds and max_gates must be >= 1, got {seeds}, {max_gates}")
-    if len(ratios) != 3 or min(ratios) < 0 or not math.isclose(sum(ratios), 1.0):
-        raise ValueError(f"ratios must be three non-negative shares summing to 1, got {ratios}")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise ValueError(f"output folder {out} exists and is not empty (use overwrite)")
+    options = CorpusOptions(
+        max_qubits=checks.integer("max_qubits", max_qubits, low=1, high=MAX_QUBITS),
+        min_qubits=checks.integer("min_qubits", min_qubits, low=1, high=max_qubits),
+        seeds=checks.integer("seeds", seeds, low=1, high=MAX_SEEDS),
+        max_gates=checks.integer("max_gates", max_gates, low=1),
+        measure=checks.one_of("measure", measure, ("none", "final")),
+        split_seed=checks.seed("split_seed", split_seed),
+        ratios=_check_ratios(ratios),
+        random_seed=checks.seed("random_seed", random_seed),
+        families=_check_families(families),
+    )
+    out = output_folder(out, what="out")
+    with FolderLock(out):
+        if not overwrite and any(p.name != FolderLock.NAME for p in out.iterdir()):
+            raise ValueError(f"output folder {out} exists and is not empty (use overwrite)")
+        for stale in _staging_folders(out):  # left by a killed build of this folder
+            shutil.rmtree(stale)
+        return _write_corpus(out, options, progress)
+
+
+def _staging_folders(out: Path) -> list[Path]:
+    """The temporary sibling folders (``.NAME.*.tmp``) builds of ``out`` are written to."""
+    pattern = f".{glob.escape(out.name)}.*{STAGING_SUFFIX}"
+    return [p for p in out.parent.glob(pattern) if p.is_dir() and not p.is_symlink()]
+
+
+@dataclass(frozen=True)
+class CorpusOptions:
+    """Checked settings of :func:`build_corpus` (``options`` in ``corpus.json``)."""
+
+    max_qubits: int
+    min_qubits: int
+    seeds: int
+    max_gates: int
+    measure: str
+    split_seed: int
+    ratios: list[float]
+    random_seed: int
+    families: list[str]
+
+
+def _check_ratios(ratios) -> list[float]:  # noqa: ANN001
+    shares = list(ratios) if isinstance(ratios, Sequence) else [ratios]
+    if len(shares) != 3:
+        raise ValueError(f"ratios must be three shares (train, val, test), got {ratios!r}")
+    shares = [checks.real(f"ratios[{i}]", r, low=0, high=1) for i, r in enumerate(shares)]
+    if not math.isclose(sum(shares), 1.0):
+        raise ValueError(f"ratios must sum to 1, got {ratios!r}")
+    return list(ratios)
+
+
+def _check_families(families: Iterable[str] | None) -> list[str]:
     known = available_families()
-    families = list(families) if families is not None else known
-    unknown = sorted(set(families) - set(known) - set(EXCLUDED_FAMILIES))
-    if unknown:
+    if families is None:
+        return known
+    if isinstance(families, str):
+        raise ValueError(f"families must be a list of names, got the string {families!r}")
+    families = list(families)
+    unknown = sorted(set(map(str, families)) - set(known) - set(EXCLUDED_FAMILIES))
+    if unknown or not all(isinstance(f, str) for f in families):
         raise ValueError(f"unknown families {unknown}; available: {known}")
+    return families
+
+
+def _write_corpus(out: Path, options: CorpusOptions, progress: bool) -> dict:
+    """Build the corpus into a temporary sibling of ``out``, then swap it into place."""
     from tqdm.auto import tqdm
 
     jobs = [
-        (f, n, s) for f in families for n in range(min_qubits, max_qubits + 1) for s in range(seeds)
+        (f, n, s)
+        for f in options.families
+        for n in range(options.min_qubits, options.max_qubits + 1)
+        for s in range(options.seeds)
     ]
     real: list[tuple[str, int, int, Program]] = []
     skipped: list[dict] = []
@@ -275,19 +342,19 @@ def build_corpus(
             continue
         try:
             qc = _create(family, n, s)
-            program = normalise_circuit(qc, measure)
+            program = normalise_circuit(qc, options.measure)
         except Exception as exc:  # noqa: BLE001 - third-party generators fail in many ways
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             skipped.append({"family": family, "qubits": n, "seed": s, "reason": reason[:300]})
             failed_groups.add((family, n))
             continue
-        if len(program.statements) > max_gates:
+        if len(program.statements) > options.max_gates:
             skipped.append(
                 {
                     "family": family,
                     "qubits": n,
                     "seed": s,
-                    "reason": f"{len(program.statements)} gates > max_gates {max_gates}",
+                    "reason": f"{len(program.statements)} gates > max_gates {options.max_gates}",
                 }
             )
             failed_groups.add((family, n))
@@ -303,7 +370,7 @@ def build_corpus(
         seen.add(text)
         real.append((family, n, s, program))
 
-    splits = [_split_of(f, n, split_seed, ratios) for f, n, _, _ in real]
+    splits = [_split_of(f, n, options.split_seed, options.ratios) for f, n, _, _ in real]
     train_index = NearDuplicateIndex(
         p for (_, _, _, p), sp in zip(real, splits, strict=False) if sp == "train"
     )
@@ -315,10 +382,9 @@ def build_corpus(
 
     gate_counts = Counter(st.gate for *_, p in real for st in p.statements)
     angle_counts = Counter(st.angle for *_, p in real for st in p.statements if st.angle)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(options.random_seed)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=STAGING_SUFFIX, dir=out.parent))
     try:
         (tmp / "real").mkdir()
         (tmp / "random").mkdir()
@@ -367,21 +433,10 @@ def build_corpus(
             "splits": {sp: splits.count(sp) for sp in SPLITS},
             "moved_to_train_near_duplicates": moved,
             "skipped": len(skipped),
-            "options": {
-                "max_qubits": max_qubits,
-                "min_qubits": min_qubits,
-                "seeds": seeds,
-                "max_gates": max_gates,
-                "measure": measure,
-                "split_seed": split_seed,
-                "ratios": list(ratios),
-                "random_seed": random_seed,
-                "families": families,
-            },
+            "options": asdict(options),
         }
         (tmp / "corpus.json").write_text(json.dumps(summary, indent=1) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
+        shutil.rmtree(out)
         tmp.replace(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -400,15 +455,23 @@ class Corpus:
     def load(cls, root: str | Path) -> Corpus:
         """Read ``manifest.jsonl`` of a corpus folder.
 
+        Every row must be an object naming a ``file`` inside the folder, its ``family``,
+        ``qubits``, ``source`` (``mqt.bench`` or ``random``) and ``split``.
+
         Raises:
             FileNotFoundError: If the folder or its manifest is missing.
+            ValueError: If a row is malformed or names a path outside the folder (the
+                message names the manifest and the line).
         """
         root = Path(root)
-        manifest = root / "manifest.jsonl"
-        if not manifest.is_file():
+        manifest = inside(root, "manifest.jsonl")
+        if not manifest.exists():
             raise FileNotFoundError(f"no corpus manifest at {manifest}")
-        rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-        return cls(root, rows)
+        rows = checks.read_jsonl_objects(manifest, what="corpus manifest")
+        return cls(
+            root,
+            [_corpus_row(f"corpus manifest {manifest} line {n}", root, row) for n, _, row in rows],
+        )
 
     def select(self, source: str | None = None, split: str | None = None) -> list[dict]:
         """Rows with the given source ("mqt.bench" or "random") and split."""
@@ -419,12 +482,28 @@ class Corpus:
         ]
 
     def program(self, row: dict) -> Program:
-        """The program of a manifest row (path checked to stay inside the corpus)."""
-        path = (self.root / row["file"]).resolve()
-        if self.root.resolve() not in path.parents:
-            raise ValueError(f"manifest path {row['file']!r} leaves the corpus folder")
-        return parse_normalised(path.read_text())
+        """The program of a manifest row (a file inside the corpus, no symbolic link)."""
+        path = inside(self.root, row["file"], what="corpus file")
+        text = read_text_limited(path, MAX_CORPUS_FILE_BYTES, what="corpus file")
+        try:
+            return parse_normalised(text)
+        except ValueError as exc:
+            raise ValueError(f"corpus file {path}: {exc}") from None
 
     def programs(self, source: str | None = None, split: str | None = None) -> list[Program]:
         """Programs of :meth:`select`."""
         return [self.program(r) for r in self.select(source, split)]
+
+
+def _corpus_row(where: str, root: Path, row: dict) -> dict:
+    """``row`` checked as a corpus manifest row (see :meth:`Corpus.load`)."""
+    file = checks.field(where, row, "file")
+    if not isinstance(file, str):
+        raise ValueError(f"{where}: file must be a relative path, got {file!r}")
+    inside(root, file, what=f"{where}: file")
+    if not isinstance(checks.field(where, row, "family"), str):
+        raise ValueError(f"{where}: family must be a string, got {row['family']!r}")
+    checks.integer(f"{where}: qubits", checks.field(where, row, "qubits"), low=1)
+    checks.one_of(f"{where}: source", checks.field(where, row, "source"), SOURCES)
+    checks.one_of(f"{where}: split", checks.field(where, row, "split"), SPLITS)
+    return row

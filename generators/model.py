@@ -6,16 +6,33 @@ next to ``config.json`` and ``tokenizer.json``.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
+from qneuro import checks
+from qneuro.files import atomic_write, atomic_write_json, inside
 from qneuro.generators.tokenizer import Tokenizer
+
+#: Largest value of each size field of :class:`ModelConfig` (a typo such as
+#: ``--width 1000000`` is refused instead of exhausting memory).
+SIZE_LIMITS = {
+    "vocab_size": 1 << 20,
+    "context": 1 << 16,
+    "layers": 256,
+    "heads": 256,
+    "width": 1 << 14,
+}
+#: Largest ``model.safetensors`` header read (bytes); the bundled model's has 4.5 kB.
+MAX_WEIGHTS_HEADER_BYTES = 1 << 20
+#: Bytes per element of the weight dtypes :func:`load_model` accepts.
+WEIGHT_DTYPE_BYTES = {"F16": 2, "BF16": 2, "F32": 4}
+#: The weights, configuration and tokenizer files of a model folder.
+MODEL_FILES = ("model.safetensors", "config.json", "tokenizer.json")
 
 
 @dataclass
@@ -39,13 +56,24 @@ class ModelConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "context", "layers", "heads", "width"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name, largest in SIZE_LIMITS.items():
+            checks.integer(name, getattr(self, name), low=1, high=largest)
         if self.width % self.heads:
             raise ValueError(f"heads ({self.heads}) must divide width ({self.width})")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        checks.real("dropout", self.dropout, low=0, high=1, below=True)
+
+    @classmethod
+    def from_json(cls, data: dict, source: str) -> ModelConfig:
+        """The configuration in a parsed ``config.json``; messages name ``source``."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"{source}: unknown keys {unknown}; allowed: {sorted(names)}")
+        checks.field(source, data, "vocab_size")
+        try:
+            return cls(**data)
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
 
 
 class Block(nn.Module):
@@ -173,20 +201,16 @@ def save_model(
     """
     from safetensors.torch import save_file
 
-    if dtype not in ("float16", "float32"):
-        raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
+    checks.one_of("dtype", dtype, ("float16", "float32"))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {
         k: v.detach().to("cpu", getattr(torch, dtype)).contiguous()
         for k, v in model.state_dict().items()
     }
-    tmp = folder / "model.safetensors.tmp"
-    save_file(tensors, str(tmp), metadata={"format": "qneuro.generators.model/1"})
-    tmp.replace(folder / "model.safetensors")
-    cfg_tmp = folder / "config.json.tmp"
-    cfg_tmp.write_text(json.dumps(asdict(model.cfg), indent=1) + "\n")
-    cfg_tmp.replace(folder / "config.json")
+    metadata = {"format": "qneuro.generators.model/1"}
+    atomic_write(folder / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata))
+    atomic_write_json(folder / "config.json", asdict(model.cfg))
     tokenizer.save(folder / "tokenizer.json")
 
 
@@ -195,32 +219,125 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent / "default_model"
 
 
+def pick_device(device: str = "auto") -> torch.device:
+    """The torch device named ``device``: ``auto`` (cuda when available), ``cpu``, ``cuda[:N]``.
+
+    Raises:
+        ValueError: Another name, or a CUDA device this machine does not have.
+    """
+    name = device if isinstance(device, str) else repr(device)
+    kind, _, index = name.partition(":")
+    if kind not in ("auto", "cpu", "cuda") or (index and (kind != "cuda" or not index.isdigit())):
+        raise ValueError(f"device {name!r} unknown; allowed: auto, cpu, cuda, cuda:N")
+    if kind == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if kind == "cuda" and int(index or 0) >= torch.cuda.device_count():
+        count = torch.cuda.device_count()
+        raise ValueError(
+            f"device {name!r} is not available: this machine has {count} CUDA devices"
+            + ("" if count else "; use cpu")
+        )
+    return torch.device(name)
+
+
+def _check_weights_header(path: Path, expected: dict[str, tuple[int, ...]]) -> None:
+    """Refuse ``path`` unless its safetensors header lists exactly the ``expected`` shapes.
+
+    The header (8-byte little-endian length, then JSON) is read without trusting the
+    length beyond :data:`MAX_WEIGHTS_HEADER_BYTES`; every tensor's byte range must lie in
+    the file, so a truncated file is refused before any tensor is read.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        prefix = handle.read(8)
+        length = int.from_bytes(prefix, "little")
+        if len(prefix) == 8 and length > MAX_WEIGHTS_HEADER_BYTES:
+            raise ValueError(
+                f"weights {path}: header of {length:,} bytes exceeds the "
+                f"{MAX_WEIGHTS_HEADER_BYTES:,}-byte limit"
+            )
+        if len(prefix) < 8 or 8 + length > size:
+            raise ValueError(f"weights {path} are truncated ({size} bytes)")
+        raw = handle.read(length)
+    try:
+        header = checks.parse_json(raw.decode("utf-8"), f"weights header of {path}")
+    except UnicodeDecodeError:
+        raise ValueError(f"weights header of {path} is not UTF-8 JSON") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"weights header of {path} must be a JSON object")
+    header.pop("__metadata__", None)
+    missing, unknown = sorted(set(expected) - set(header)), sorted(set(header) - set(expected))
+    if missing or unknown:
+        raise ValueError(
+            f"weights {path} do not match config.json: missing tensors {missing[:5]}, "
+            f"unexpected tensors {unknown[:5]}"
+        )
+    data_bytes = size - 8 - length
+    for name, entry in header.items():
+        entry = entry if isinstance(entry, dict) else {}
+        shape, dtype, offsets = entry.get("shape"), entry.get("dtype"), entry.get("data_offsets")
+        if shape != list(expected[name]):
+            raise ValueError(
+                f"weights {path}: tensor {name} has shape {shape}, config.json needs "
+                f"{list(expected[name])}"
+            )
+        if dtype not in WEIGHT_DTYPE_BYTES:
+            raise ValueError(
+                f"weights {path}: tensor {name} has dtype {dtype!r}; allowed: "
+                f"{', '.join(WEIGHT_DTYPE_BYTES)}"
+            )
+        nbytes = math.prod(shape) * WEIGHT_DTYPE_BYTES[dtype]
+        valid = (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(isinstance(x, int) for x in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= data_bytes
+            and offsets[1] - offsets[0] == nbytes
+        )
+        if not valid:
+            raise ValueError(f"weights {path}: tensor {name} data is truncated or malformed")
+
+
 def load_model(
     folder: str | Path | None = None, device: str | torch.device = "cpu"
 ) -> tuple[CircuitTransformer, Tokenizer]:
     """Load a model folder written by :func:`save_model` (default: the bundled model).
+
+    The folder is untrusted: files must be regular files inside it (no symbolic links),
+    ``config.json`` an object of :class:`ModelConfig` fields, and the weights' header must
+    list exactly the tensors and shapes that configuration needs (checked before any
+    tensor is read; no code is ever executed).
 
     Returns:
         ``(model in eval mode, float32, on device; tokenizer)``.
 
     Raises:
         FileNotFoundError: If a file of the folder is missing.
-        ValueError: If the weights do not match the configuration.
+        ValueError: If a file is malformed or the weights do not match the configuration
+            (the message names the file).
     """
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    device = pick_device(device) if isinstance(device, str) else device
     folder = Path(folder) if folder is not None else default_model_dir()
-    for name in ("model.safetensors", "config.json", "tokenizer.json"):
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"model folder {folder} lacks {name}")
-    cfg = ModelConfig(**json.loads((folder / "config.json").read_text()))
-    tokenizer = Tokenizer.load(folder / "tokenizer.json")
+    weights, config, tokenizer_file = (inside(folder, name) for name in MODEL_FILES)
+    for path in (weights, config, tokenizer_file):
+        if not path.is_file():
+            raise FileNotFoundError(f"model folder {folder} lacks {path.name}")
+    cfg = ModelConfig.from_json(checks.read_json_object(config, what="config"), str(config))
+    tokenizer = Tokenizer.load(tokenizer_file)
     if cfg.vocab_size != len(tokenizer):
-        raise ValueError(f"config vocab_size {cfg.vocab_size} != tokenizer size {len(tokenizer)}")
-    model = CircuitTransformer(cfg)
-    state = {k: v.float() for k, v in load_file(str(folder / "model.safetensors")).items()}
+        raise ValueError(
+            f"{config}: vocab_size {cfg.vocab_size} != {len(tokenizer)} tokens in {tokenizer_file}"
+        )
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in CircuitTransformer(cfg).state_dict().items()}
+    _check_weights_header(weights, expected)
     try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ValueError(f"weights in {folder} do not match config: {exc}") from exc
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+    except SafetensorError as exc:
+        raise ValueError(f"weights {weights} cannot be read: {exc}") from None
+    model = CircuitTransformer(cfg)
+    model.load_state_dict(state)
     return model.to(device).eval(), tokenizer

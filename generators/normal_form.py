@@ -16,12 +16,12 @@ single-qubit gate may follow.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qneuro.files import atomic_write_json
+from qneuro import checks
+from qneuro.files import atomic_write_json, inside
 from qneuro.generators.tokenizer import GATES, Program
 
 #: The single-qubit gates of :data:`~qneuro.generators.tokenizer.GATES`, in order.
@@ -59,13 +59,15 @@ class NormalForm:
 
     @classmethod
     def load(cls, path: str | Path) -> NormalForm:
-        """Read a file written by :meth:`save`."""
-        data = json.loads(Path(path).read_text())
+        """Read a file written by :meth:`save` (a ``ValueError`` names a bad file)."""
+        data = checks.read_json_object(path, what="normal form")
         try:
-            pairs = frozenset((str(a), str(b)) for a, b in data["allowed"])
+            return cls(frozenset((str(a), str(b)) for a, b in data["allowed"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path} is not a normal-form file: {exc}") from None
-        return cls(pairs)
+            raise ValueError(
+                f"{path} is not a normal-form file: 'allowed' must be a list of "
+                f"[previous, next] single-qubit gate pairs ({type(exc).__name__}: {exc})"
+            ) from None
 
 
 def single_qubit_pairs(program: Program) -> list[tuple[str, str]]:
@@ -83,5 +85,5 @@ def single_qubit_pairs(program: Program) -> list[tuple[str, str]]:
 
 def load_normal_form(model_dir: str | Path) -> NormalForm | None:
     """The model folder's normal form, or None when it has no ``normal_form.json``."""
-    path = Path(model_dir) / FILE_NAME
-    return NormalForm.load(path) if path.is_file() else None
+    path = inside(model_dir, FILE_NAME)
+    return NormalForm.load(path) if path.exists() else None

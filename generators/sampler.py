@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,45 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qneuro.files import atomic_write_text
-from qneuro.generators.model import CircuitTransformer, default_model_dir, load_model
+from qneuro import checks
+from qneuro.files import (
+    FolderLock,
+    atomic_write_json,
+    atomic_write_text,
+    inside,
+    open_append,
+    output_folder,
+    remove_temporaries,
+)
+from qneuro.generators.features import circuit_features
+from qneuro.generators.model import (
+    CircuitTransformer,
+    default_model_dir,
+    load_model,
+    pick_device,
+)
 from qneuro.generators.normal_form import NormalForm, load_normal_form
-from qneuro.generators.tokenizer import BOS, EOS, GATES, HEADER, MEASURE, PAD, Tokenizer
+from qneuro.generators.tokenizer import (
+    BOS,
+    EOS,
+    GATES,
+    HEADER,
+    MAX_QUBITS,
+    MEASURE,
+    PAD,
+    Tokenizer,
+    parse_normalised,
+)
 
 PH_FAMILY, PH_GATE, PH_ANGLE, PH_QUBIT, PH_EOS, PH_DONE = range(6)
+
+#: Smallest sampling temperature (a smaller one overflows the float32 logits to NaN).
+MIN_TEMPERATURE = 1e-6
+#: Most torch CPU threads :func:`generate_dataset` accepts.
+MAX_THREADS = 1024
+#: Files of a ``generate`` output folder besides the circuits.
+MANIFEST_FILE, SETTINGS_FILE = "manifest.jsonl", "generate.json"
+_CIRCUIT_FILE = re.compile(r"circuit_(\d{6,})\.qasm")
 
 
 class Grammar:
@@ -126,6 +160,13 @@ class Grammar:
         return allowed
 
 
+def check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
+    """Refuse sampling settings outside their ranges (see :func:`sample_tokens`)."""
+    checks.real("temperature", temperature, low=MIN_TEMPERATURE)
+    checks.integer("top_k", top_k, low=1, optional=True)
+    checks.real("top_p", top_p, low=0, high=1, above=True, optional=True)
+
+
 def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
     if top_k is not None and top_k > 0 and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
@@ -163,21 +204,19 @@ def sample_tokens(
         qubits: Register size of each sample (1..tokenizer.max_qubits).
         families: Family name per sample to condition on (None entries: sampled).
         constrained: Grammar-constrained decoding (see module docstring).
-        temperature: Softmax temperature (> 0).
-        top_k: Keep only the k most likely tokens (None: all).
+        temperature: Softmax temperature (>= :data:`MIN_TEMPERATURE`).
+        top_k: Keep only the k most likely tokens (an integer >= 1; None: all).
         top_p: Nucleus sampling threshold in (0, 1] (None: off).
         generator: Torch random generator (on the model's device).
-        max_tokens: Length limit (default and at most: the model's context).
+        max_tokens: Length limit (>= 3; default and at most: the model's context).
         normal_form: Single-qubit gate pairs to keep (constrained decoding only; see the
             module docstring). None: no normal-form masks.
 
     Returns:
         Token id lists starting with ``<bos>``, ending with ``<eos>`` when one was sampled.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    check_sampling(temperature, top_k, top_p)
+    checks.integer("max_tokens", max_tokens, low=3, optional=True)
     device = next(model.parameters()).device
     context = min(max_tokens or model.cfg.context, model.cfg.context)
     b = len(qubits)
@@ -346,7 +385,13 @@ def parse_range(text: str) -> tuple[int, int]:
 
 @dataclass
 class GenerateOptions:
-    """Settings of one ``generate`` run (stored in ``generate.json`` for resuming)."""
+    """Settings of one ``generate`` run (stored in ``generate.json`` for resuming).
+
+    Checked on creation and by :func:`generate_dataset` (:meth:`validate`): ``n`` and
+    ``batch_size`` >= 1; ``qubits`` a pair ``1 <= low <= high <= 32``; ``seed`` >= 0;
+    ``temperature``, ``top_k``, ``top_p`` as in :func:`sample_tokens` (``top_k`` None means
+    no top-k filtering; 0 and negative values are refused rather than ignored).
+    """
 
     n: int = 1000
     qubits: tuple[int, int] = (2, 10)
@@ -359,6 +404,26 @@ class GenerateOptions:
     family: str | None = None
     batch_size: int = 500
     model: str = "default"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first setting outside its range."""
+        checks.integer("n", self.n, low=1)
+        if not isinstance(self.qubits, tuple | list) or len(self.qubits) != 2:
+            raise ValueError(f"qubits must be a (low, high) pair, got {self.qubits!r}")
+        low = checks.integer("qubits low", self.qubits[0], low=1, high=MAX_QUBITS)
+        checks.integer("qubits high", self.qubits[1], low=low, high=MAX_QUBITS)
+        checks.seed("seed", self.seed)
+        check_sampling(self.temperature, self.top_k, self.top_p)
+        checks.flag("constrained", self.constrained)
+        checks.flag("normal_form", self.normal_form)
+        if not isinstance(self.family, str | None):
+            raise ValueError(f"family must be a family name or None, got {self.family!r}")
+        checks.integer("batch_size", self.batch_size, low=1)
+        if not isinstance(self.model, str):
+            raise ValueError(f"model must be a string naming the model, got {self.model!r}")
 
     def key(self) -> dict:
         """Settings that must match when resuming: all but ``n`` (batches are seeded)."""
@@ -385,13 +450,18 @@ def generate_dataset(
     temporary name and renamed; its manifest row (``manifest.jsonl``: file, qubits,
     gates, depth, family, valid, seed, batch) is appended after the file is in place.
 
+    Every setting, the model folder and the earlier run's ``generate.json`` are checked
+    before anything is written. The folder is locked (:class:`~qneuro.files.FolderLock`)
+    while writing, so a second process is refused; temporary files of a killed run are
+    removed, and no symbolic link in the folder is followed.
+
     Args:
         out: Output folder (created; an earlier run with the same settings is resumed).
         options: Sampling settings (:class:`GenerateOptions`).
         model_dir: Model folder (default: the bundled model).
-        device: Torch device for sampling (``cpu`` or ``cuda``).
+        device: Torch device for sampling (``cpu``, ``cuda``, ``cuda:N`` or ``auto``).
         progress: Show a tqdm bar.
-        threads: Torch CPU threads (None: leave torch's setting).
+        threads: Torch CPU threads, 1 to :data:`MAX_THREADS` (None: leave torch's setting).
 
     Returns:
         Summary dict with ``n``, ``out``, ``valid`` (share that decodes to a normalised
@@ -399,18 +469,16 @@ def generate_dataset(
         this run), ``skipped`` (already present) and ``normal_form`` (whether normal-form
         masks were applied: constrained decoding with a model folder that has
         ``normal_form.json``).
+
+    Raises:
+        ValueError: A bad setting, model folder or earlier run (the message names it), or
+            ``out`` in use by another process.
     """
     from tqdm.auto import tqdm
 
-    from qneuro.generators.features import circuit_features
-    from qneuro.generators.tokenizer import parse_normalised
-
-    if options.n < 1 or options.batch_size < 1:
-        raise ValueError(f"n and batch_size must be >= 1, got {options.n}, {options.batch_size}")
-    if threads:
-        torch.set_num_threads(threads)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    options.validate()
+    threads = checks.integer("threads", threads, low=1, high=MAX_THREADS, optional=True)
+    device = pick_device(device)
     model, tokenizer = load_model(model_dir, device)
     normal_form = None
     if options.constrained and options.normal_form:
@@ -420,81 +488,58 @@ def generate_dataset(
         raise ValueError(f"qubit range {lo}-{hi} exceeds the model's {tokenizer.max_qubits} qubits")
     if options.family is not None and options.family not in tokenizer.families:
         raise ValueError(f"family {options.family!r} unknown to the model: {tokenizer.families}")
-    settings_path = out / "generate.json"
     key = options.key()
     key["normal_form"] = normal_form is not None  # applied, not just asked for
-    if settings_path.exists():
-        previous = json.loads(settings_path.read_text()).get("settings") or {}
-        previous.setdefault("normal_form", False)  # runs from before normal-form masks
-        if previous != key:
-            raise ValueError(f"{out} holds a run with other settings; use another folder")
-    atomic_write_text(settings_path, json.dumps({"settings": key}, indent=1) + "\n")
-    manifest = out / "manifest.jsonl"
-    have: dict[str, dict] = {}
-    if manifest.exists():
-        for line in manifest.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn last line from an interrupted run
-            if (out / row.get("file", "")).is_file():
-                have[row["file"]] = row
-    batches = range((options.n + options.batch_size - 1) // options.batch_size)
-    sample_seconds, generated = 0.0, 0
-    bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
-    bar.update(len([f for f in have if int(f.split("_")[1].split(".")[0]) < options.n]))
-    with open(manifest, "a") as fh:
-        for b in batches:
-            idx = range(b * options.batch_size, min((b + 1) * options.batch_size, options.n))
-            names = [f"circuit_{i:06d}.qasm" for i in idx]
-            if all(name in have for name in names):
-                continue
-            digest = hashlib.sha256(f"{options.seed}:{b}".encode()).digest()
-            bseed = int.from_bytes(digest[:8], "little") & (2**63 - 1)
-            qubits = np.random.default_rng(bseed).integers(lo, hi + 1, size=len(names)).tolist()
-            gen = torch.Generator(device=device).manual_seed(bseed)
-            t0 = time.perf_counter()
-            seqs = sample_tokens(
-                model,
-                tokenizer,
-                qubits,
-                families=[options.family] * len(names) if options.family else None,
-                constrained=options.constrained,
-                temperature=options.temperature,
-                top_k=options.top_k,
-                top_p=options.top_p,
-                generator=gen,
-                normal_form=normal_form,
-            )
-            sample_seconds += time.perf_counter() - t0
-            for i, name, q, ids in zip(idx, names, qubits, seqs, strict=False):
-                if name in have:
+    if threads:
+        torch.set_num_threads(threads)
+    out = output_folder(out, what="out")
+    with FolderLock(out):
+        remove_temporaries(out)
+        _check_earlier_settings(out, key)
+        have = _resume_manifest(out)
+        atomic_write_json(out / SETTINGS_FILE, {"settings": key})
+        batches = range((options.n + options.batch_size - 1) // options.batch_size)
+        sample_seconds, generated = 0.0, 0
+        bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
+        bar.update(sum(_circuit_index(name) < options.n for name in have))
+        with open_append(out / MANIFEST_FILE) as fh:
+            for b in batches:
+                idx = range(b * options.batch_size, min((b + 1) * options.batch_size, options.n))
+                names = [_circuit_name(i) for i in idx]
+                if all(name in have for name in names):
                     continue
-                text = render_loose(tokenizer, ids)
-                row = {"file": name, "qubits": q, "seed": options.seed, "batch": b, "index": i}
-                try:
-                    program = parse_normalised(text)
-                    feats = circuit_features(program)
-                    fam_id = ids[2] if len(ids) > 2 else -1
-                    fam = tokenizer.vocab[fam_id] if 0 <= fam_id < len(tokenizer) else "?"
-                    row.update(
-                        gates=int(feats["gates"]),
-                        depth=int(feats["depth"]),
-                        valid=True,
-                        family=fam[2:] if fam.startswith("f:") else None,
-                    )
-                except ValueError as exc:
-                    row.update(
-                        gates=None, depth=None, valid=False, family=None, reason=str(exc)[:200]
-                    )
-                atomic_write_text(out / name, text)
-                fh.write(json.dumps(row) + "\n")
-                fh.flush()
-                have[name] = row
-                generated += 1
-                bar.update(1)
-    bar.close()
-    rows = [have[f"circuit_{i:06d}.qasm"] for i in range(options.n)]
+                bseed = _batch_seed(options.seed, b)
+                rng = np.random.default_rng(bseed)
+                qubits = rng.integers(lo, hi + 1, size=len(names)).tolist()
+                gen = torch.Generator(device=device).manual_seed(bseed)
+                t0 = time.perf_counter()
+                seqs = sample_tokens(
+                    model,
+                    tokenizer,
+                    qubits,
+                    families=[options.family] * len(names) if options.family else None,
+                    constrained=options.constrained,
+                    temperature=options.temperature,
+                    top_k=options.top_k,
+                    top_p=options.top_p,
+                    generator=gen,
+                    normal_form=normal_form,
+                )
+                sample_seconds += time.perf_counter() - t0
+                for i, name, q, ids in zip(idx, names, qubits, seqs, strict=False):
+                    if name in have:
+                        continue
+                    text = render_loose(tokenizer, ids)
+                    row = {"file": name, "qubits": q, "seed": options.seed, "batch": b, "index": i}
+                    row.update(_describe(tokenizer, text, ids))
+                    atomic_write_text(out / name, text)
+                    fh.write(json.dumps(row) + "\n")
+                    fh.flush()
+                    have[name] = row
+                    generated += 1
+                    bar.update(1)
+        bar.close()
+    rows = [have[_circuit_name(i)] for i in range(options.n)]
     return {
         "n": options.n,
         "out": str(out),
@@ -505,3 +550,84 @@ def generate_dataset(
         "constrained": options.constrained,
         "normal_form": normal_form is not None,
     }
+
+
+def _circuit_name(index: int) -> str:
+    return f"circuit_{index:06d}.qasm"
+
+
+def _circuit_index(name: str) -> int:
+    return int(_CIRCUIT_FILE.fullmatch(name).group(1))
+
+
+def _batch_seed(seed: int, batch: int) -> int:
+    """Seed of batch ``batch``: the first 63 bits of ``sha256("seed:batch")``."""
+    digest = hashlib.sha256(f"{seed}:{batch}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def _describe(tokenizer: Tokenizer, text: str, ids: list[int]) -> dict:
+    """Manifest fields of one sample: gates, depth, valid, family (and reason if invalid)."""
+    try:
+        feats = circuit_features(parse_normalised(text))
+    except ValueError as exc:
+        return {
+            "gates": None,
+            "depth": None,
+            "valid": False,
+            "family": None,
+            "reason": str(exc)[:200],
+        }
+    fam_id = ids[2] if len(ids) > 2 else -1
+    fam = tokenizer.vocab[fam_id] if 0 <= fam_id < len(tokenizer) else "?"
+    return {
+        "gates": int(feats["gates"]),
+        "depth": int(feats["depth"]),
+        "valid": True,
+        "family": fam[2:] if fam.startswith("f:") else None,
+    }
+
+
+def _check_earlier_settings(out: Path, key: dict) -> None:
+    """Refuse to resume ``out`` when its ``generate.json`` holds settings other than ``key``."""
+    path = inside(out, SETTINGS_FILE)
+    if not path.exists():
+        return
+    previous = checks.read_json_object(path, what="settings").get("settings")
+    if not isinstance(previous, dict):
+        raise ValueError(f"settings {path} must hold a 'settings' object")
+    previous = {"normal_form": False, **previous}  # runs from before normal-form masks
+    differ = [k for k in sorted(set(previous) | set(key)) if previous.get(k) != key.get(k)]
+    if differ:
+        changes = ", ".join(f"{k} {previous.get(k)!r} there, {key.get(k)!r} now" for k in differ)
+        raise ValueError(f"{out} holds a run with other settings ({changes}); use another folder")
+
+
+def _resume_manifest(out: Path) -> dict[str, dict]:
+    """Rows of ``out/manifest.jsonl`` whose circuit file is in place, by file name.
+
+    The manifest is rewritten to just these rows: a torn last line (from a killed run),
+    rows whose file is missing and repeated rows are dropped, and their circuits are
+    generated again. Any other malformed row is refused, as is a row naming anything but
+    ``circuit_NNNNNN.qasm`` in the folder, or a circuit that is a symbolic link.
+    """
+    manifest = inside(out, MANIFEST_FILE)
+    if not manifest.exists():
+        return {}
+    have: dict[str, dict] = {}
+    kept: list[str] = []
+    rows = checks.read_jsonl_objects(manifest, what="manifest", torn_tail_ok=True)
+    for line_number, line, row in rows:
+        where = f"manifest {manifest} line {line_number}"
+        name = checks.field(where, row, "file")
+        if not isinstance(name, str) or not _CIRCUIT_FILE.fullmatch(name):
+            raise ValueError(f"{where}: file {name!r} refused; allowed: circuit_NNNNNN.qasm")
+        checks.flag(f"{where}: valid", checks.field(where, row, "valid"))
+        path = inside(out, name, what="circuit")
+        if path.exists() and not path.is_file():
+            raise ValueError(f"circuit {path} is not a regular file")
+        if name not in have and path.exists():
+            have[name] = row
+            kept.append(line + "\n")
+    atomic_write_text(manifest, "".join(kept))
+    return have

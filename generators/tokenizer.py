@@ -24,7 +24,6 @@ Token sequence of a program: ``<bos> n{N} f:{family} (g:{gate} [a:{angle}] q{i}.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from qneuro import checks
 from qneuro.files import atomic_write_json
 
 #: Gate name -> (number of angle parameters, number of qubits); names as in qelib1.inc.
@@ -325,15 +325,27 @@ class Tokenizer:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> Tokenizer:
-        """Inverse of :meth:`to_json`; checks the fixed parts match this version."""
+    def from_json(cls, data: dict, source: str = "tokenizer") -> Tokenizer:
+        """Inverse of :meth:`to_json`; checks the fixed parts match this version.
+
+        Raises:
+            ValueError: ``data`` is not such a description (the message names ``source``).
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"{source} must be a JSON object")
         if data.get("format") != "qneuro.generators.tokenizer/1":
-            raise ValueError(f"unknown tokenizer format {data.get('format')!r}")
-        tok = cls(data["families"], int(data["max_qubits"]))
+            raise ValueError(f"{source}: unknown tokenizer format {data.get('format')!r}")
+        families = data.get("families")
+        if not isinstance(families, list) or not all(isinstance(f, str) for f in families):
+            raise ValueError(f"{source}: families must be a list of names, got {families!r}")
+        max_qubits = checks.integer(
+            f"{source}: max_qubits", data.get("max_qubits"), low=1, high=MAX_QUBITS
+        )
+        tok = cls(families, max_qubits)
         if data.get("gates") != {k: list(v) for k, v in GATES.items()} or data.get("grid") != GRID:
-            raise ValueError("tokenizer was saved with another gate set or angle grid")
+            raise ValueError(f"{source} was saved with another gate set or angle grid")
         if data.get("vocab_size") != len(tok):
-            raise ValueError("tokenizer vocabulary size mismatch")
+            raise ValueError(f"{source}: vocabulary size mismatch")
         return tok
 
     def save(self, path: str | Path) -> None:
@@ -342,5 +354,5 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path: str | Path) -> Tokenizer:
-        """Read a tokenizer written by :meth:`save`."""
-        return cls.from_json(json.loads(Path(path).read_text()))
+        """Read a tokenizer written by :meth:`save` (a ``ValueError`` names a bad file)."""
+        return cls.from_json(checks.read_json_object(path, what="tokenizer"), f"tokenizer {path}")

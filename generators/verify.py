@@ -1,11 +1,13 @@
 """Verification of a generated dataset: validity, realism, structure, novelty.
 
-1. **Validity**: every ``.qasm`` file is read as untrusted text (size limit, only
-   ``include "qelib1.inc";`` allowed, so no local file is ever read), parsed with
-   ``qiskit.qasm2.loads`` (``include_path=()``, legacy custom instructions so that files
-   using ``cp``/``sx``/``swap`` from other writers parse too), then run on Aer (one shot,
-   measuring every qubit). Every failure keeps its reason; parser errors other than
-   ``QASM2ParseError`` (e.g. the plain ``TypeError`` of ``rz q[0];``) are caught too.
+1. **Validity**: every ``.qasm`` file is read as untrusted text (a regular file in the
+   folder below :data:`MAX_FILE_BYTES`; a symbolic link is reported as a failure and
+   never followed), parsed by :func:`qneuro.qasm.parse_qasm` (only
+   ``include "qelib1.inc";`` allowed, so no local file is ever read; legacy custom
+   instructions so that files using ``cp``/``sx``/``swap`` from other writers parse too;
+   finite angles), then run on Aer (one shot, measuring every qubit). Every failure keeps
+   its reason, including parser errors other than ``QASM2ParseError`` (e.g. the plain
+   ``TypeError`` of ``rz q[0];``).
 2. **Realism**: a random-forest classifier (scikit-learn, 300 trees, seeded) on
    :func:`classifier_features` (gate-type shares, gate-pair shares of consecutive
    statements sharing a qubit, the scalar structure features, qubit distance of two-qubit
@@ -19,7 +21,9 @@
    training data would score) to the real test circuits, all restricted to the
    generated qubit range (the whole test split when fewer than 10 real test circuits fall
    inside it); per-feature distances
-   (:func:`~qneuro.generators.features.feature_distances`) show where sets differ.
+   (:func:`~qneuro.generators.features.feature_distances`) show where sets differ. A set
+   with fewer than two circuits at the qubit counts it shares with the reference gets
+   no distance (``None``, shown as n/a).
 4. **Novelty**: share of valid generated circuits with neither an exact nor a near
    duplicate (:class:`~qneuro.generators.features.NearDuplicateIndex`, Jaccard >= 0.9 of
    statement 4-grams, same qubit count) among the real training circuits.
@@ -28,14 +32,20 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from qneuro.files import atomic_save_figure
-from qneuro.generators.corpus import Corpus, normalise_circuit
+from qneuro import checks
+from qneuro.files import (
+    UnsafePathError,
+    atomic_save_figure,
+    figure_file,
+    inside,
+    read_text_limited,
+)
+from qneuro.generators.corpus import SOURCES, Corpus, normalise_circuit
 from qneuro.generators.features import (
     SCALAR_FEATURES,
     NearDuplicateIndex,
@@ -44,43 +54,33 @@ from qneuro.generators.features import (
     structure_distance,
 )
 from qneuro.generators.tokenizer import GATES, Program, parse_normalised
+from qneuro.qasm import QasmError, check_includes, parse_qasm
 
+#: Largest generated ``.qasm`` file read (bytes); a larger one counts as invalid.
 MAX_FILE_BYTES = 2_000_000
 MAX_AER_QUBITS = 24
-_INCLUDE = re.compile(r"\binclude\s*\"([^\"]*)\"\s*;")
-_COMMENT = re.compile(r"//[^\n]*")
 
 
-def check_validity(text: str, run_aer: bool = True) -> dict:
-    """Check one untrusted OpenQASM 2 text.
+def check_validity(text: str, run_aer: bool = True, source: str = "<input>") -> dict:
+    """Check one untrusted OpenQASM 2 text (includes and parsing by :mod:`qneuro.qasm`).
 
     Args:
         text: The program text.
         run_aer: Also execute it on Aer (one shot).
+        source: A name for the reason (usually the file name).
 
     Returns:
         ``{"valid": bool, "stage": "include"|"parse"|"aer"|None, "reason": str|None,
         "circuit": QuantumCircuit|None}``.
     """
-    from qiskit import qasm2
-
-    body = _COMMENT.sub("", text)
-    bad = [m.group(1) for m in _INCLUDE.finditer(body) if m.group(1) != "qelib1.inc"]
-    if bad or (body.count("include") != len(_INCLUDE.findall(body))):
-        what = bad[0] if bad else "malformed include"
-        return {
-            "valid": False,
-            "stage": "include",
-            "circuit": None,
-            "reason": f"include of {what!r} refused (only qelib1.inc is allowed)",
-        }
     try:
-        circuit = qasm2.loads(
-            text, include_path=(), custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS
-        )
-    except Exception as exc:  # noqa: BLE001 - the parser raises several types
-        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
-        return {"valid": False, "stage": "parse", "reason": reason, "circuit": None}
+        check_includes(text, source)
+    except QasmError as exc:
+        return {"valid": False, "stage": "include", "reason": str(exc), "circuit": None}
+    try:
+        circuit = parse_qasm(text, source=source)
+    except QasmError as exc:
+        return {"valid": False, "stage": "parse", "reason": str(exc)[:300], "circuit": None}
     if run_aer:
         reason = _run_aer(circuit)
         if reason:
@@ -179,9 +179,10 @@ def verify_dataset(
     Args:
         folder: Folder of generated ``.qasm`` files (the ``generate`` output).
         reference: Corpus folder (:func:`~qneuro.generators.corpus.build_corpus`).
-        figure: PNG path for the histograms (default ``folder/verify.png``; ``""`` for none).
+        figure: Image path for the histograms, its format from the suffix (default
+            ``folder/verify.png``; ``""`` for none).
         run_aer: Execute valid circuits on Aer.
-        seed: Seed of the classifier.
+        seed: Seed of the classifier (0 <= seed < 2**32).
         progress: Show a tqdm bar.
 
     Returns:
@@ -193,11 +194,15 @@ def verify_dataset(
 
     Raises:
         FileNotFoundError: If ``folder`` has no ``.qasm`` file or the corpus is missing.
+        ValueError: A bad seed or figure path (checked first), or a malformed corpus
+            lacking real or random circuits in its train or test split.
     """
     from sklearn.ensemble import RandomForestClassifier
     from tqdm.auto import tqdm
 
+    checks.seed("seed", seed, limit=2**32)
     folder = Path(folder)
+    fig_path = None if figure == "" else _figure_path(figure, folder)
     files = sorted(folder.glob("*.qasm")) if folder.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no .qasm files in {folder}")
@@ -205,15 +210,12 @@ def verify_dataset(
     failures: dict[str, str] = {}
     programs: list[Program] = []
     for path in tqdm(files, desc="validity", disable=not progress, unit="circ"):
-        if path.stat().st_size > MAX_FILE_BYTES:
-            failures[path.name] = f"file larger than {MAX_FILE_BYTES} bytes"
+        try:  # a link is reported, never followed; so is a folder or a device
+            text = read_text_limited(inside(folder, path.name), MAX_FILE_BYTES, what="file")
+        except UnsafePathError as exc:
+            failures[path.name] = f"read: {exc}"
             continue
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            failures[path.name] = "not UTF-8 text"
-            continue
-        check = check_validity(text, run_aer=run_aer)
+        check = check_validity(text, run_aer=run_aer, source=path.name)
         if not check["valid"]:
             failures[path.name] = f"{check['stage']}: {check['reason']}"
             continue
@@ -225,10 +227,11 @@ def verify_dataset(
     result: dict = {"n": n, "validity": len(programs) + 0.0, "failures": failures}
     result["validity"] = (n - len(failures)) / n
     # realism classifier
-    real_train = corpus.programs("mqt.bench", "train")
-    rand_train = corpus.programs("random", "train")
-    real_test = corpus.programs("mqt.bench", "test")
-    rand_test = corpus.programs("random", "test")
+    real_train, rand_train, real_test, rand_test = (
+        _reference_programs(corpus, source, split)
+        for split in ("train", "test")
+        for source in SOURCES
+    )
     x_train = np.array([classifier_features(p) for p in real_train + rand_train])
     y_train = np.array([1] * len(real_train) + [0] * len(rand_train))
     x_test = np.array([classifier_features(p) for p in real_test + rand_test])
@@ -253,29 +256,49 @@ def verify_dataset(
     result["reference_circuits"] = len(ref)
     train = [p for p in real_train if lo <= p.num_qubits <= hi] or real_train
     sets = {"generated": programs, "random": rnd, "train": train}
-    if len(programs) >= 2 and len(ref) >= 2:
-        for name, programs_of in sets.items():
-            result[f"structure_distance_{name}"] = structure_distance(
-                programs_of, ref, match_qubits=True
-            )
+    comparable = {name: _comparable(programs_of, ref) for name, programs_of in sets.items()}
+    for name, programs_of in sets.items():
+        result[f"structure_distance_{name}"] = (
+            structure_distance(programs_of, ref, match_qubits=True) if comparable[name] else None
+        )
+    if comparable["generated"]:
         result["structure_terms"] = {
             name: feature_distances(programs_of, ref, match_qubits=True)
             for name, programs_of in sets.items()
+            if comparable[name]
         }
-    else:
-        for name in sets:
-            result[f"structure_distance_{name}"] = None
     # novelty
     index = NearDuplicateIndex(real_train)
     matches = [index.match(p) for p in programs]
     result["exact_duplicates"] = sum(m == "exact" for m in matches)
     result["near_duplicates"] = sum(m == "near" for m in matches)
     result["novelty"] = sum(m is None for m in matches) / len(matches) if matches else 0.0
-    if figure != "":
-        fig_path = Path(figure) if figure else folder / "verify.png"
+    if fig_path is not None:
         _figure(fig_path, programs, ref, rnd)
         result["figure"] = str(fig_path)
     return result
+
+
+def _comparable(candidate: list[Program], reference: list[Program]) -> bool:
+    """Whether both sets hold >= 2 programs at their shared qubit counts (MMD² needs it)."""
+    shared = {p.num_qubits for p in candidate} & {p.num_qubits for p in reference}
+    return min(sum(p.num_qubits in shared for p in s) for s in (candidate, reference)) >= 2
+
+
+def _reference_programs(corpus: Corpus, source: str, split: str) -> list[Program]:
+    """The corpus's programs of one source and split; refused when there are none."""
+    programs = corpus.programs(source, split)
+    if not programs:
+        raise ValueError(
+            f"reference corpus {corpus.root} has no {source} circuits in its {split} split; "
+            "verify needs real and random circuits in both train and test"
+        )
+    return programs
+
+
+def _figure_path(figure: str | Path | None, folder: Path) -> Path:
+    """The figure file (default ``folder/verify.png``), refused unless it can be written."""
+    return figure_file(Path(figure) if figure else folder / "verify.png", what="figure")
 
 
 def _figure(path: Path, generated: list[Program], real: list[Program], rand: list[Program]) -> None:
