@@ -14,7 +14,8 @@ import numpy as np
 import scipy.sparse.linalg
 from qiskit.quantum_info import SparsePauliOp
 
-from qneuro.files import atomic_write_text, read_text_limited
+from qneuro import checks
+from qneuro.files import atomic_write_text
 from qneuro.ptm.observable import check_finite_coefficients
 
 #: Data-file format written by :meth:`Problem.to_json`.
@@ -214,10 +215,10 @@ class Problem:
 
         Only a regular file of at most :data:`MAX_PROBLEM_BYTES` is read.
         """
-        text = read_text_limited(path, MAX_PROBLEM_BYTES, what="problem file")
+        data = checks.read_json_object(path, what="problem file", max_bytes=MAX_PROBLEM_BYTES)
         try:
-            return cls.from_json(json.loads(text))
-        except ValueError as exc:  # JSONDecodeError is one
+            return cls.from_json(data)
+        except ValueError as exc:
             raise ValueError(f"problem file {path}: {exc}") from None
 
     def save(self, path: str | Path) -> None:

@@ -14,14 +14,14 @@ fidelity of the composition equal to the reported error,
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from qneuro.files import atomic_write_json, read_text_limited
+from qneuro import checks
+from qneuro.files import atomic_write_json
 from qneuro.ptm import channels
 
 #: Largest calibration file :meth:`Calibration.load` reads (bytes).
@@ -181,10 +181,12 @@ class Calibration:
 
         Only a regular file of at most :data:`MAX_CALIBRATION_BYTES` is read.
         """
-        text = read_text_limited(path, MAX_CALIBRATION_BYTES, what="calibration file")
+        data = checks.read_json_object(
+            path, what="calibration file", max_bytes=MAX_CALIBRATION_BYTES
+        )
         try:
-            return cls.from_json(json.loads(text))
-        except ValueError as exc:  # JSONDecodeError is one
+            return cls.from_json(data)
+        except ValueError as exc:
             raise ValueError(f"calibration file {path}: {exc}") from None
 
     def save(self, path: str | Path) -> None:

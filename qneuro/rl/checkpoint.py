@@ -46,10 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qneuro import files
+from qneuro import checks, files
 from qneuro.qasm import parse_qasm
-
-from .config import read_json_object
 
 CHECKPOINTS = "checkpoints"
 STATE = "state.json"
@@ -138,7 +136,7 @@ def load_state(run_dir: str | Path) -> dict | None:
     path = files.inside(run_dir, f"{CHECKPOINTS}/{STATE}", what="checkpoint")
     if not path.exists():
         return None
-    data = read_json_object(path, MAX_STATE_BYTES, what="checkpoint")
+    data = checks.read_json_object(path, what="checkpoint", max_bytes=MAX_STATE_BYTES)
     try:
         return _checked_state(data, path.parent)
     except ValueError as exc:
@@ -238,7 +236,6 @@ def _agent_counters(model) -> dict:
 
 def _checked_state(data: dict, folder: Path) -> dict:
     """``state.json``'s fields, checked and normalised (ValueError names the field)."""
-    from qneuro import checks
     from qneuro.envs import make_curriculum
 
     if data.get("format") != FORMAT:
@@ -278,7 +275,6 @@ def _checkpoint_file(folder: Path, name: str, value, suffix: str) -> Path:
 
 
 def _checked_replay(folder: Path, record) -> dict | None:
-    from qneuro import checks
 
     if record is None:
         return None
@@ -292,7 +288,6 @@ def _checked_replay(folder: Path, record) -> dict | None:
 
 
 def _checked_agent(agent, timesteps: int) -> dict:
-    from qneuro import checks
 
     agent = checks.keywords("agent", agent, (*_AGENT_COUNTERS, *_DQN_COUNTERS))
     missing = [name for name in _AGENT_COUNTERS if name not in agent]
@@ -326,8 +321,6 @@ def _checked_agent(agent, timesteps: int) -> dict:
 
 def _checked_record(name: str, record, required: tuple[str, ...]) -> dict | None:
     """A circuit record (``best``, ``first_solved``) with exactly ``required``, checked."""
-    from qneuro import checks
-
     if record is None:
         return None
     record = checks.keywords(name, record, required)

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from qneuro import files
+from qneuro import checks, files
 
 from .config import ALGOS, TrainConfig
 
@@ -137,12 +137,9 @@ def _json_line(result: dict) -> dict:
 
 
 def _json_object(text: str, option: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{option} is not valid JSON: {exc.msg} (got {text!r})") from None
+    value = checks.parse_json(text, option)
     if not isinstance(value, dict):
-        raise ValueError(f"{option} must be a JSON object, got {text!r}")
+        raise ValueError(f"{option} must be a JSON object, got {checks.json_kind(value)}")
     return value
 
 

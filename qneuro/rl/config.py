@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, fields
 from os import PathLike
 from pathlib import Path
 
-from qneuro import files
+from qneuro import checks
 
 #: Algorithm names: masked double DQN, SB3 PPO, sb3-contrib MaskablePPO.
 ALGOS = ("dqn", "ppo", "maskable-ppo")
@@ -168,8 +168,6 @@ class TrainConfig:
         Counts are integers (booleans are not), real numbers are finite, names are among
         their choices; ``env_kwargs`` keys must be keywords of the environment.
         """
-        from qneuro import checks
-
         if not isinstance(self.out, str | PathLike) or not str(self.out):
             raise ValueError(f"out={self.out!r}; allowed: a folder path")
         self.out = str(self.out)
@@ -228,32 +226,14 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | Path) -> TrainConfig:
         """Read a ``config.json`` written by a run; a ValueError names the file and field."""
-        data = read_json_object(path, MAX_CONFIG_BYTES, what="run configuration")
+        data = checks.read_json_object(path, what="run configuration", max_bytes=MAX_CONFIG_BYTES)
         try:
             return cls.from_dict(data)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
 
 
-def read_json_object(path: str | Path, max_bytes: int, *, what: str) -> dict:
-    """The JSON object in the regular file ``path`` (at most ``max_bytes``).
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: a link, not a regular file, too large, not JSON, or not an object.
-    """
-    text = files.read_text_limited(path, max_bytes, what=what)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{what} {path} is not JSON: {exc.msg} (line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{what} {path} must hold a JSON object, got {type(data).__name__}")
-    return data
-
-
 def _gradient_steps(value) -> int:
-    from qneuro import checks
 
     if isinstance(value, int) and not isinstance(value, bool) and value == -1:
         return -1  # SB3: as many gradient steps as environment steps
@@ -264,7 +244,6 @@ def _gradient_steps(value) -> int:
 
 
 def _net_arch(widths) -> tuple[int, ...]:
-    from qneuro import checks
 
     if isinstance(widths, str) or not isinstance(widths, list | tuple) or not widths:
         raise ValueError(f"net_arch={widths!r}; allowed: a list of layer widths")

@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from qneuro import files
+from qneuro import checks, files
 
 from . import checkpoint
 from .callbacks import BestCircuit, circuit_record
@@ -42,8 +42,6 @@ def evaluate(run_dir: str | Path, episodes: int = 1, seed: int | None = None) ->
         ``training_wall_s``, ``eval_episodes``, ``wall_s`` (of this evaluation), ``env``,
         ``algo``, ``drawing`` (a text drawing of the circuit).
     """
-    from qneuro import checks
-
     run_dir = Path(run_dir)
     episodes = checks.integer("episodes", episodes, 1)
     if seed is not None:

@@ -163,7 +163,7 @@ def _set(key, value):
 
 STATE_CASES = [
     (_drop("model"), "lacks ['model']"),
-    (lambda state: [state], "must hold a JSON object, got list"),
+    (lambda state: [state], "must hold a JSON object, got an array"),
     (_set("format", 1), "format=1; allowed: 2 (checkpoints of older qneuro versions"),
     (_set("episodes", "x"), "episodes='x'; allowed: an integer >= 0"),
     (_set("wall_s", -1), "wall_s=-1; allowed: a finite number >= 0"),
@@ -193,8 +193,8 @@ def test_tampered_state_json_is_a_clear_error(capsys, run, tamper, message):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", "is not JSON"),
-        ('["a list"]', "must hold a JSON object, got list"),
+        ("{not json", "is not valid JSON"),
+        ('["a list"]', "must hold a JSON object, got an array"),
         ('{"timesteps": "x"}', "timesteps='x'; allowed: an integer >= 1"),
         ('{"env": "qneuro/QAS-H2-2q-v0", "colour": 1}', "unknown TrainConfig fields ['colour']"),
     ],
