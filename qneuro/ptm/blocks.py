@@ -382,6 +382,16 @@ class MemoryBudget:
     state_kind = "states"
     _FITTING_NEEDS_KEPT = 64
 
+    def check_state_fits(self, vector_bytes: int) -> None:
+        """At compile time: refuse a circuit whose state and scratch alone exceed the budget.
+
+        Cheap (no fusion schedule is built); :meth:`check_memory` counts everything before
+        each evaluation.
+        """
+        task = f"evolving {self.num_qubits} qubits on {self.state_kind}"
+        buffers = {self.state_kind: vector_bytes, "scratch": vector_bytes}
+        check_memory(buffers, self.memory_budget, task)
+
     def check_memory(self, batch: int, reduce=None, extra: dict[str, int] | None = None) -> int:
         """Refuse (``ValueError``) an evaluation that would exceed the memory budget.
 

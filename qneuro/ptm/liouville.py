@@ -99,7 +99,7 @@ class CompiledCircuit(MemoryBudget):
         self.ops = lower(program, noise)
         self.num_gates = len(self.ops)
         self.angles = AngleMap(program)  # parameters (B, k) -> rotation angles (B, slots)
-        self.check_memory(1)
+        self.check_state_fits(8 * 4**self.num_qubits)
 
     @cached_property
     def _wide(self) -> Schedule:

@@ -87,7 +87,7 @@ class StatevectorCircuit(MemoryBudget):
         self.ops = lower(program)
         self.num_gates = len(self.ops)
         self.angles = AngleMap(program)  # parameters (B, k) -> rotation angles (B, slots)
-        self.check_memory(1)
+        self.check_state_fits(16 * 2**self.num_qubits)
 
     @cached_property
     def _schedule(self) -> Schedule:
