@@ -29,7 +29,7 @@ Random baseline: for every real circuit, one random circuit with the same qubit 
 gate count and split, gates drawn from the real corpus's gate-type frequencies (gate
 set matched), qubits uniform, angles drawn from the real corpus's angle frequencies.
 
-Folder layout (built in a temporary sibling folder ``.DIR.*.tmp`` and renamed into place;
+Folder layout (built in a temporary sibling folder ``.DIR.qneuro-*.tmp``, then renamed;
 the destination is locked while building, and staging folders of a killed build are
 removed by the next one)::
 
@@ -54,7 +54,14 @@ from pathlib import Path
 import numpy as np
 
 from qneuro import checks
-from qneuro.files import FolderLock, inside, output_folder, read_text_limited
+from qneuro.files import (
+    TEMPORARY_SUFFIX,
+    FolderLock,
+    inside,
+    output_folder,
+    read_text_limited,
+    temporary_prefix,
+)
 from qneuro.generators.features import NearDuplicateIndex, circuit_features
 from qneuro.generators.tokenizer import (
     GATES,
@@ -76,7 +83,6 @@ SPLITS = ("train", "val", "test")
 #: The ``source`` of a corpus row: a real circuit or its random twin.
 SOURCES = ("mqt.bench", "random")
 #: Suffix of the folder a corpus is built in before it is renamed into place.
-STAGING_SUFFIX = ".tmp"
 #: Largest corpus ``.qasm`` file read (bytes).
 MAX_CORPUS_FILE_BYTES = 16 * 1024 * 1024
 
@@ -280,8 +286,8 @@ def build_corpus(
 
 
 def _staging_folders(out: Path) -> list[Path]:
-    """The temporary sibling folders (``.NAME.*.tmp``) builds of ``out`` are written to."""
-    pattern = f".{glob.escape(out.name)}.*{STAGING_SUFFIX}"
+    """The temporary sibling folders builds of ``out`` are written to (killed builds' too)."""
+    pattern = f"{glob.escape(temporary_prefix(out.name))}*{TEMPORARY_SUFFIX}"
     return [p for p in out.parent.glob(pattern) if p.is_dir() and not p.is_symlink()]
 
 
@@ -384,7 +390,9 @@ def _write_corpus(out: Path, options: CorpusOptions, progress: bool) -> dict:
     angle_counts = Counter(st.angle for *_, p in real for st in p.statements if st.angle)
     rng = np.random.default_rng(options.random_seed)
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=STAGING_SUFFIX, dir=out.parent))
+    tmp = Path(
+        tempfile.mkdtemp(prefix=temporary_prefix(out.name), suffix=TEMPORARY_SUFFIX, dir=out.parent)
+    )
     try:
         (tmp / "real").mkdir()
         (tmp / "random").mkdir()

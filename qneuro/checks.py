@@ -16,6 +16,8 @@ import numbers
 from collections.abc import Collection
 from pathlib import Path
 
+import numpy as np
+
 from qneuro.files import read_text_limited
 
 #: Largest settings file read (config.json, tokenizer.json, state.json ...), bytes.
@@ -93,7 +95,7 @@ def seed(name: str, value, *, limit: int = SEED_LIMIT) -> int:
 
 def flag(name: str, value) -> bool:
     """``value`` as a ``bool``; only ``True`` and ``False`` (numpy's too) are flags."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool | np.bool_):
         return bool(value)
     raise ValueError(f"{name}={value!r}; allowed: true or false")
 
@@ -131,13 +133,20 @@ def json_kind(value) -> str:
 
 
 def parse_json(text: str, source: str):
-    """``json.loads(text)``; a syntax error becomes a ``ValueError`` naming ``source``."""
+    """``json.loads(text)``; any refusal becomes a ``ValueError`` naming ``source``.
+
+    Refused: syntax errors, nesting too deep for the parser, integers too long to convert.
+    """
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise ValueError(f"{source} is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ValueError(f"{source} is not valid JSON: {exc}") from None
 
 
 def read_json_object(path: str | Path, *, what: str, max_bytes: int = MAX_SETTINGS_BYTES) -> dict:
@@ -175,13 +184,11 @@ def read_jsonl_objects(
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
+            row = parse_json(line, f"{what} {path} line {line_number}")
+        except ValueError:
             if torn_tail_ok and line_number == len(lines):
                 break
-            raise ValueError(
-                f"{what} {path} line {line_number} is not valid JSON: {exc.msg}"
-            ) from None
+            raise
         if not isinstance(row, dict):
             raise ValueError(
                 f"{what} {path} line {line_number} must be a JSON object, got {json_kind(row)}"

@@ -17,6 +17,16 @@ _UMASK = os.umask(0)  # the process umask, read once (os.umask can only be read 
 os.umask(_UMASK)
 
 
+#: Temporary files and folders are named ``.NAME.qneuro-XXXXXXXX.tmp``: hidden, next to
+#: their target, and marked so that a cleanup never touches a user's own ``.tmp`` files.
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def temporary_prefix(name: str) -> str:
+    """The name prefix of qneuro's temporaries for the file or folder ``name``."""
+    return f".{name}.qneuro-"
+
+
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` to fill a temporary file, then rename it to ``path``.
 
@@ -24,7 +34,9 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=temporary_prefix(path.name), suffix=TEMPORARY_SUFFIX
+    )
     os.close(handle)
     try:
         write(tmp)
@@ -142,12 +154,12 @@ def read_text_limited(path: str | Path, max_bytes: int, *, what: str = "file") -
 
 
 def remove_temporaries(folder: str | Path) -> list[Path]:
-    """Delete the ``.NAME.*.tmp`` files that :func:`atomic_write` leaves when killed."""
+    """Delete the temporary files :func:`atomic_write` leaves when killed (only those)."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
     removed = []
-    for path in folder.glob(".*.tmp"):
+    for path in folder.glob(f"{temporary_prefix('*')}*{TEMPORARY_SUFFIX}"):
         if path.is_file() and not path.is_symlink():
             path.unlink(missing_ok=True)
             removed.append(path)

@@ -7,7 +7,9 @@ Every command that reads a QASM file goes through :func:`read_qasm` / :func:`par
 * files are regular files of at most :data:`MAX_QASM_BYTES` (no devices, no folders);
 * registers total at most ``max_qubits`` qubits (default :data:`MAX_QASM_QUBITS`) and
   :data:`MAX_QASM_CLBITS` classical bits, checked before qiskit allocates them;
-* every gate angle is a finite number (``rx(1e400)`` is refused, not turned into NaN).
+* every gate angle is a finite number (``rx(1e400)`` is refused, not turned into NaN);
+* gate definitions expand to at most :data:`MAX_EXPANDED_GATES` gates (a definition that
+  calls the previous one twice, nested 40 deep, would otherwise stand for 2**40 gates).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from qneuro.files import read_text_limited
 
 #: Largest QASM file read (bytes).
 MAX_QASM_BYTES = 16 * 1024 * 1024
+#: Most gates a program may stand for once its gate definitions are expanded.
+MAX_EXPANDED_GATES = 1_000_000
 #: Default qubit limit and the classical-bit limit (registers are summed before parsing).
 MAX_QASM_QUBITS = 1024
 MAX_QASM_CLBITS = 1 << 16
@@ -90,6 +94,12 @@ def parse_qasm(text: str, *, source: str = "<input>", max_qubits: int = MAX_QASM
         raise QasmError(f"{source} is not valid OpenQASM 2: {message}"[:500]) from None
     if circuit.num_qubits > max_qubits:  # registers the scan above could not see
         raise QasmError(f"{source} has {circuit.num_qubits} qubits; allowed: at most {max_qubits}")
+    expanded = _expanded_gates(circuit, {})
+    if expanded > MAX_EXPANDED_GATES:
+        raise QasmError(
+            f"{source} expands to {expanded:,} gates through its gate definitions; allowed: "
+            f"at most {MAX_EXPANDED_GATES:,}"
+        )
     for index, instruction in enumerate(circuit.data):
         for value in instruction.operation.params:
             if isinstance(value, int | float) and not math.isfinite(value):
@@ -98,3 +108,25 @@ def parse_qasm(text: str, *, source: str = "<input>", max_qubits: int = MAX_QASM
                     f"{value}; allowed: finite numbers"
                 )
     return circuit
+
+
+def _expanded_gates(circuit, sizes: dict[str, int]) -> int:
+    """Gates of ``circuit`` with every user-defined gate replaced by its body, recursively.
+
+    Standard gates count one; ``sizes`` memoises each defined gate (OpenQASM 2 gate names
+    are unique), so the count costs one pass over each definition.
+    """
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    standard = get_standard_gate_name_mapping()
+    total = 0
+    for instruction in circuit.data:
+        operation = instruction.operation
+        name = operation.name
+        if name not in sizes:
+            definition = None if name in standard else operation.definition
+            sizes[name] = 1 if definition is None else _expanded_gates(definition, sizes)
+        total += sizes[name]
+        if total > MAX_EXPANDED_GATES:
+            break  # enough to refuse; no need to count further
+    return total

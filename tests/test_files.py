@@ -127,12 +127,16 @@ def test_folder_lock_refuses_a_second_writer_until_released(tmp_path):
 def test_remove_temporaries_deletes_only_leftovers_of_atomic_writes(tmp_path):
     from qneuro.files import remove_temporaries
 
-    (tmp_path / ".manifest.jsonl.abc.tmp").write_text("half")
+    (tmp_path / ".manifest.jsonl.qneuro-abc.tmp").write_text("half")
     (tmp_path / "manifest.jsonl").write_text("whole")
     (tmp_path / "notes.tmp").write_text("user file")
+    (tmp_path / ".mydata.tmp").write_text("user file")
+    (tmp_path / ".manifest.jsonl.abc.tmp").write_text("user file")
     removed = remove_temporaries(tmp_path)
-    assert [p.name for p in removed] == [".manifest.jsonl.abc.tmp"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.jsonl", "notes.tmp"]
+    assert [p.name for p in removed] == [".manifest.jsonl.qneuro-abc.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".manifest.jsonl.abc.tmp", ".mydata.tmp", "manifest.jsonl", "notes.tmp"
+    ]
 
 
 def test_atomic_files_get_the_permissions_of_a_plain_open(tmp_path):

@@ -63,3 +63,13 @@ def test_huge_registers_are_refused_before_qiskit_allocates_them():
         parse_qasm("OPENQASM 2.0;\nqreg q[1];\ncreg c[100000000];\n", source="huge.qasm")
     # commented-out declarations do not count
     assert parse_qasm("OPENQASM 2.0;\n// qreg big[99999999];\nqreg q[2];\n").num_qubits == 2
+
+
+def test_gate_definitions_that_expand_past_the_limit_are_refused_quickly():
+    definitions = "gate g0 a { x a; }\n" + "".join(
+        f"gate g{i} a {{ g{i - 1} a; g{i - 1} a; }}\n" for i in range(1, 40)
+    )
+    with pytest.raises(QasmError, match=r"expands to [\d,]+ gates .* at most 1,000,000"):
+        parse_qasm(HEADER + "qreg q[1];\n" + definitions + "g39 q[0];\n", source="bomb.qasm")
+    # the same definitions used at a size within the limit parse (2**10 gates)
+    assert parse_qasm(HEADER + "qreg q[1];\n" + definitions + "g10 q[0];\n").size() == 1

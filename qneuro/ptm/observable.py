@@ -29,7 +29,7 @@ def pauli_terms(observable: SparsePauliOp, num_qubits: int) -> tuple[np.ndarray,
     Raises:
         TypeError: if ``observable`` is not a ``SparsePauliOp`` (or convertible).
         ValueError: if its size differs from the circuit's, a coefficient is not finite,
-            or it is not Hermitian.
+            the coefficients' magnitudes sum beyond the largest float, or it is not Hermitian.
     """
     observable = as_sparse_pauli_op(observable)
     if observable.num_qubits != num_qubits:
@@ -44,6 +44,13 @@ def pauli_terms(observable: SparsePauliOp, num_qubits: int) -> tuple[np.ndarray,
     coeffs = np.bincount(inverse, coeffs.real, len(indices)) + 1j * np.bincount(
         inverse, coeffs.imag, len(indices)
     )
+    with np.errstate(over="ignore"):
+        total = np.abs(coeffs).sum()
+    if not np.isfinite(total):  # merged terms, or the expectation itself, would overflow
+        raise ValueError(
+            f"observable coefficients sum (in magnitude) beyond {np.finfo(float).max:.3g}; "
+            "allowed: coefficients whose magnitudes sum to a finite number"
+        )
     scale = max(np.abs(coeffs).max(initial=0.0), 1.0)
     worst = np.abs(coeffs.imag).max(initial=0.0)
     if worst > HERMITIAN_TOL * scale:

@@ -210,6 +210,8 @@ class Program:
                     f"the circuit has {self.num_parameters} parameters; pass parameter_values"
                 )
             return np.zeros((1, 0))
+        if np.asarray(parameter_values).dtype == bool:
+            raise ValueError("parameter_values are booleans; allowed: finite numbers (angles)")
         values = np.asarray(parameter_values, dtype=float)
         if values.ndim == 1:
             values = values[None, :]

@@ -40,6 +40,8 @@ _CACHE_SIZE = 64
 
 #: Engines a simulator can be asked for.
 ENGINES = ("auto", "ptm", "statevector")
+#: Most shots per measured setting (counts stay exact in int64 and float64).
+MAX_SHOTS = 2**53
 
 Compiled = CompiledCircuit | StatevectorCircuit
 
@@ -429,6 +431,8 @@ def _check_seed(seed):
 def _check_shots(shots):
     if shots is None:
         return None
-    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
-        raise ValueError(f"shots={shots!r}; allowed: None (exact) or a positive integer")
+    is_integer = isinstance(shots, (int, np.integer)) and not isinstance(shots, bool)
+    if not is_integer or not 1 <= shots <= MAX_SHOTS:
+        allowed = f"None (exact) or an integer in 1..{MAX_SHOTS:,}"
+        raise ValueError(f"shots={shots!r}; allowed: {allowed}")
     return int(shots)

@@ -48,7 +48,7 @@ def test_generate_killed_then_resumed_lists_every_circuit_once(tmp_path):
     # what a kill can also leave: a torn manifest row and a temporary file
     with open(out / "manifest.jsonl", "a") as manifest:
         manifest.write('{"file": "circuit_0000')
-    (out / f".circuit_{N - 1:06d}.qasm.k1ll3d.tmp").write_text("half a circ")
+    (out / f".circuit_{N - 1:06d}.qasm.qneuro-k1ll3d.tmp").write_text("half a circ")
 
     assert main(["generate", "--out", str(out), *SETTINGS]) == 0
 
@@ -68,7 +68,7 @@ def test_corpus_build_removes_staging_folders_of_a_killed_build(tmp_path):
     from qneuro.generators.corpus import build_corpus
 
     out = tmp_path / "corpus"
-    stale = tmp_path / ".corpus.k1ll3d.tmp"
+    stale = tmp_path / ".corpus.qneuro-k1ll3d.tmp"
     (stale / "real").mkdir(parents=True)
     unrelated = tmp_path / ".corpus-notes.tmp"
     unrelated.mkdir()
