@@ -213,8 +213,8 @@ def test_resume_rewinds_what_a_killed_session_wrote_after_its_checkpoint(run):
     (run / "best_circuit.qasm").write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n')
     (run / "best_circuit.json").write_text("{}")
     _write_events(run / "tb" / "episodes", "episode/error", range(extra, extra + 5))
-    (run / ".episodes.csv.x1.tmp").write_text("left by a kill")
-    (run / "checkpoints" / ".state.json.x2.tmp").write_text("left by a kill")
+    (run / ".episodes.csv.qneuro-x1.tmp").write_text("left by a kill")
+    (run / "checkpoints" / ".state.json.qneuro-x2.tmp").write_text("left by a kill")
     assert main(_resume(run, state["timesteps"])) == 0  # nothing to train: rewind only
     _assert_consistent(run)
     assert not list(run.rglob(".*.tmp"))
