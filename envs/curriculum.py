@@ -33,6 +33,13 @@ from dataclasses import asdict, dataclass, field, fields
 
 from qneuro import checks
 
+#: Largest threshold, ball, floor or energy magnitude a curriculum holds (Ha): far above
+#: any molecular energy error, and finite as the float32 an observation carries.
+MAX_ENERGY = 1e6
+
+#: Largest episode or success count and period (integers stay exact as JSON numbers).
+MAX_COUNT = 2**53
+
 
 @dataclass
 class FixedThreshold:
@@ -43,7 +50,7 @@ class FixedThreshold:
     successes: int = 0
 
     def __post_init__(self):
-        self.threshold = checks.real("threshold", self.threshold, 0.0, above=True)
+        self.threshold = checks.real("threshold", self.threshold, 0.0, MAX_ENERGY, above=True)
         _check_counters(self, ("episodes", "successes"))
 
     def update(self, lowest_energy: float, reference: float, success: bool) -> None:
@@ -88,15 +95,17 @@ class MovingThreshold:
 
     def __post_init__(self):
         for name in ("initial", "ball"):
-            setattr(self, name, checks.real(name, getattr(self, name), 0.0, above=True))
+            setattr(self, name, checks.real(name, getattr(self, name), 0.0, MAX_ENERGY,
+                                            above=True))
         for name in ("shift_every", "tighten_every"):
-            setattr(self, name, checks.integer(name, getattr(self, name), 1))
-        self.floor = checks.real("floor", self.floor, 0.0)
-        self.threshold = checks.real("threshold", self.threshold)
+            setattr(self, name, checks.integer(name, getattr(self, name), 1, MAX_COUNT))
+        self.floor = checks.real("floor", self.floor, 0.0, MAX_ENERGY)
+        self.threshold = checks.real("threshold", self.threshold, high=MAX_ENERGY)
         if self.threshold < 0:
             self.threshold = self.initial
         if self.lowest_energy is not None:
-            self.lowest_energy = checks.real("lowest_energy", self.lowest_energy)
+            self.lowest_energy = checks.real("lowest_energy", self.lowest_energy, -MAX_ENERGY,
+                                             MAX_ENERGY)
         _check_counters(self, ("max_tightenings", "episodes", "successes",
                                "successes_since_tightening", "tightenings"))
 
@@ -135,7 +144,7 @@ class MovingThreshold:
 
 def _check_counters(curriculum, names) -> None:
     for name in names:
-        setattr(curriculum, name, checks.integer(name, getattr(curriculum, name), 0))
+        setattr(curriculum, name, checks.integer(name, getattr(curriculum, name), 0, MAX_COUNT))
 
 
 def _load(curriculum, state: dict, kind: str) -> None:

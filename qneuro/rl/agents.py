@@ -246,7 +246,12 @@ def make_model(config, env, gamma: float):
         config: a :class:`qneuro.rl.config.TrainConfig` (resolved).
         env: the SB3 ``VecEnv`` (wrapped by :func:`wrap_for` for ``"dqn"``).
         gamma: the discount factor.
+
+    Raises:
+        ValueError: the network or buffers would be too large for ``env``'s spaces
+            (:meth:`~qneuro.rl.config.TrainConfig.check_sizes`); nothing is allocated then.
     """
+    config.check_sizes(env.observation_space, env.action_space)
     policy_kwargs: dict[str, Any] = {
         "net_arch": list(config.net_arch),
         "activation_fn": ACTIVATIONS[config.activation],

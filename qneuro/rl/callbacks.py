@@ -37,7 +37,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from qneuro import files
 from qneuro.vqe import CHEMICAL_ACCURACY
 
-from .checkpoint import atomic_write_json
+from .checkpoint import BEST_CIRCUIT_FILES, atomic_write_json
 
 EPISODE_FIELDS = (
     "episode", "timesteps", "wall_s", "env", "success", "solved", "return", "steps",
@@ -48,9 +48,6 @@ EVAL_FIELDS = (
     "evaluation", "episode", "timesteps", "wall_s", "success", "solved", "steps", "error",
     "noiseless_error", "threshold", "gates", "cnots", "depth", "parameters",
 )
-
-#: The best circuit's files in the run folder.
-BEST_CIRCUIT_FILES = ("best_circuit.qasm", "best_circuit.json")
 
 #: Largest CSV log read when a run is rewound (bytes).
 MAX_LOG_BYTES = 2**30

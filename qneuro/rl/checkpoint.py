@@ -18,9 +18,11 @@ A run folder holds::
     result.json            the run's summary (what ``--json`` prints)
     .lock                  locked while a training session writes the folder
 
-Loading a run executes no code. qneuro reads JSON (every field checked), safetensors
-(tensors only) and ``.npz`` arrays (``allow_pickle=False``, each array's shape and dtype
-checked before it is read). The model is rebuilt from ``config.json`` and the
+Loading a run executes no code. qneuro reads JSON (every field checked, counters at most
+:data:`~qneuro.rl.config.MAX_COUNT`), safetensors (tensors only; names and shapes checked
+from the header before any tensor is read, values finite) and ``.npz`` arrays
+(``allow_pickle=False``, each array's shape and dtype checked before it is read, values
+finite, actions legal). The model is rebuilt from ``config.json`` and the
 environment, its weights and Adam moments go in with ``load_state_dict``, and the counters
 stable-baselines3 needs to continue (timesteps, episodes, updates, target-sync calls,
 exploration rate, recent episode returns) come from ``state.json``. ``model.zip`` holds
@@ -35,11 +37,15 @@ folder can be moved or copied and then resumed.
 A checkpoint is written file by file, each through a temporary name and ``os.replace``;
 ``state.json`` goes last, so a crash at any moment leaves the previous checkpoint intact
 and readable. Older model and replay files are deleted only after the new ``state.json``
-is in place; temporaries left by a killed session are deleted when the next one starts.
+is in place (only names a checkpoint writes, ``model-<E>-<T>.safetensors`` and
+``replay-<E>-<T>.npz``); temporaries left by a killed session are deleted when the next one
+starts (:func:`qneuro.files.remove_temporaries`: only names :func:`~qneuro.files.atomic_write`
+gives them).
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections import deque
 from pathlib import Path
@@ -49,8 +55,27 @@ import numpy as np
 from qneuro import checks, files
 from qneuro.qasm import parse_qasm
 
+from .config import MAX_COUNT
+
 CHECKPOINTS = "checkpoints"
 STATE = "state.json"
+
+#: The best circuit's files in the run folder.
+BEST_CIRCUIT_FILES = ("best_circuit.qasm", "best_circuit.json")
+
+#: Every file a training session writes in the run folder (regular files or absent), and
+#: its folders (folders or absent); :func:`check_run_folder` checks them all first.
+RUN_FILES = ("config.json", "episodes.csv", "evaluations.csv", *BEST_CIRCUIT_FILES,
+             f"{CHECKPOINTS}/{STATE}", "model.zip", "learning_curve.png", "result.json")
+RUN_FOLDERS = (CHECKPOINTS, "tb", "tb/episodes", "tb/agent")
+
+#: Largest wall time of a run or an episode in ``state.json`` (s, about 31,700 years).
+MAX_SECONDS = 1e12
+
+#: Names of the weights and replay files a checkpoint writes (the only ones it deletes).
+_CHECKPOINT_FILE = re.compile(
+    r"model-[0-9]{8,}-[0-9]{10,}\.safetensors|replay-[0-9]{8,}-[0-9]{10,}\.npz"
+)
 
 #: ``state.json`` format: 2 holds safetensors and npz files (1, pickled SB3 files, is
 #: refused).
@@ -116,11 +141,35 @@ def save_checkpoint(run_dir: str | Path, model, state: dict, replay: bool) -> Pa
         "agent": _agent_counters(model),
     }
     atomic_write_json(folder / STATE, state)
-    keep = {model_name, replay_record and replay_record["file"], STATE}
+    keep = {model_name, replay_record and replay_record["file"]}
     for old in folder.iterdir():
-        if old.name not in keep and old.name.startswith(("model-", "replay-")):
+        if old.name not in keep and _CHECKPOINT_FILE.fullmatch(old.name):
             old.unlink(missing_ok=True)
     return folder / STATE
+
+
+def check_run_folder(run_dir: str | Path) -> None:
+    """Refuse a run folder where a name the session writes is taken by something else.
+
+    Every name of :data:`RUN_FILES` must be a regular file or absent, every name of
+    :data:`RUN_FOLDERS` a folder or absent, with no symbolic link on the way; checked
+    before the session writes anything.
+
+    Raises:
+        ValueError: the first name that fails (:class:`qneuro.files.UnsafePathError`).
+    """
+    for name in (*RUN_FOLDERS, *RUN_FILES):
+        path = files.inside(run_dir, name)
+        folder = name in RUN_FOLDERS
+        if path.exists() and not (path.is_dir() if folder else path.is_file()):
+            if path.is_dir() or path.is_file():
+                kind = "a folder" if path.is_dir() else "a file"
+            else:
+                kind = "not a regular file"  # a FIFO, a device, a socket
+            allowed = "a folder or nothing" if folder else "a regular file or nothing"
+            raise files.UnsafePathError(
+                f"{path} is {kind}; allowed: {allowed} (the run writes it)"
+            )
 
 
 def load_state(run_dir: str | Path) -> dict | None:
@@ -144,9 +193,17 @@ def load_state(run_dir: str | Path) -> dict | None:
 
 
 def load_policy(state: dict, model) -> dict:
-    """Load the checkpoint's policy weights into ``model``; returns the optimiser tensors."""
+    """Load the checkpoint's policy weights into ``model``; returns the optimiser tensors.
+
+    The file's header is checked against the network of ``model`` (names and shapes)
+    before any tensor is read, and every tensor must be finite.
+    """
     path = state["model"]
-    policy, optimizer = _split_tensors(_read_tensors(path), path)
+    shapes = {f"policy.{k}": tuple(v.shape) for k, v in model.policy.state_dict().items()}
+    for index, param in enumerate(_parameters(model.policy.optimizer)):
+        for name in ADAM_STATE:
+            shapes[f"optimizer.{index}.{name}"] = () if name == "step" else tuple(param.shape)
+    policy, optimizer = _split_tensors(_read_tensors(path, shapes), path)
     try:
         model.policy.load_state_dict(policy)
     except RuntimeError as exc:
@@ -250,13 +307,17 @@ def _checked_state(data: dict, folder: Path) -> dict:
         raise ValueError(f"lacks {missing}")
     if not isinstance(data["curriculum"], dict):
         raise ValueError(f"curriculum={data['curriculum']!r}; allowed: a curriculum state")
-    timesteps = checks.integer("timesteps", data["timesteps"], 0)
+    timesteps = _count("timesteps", data["timesteps"])
+    try:
+        curriculum = make_curriculum(dict(data["curriculum"])).state_dict()
+    except ValueError as exc:
+        raise ValueError(f"curriculum: {exc}") from None
     return {
-        "episodes": checks.integer("episodes", data["episodes"], 0),
+        "episodes": _count("episodes", data["episodes"]),
         "timesteps": timesteps,
-        "wall_s": checks.real("wall_s", data["wall_s"], 0.0),
-        "evaluations": checks.integer("evaluations", data["evaluations"], 0),
-        "curriculum": make_curriculum(dict(data["curriculum"])).state_dict(),
+        "wall_s": checks.real("wall_s", data["wall_s"], 0.0, MAX_SECONDS),
+        "evaluations": _count("evaluations", data["evaluations"]),
+        "curriculum": curriculum,
         "best": _checked_record("best", data["best"], _BEST),
         "first_solved": _checked_record("first_solved", data["first_solved"], _FIRST_SOLVED),
         "model": _checkpoint_file(folder, "model", data["model"], ".safetensors"),
@@ -282,7 +343,7 @@ def _checked_replay(folder: Path, record) -> dict | None:
         raise ValueError(f"replay_buffer={record!r}; allowed: null or {{file, pos, full}}")
     return {
         "file": _checkpoint_file(folder, "replay_buffer file", record["file"], ".npz"),
-        "pos": checks.integer("replay_buffer pos", record["pos"], 0),
+        "pos": _count("replay_buffer pos", record["pos"]),
         "full": checks.flag("replay_buffer full", record["full"]),
     }
 
@@ -293,11 +354,11 @@ def _checked_agent(agent, timesteps: int) -> dict:
     missing = [name for name in _AGENT_COUNTERS if name not in agent]
     if missing:
         raise ValueError(f"agent lacks {missing}")
-    if agent["num_timesteps"] != timesteps:
-        raise ValueError(f"agent num_timesteps={agent['num_timesteps']!r}; allowed: {timesteps}")
     for name in ("num_timesteps", "episode_num", "n_updates", "n_calls"):
         if name in agent:
-            agent[name] = checks.integer(f"agent {name}", agent[name], 0)
+            agent[name] = _count(f"agent {name}", agent[name])
+    if agent["num_timesteps"] != timesteps:
+        raise ValueError(f"agent num_timesteps={agent['num_timesteps']!r}; allowed: {timesteps}")
     if "exploration_rate" in agent:
         agent["exploration_rate"] = checks.real("agent exploration_rate",
                                                 agent["exploration_rate"], 0.0, 1.0)
@@ -307,8 +368,9 @@ def _checked_agent(agent, timesteps: int) -> dict:
     ):
         raise ValueError("agent episode_infos: allowed: a list of {r, l, t}")
     agent["episode_infos"] = [
-        {"r": checks.real("episode r", i["r"]), "l": checks.integer("episode l", i["l"], 0),
-         "t": checks.real("episode t", i["t"], 0.0)}
+        {"r": checks.real("agent episode_infos r", i["r"]),
+         "l": _count("agent episode_infos l", i["l"]),
+         "t": checks.real("agent episode_infos t", i["t"], 0.0, MAX_SECONDS)}
         for i in infos
     ]
     if not isinstance(agent["episode_successes"], list):
@@ -330,13 +392,13 @@ def _checked_record(name: str, record, required: tuple[str, ...]) -> dict | None
     for key in record:
         label, value = f"{name} {key}", record[key]
         if key in _RECORD_INTEGERS:
-            record[key] = checks.integer(label, value, 0)
+            record[key] = _count(label, value)
         elif key in _RECORD_REALS:
             record[key] = checks.real(label, value)
         elif key in _RECORD_FLAGS:
             record[key] = checks.flag(label, value)
         elif key == "actions":
-            record[key] = [checks.integer(label, a, 0) for a in _list(label, value)]
+            record[key] = [_count(label, a) for a in _list(label, value)]
         elif key == "angles":
             record[key] = [checks.real(label, a) for a in _list(label, value)]
         elif not isinstance(value, str):
@@ -346,20 +408,71 @@ def _checked_record(name: str, record, required: tuple[str, ...]) -> dict | None
     return record
 
 
+def _count(name: str, value) -> int:
+    """A counter of ``state.json``: an integer in ``0..MAX_COUNT``."""
+    return checks.integer(name, value, 0, MAX_COUNT)
+
+
 def _list(label: str, value) -> list:
     if not isinstance(value, list):
         raise ValueError(f"{label}={value!r}; allowed: a list")
     return value
 
 
-def _read_tensors(path: Path) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+def _read_tensors(path: Path, shapes: dict[str, tuple]) -> dict:
+    """The tensors of a safetensors file whose header holds only names of ``shapes``.
+
+    Names and shapes are checked from the header, before any tensor is read; every tensor
+    read must be floating-point and finite (the message names the tensor).
+    """
+    import torch
+    from safetensors import SafetensorError, safe_open
 
     try:
-        return load_file(str(path), device="cpu")
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            for key in sorted(handle.keys(), key=lambda k: not k.startswith("policy.")):
+                _check_header(path, key, tuple(handle.get_slice(key).get_shape()), shapes)
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     except (SafetensorError, OSError) as exc:
         raise ValueError(f"model file {path} is not a safetensors file ({exc})") from None
+    for key, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            raise ValueError(
+                f"model file {path}: {key} holds {tensor.dtype}; allowed: floating-point"
+            )
+        if not bool(torch.isfinite(tensor).all()):
+            raise ValueError(
+                f"model file {path}: {key} holds NaN or infinite values; allowed: finite numbers"
+            )
+    return tensors
+
+
+def _check_header(path: Path, key: str, shape: tuple, shapes: dict[str, tuple]) -> None:
+    """Refuse a tensor name or shape of the file that the model does not have."""
+    prefix, _, name = key.partition(".")
+    if key in shapes and shape == shapes[key]:
+        return
+    if prefix == "policy":
+        problem = (f"shape {shape}, the network's {shapes[key]}" if key in shapes
+                   else "not a tensor of the network")
+        raise ValueError(
+            f"model file {path} does not fit the network of config.json ({key}: {problem})"
+        )
+    if prefix == "optimizer" and key in shapes:
+        raise ValueError(
+            f"model file {path}: {key} has shape {shape}; allowed: {shapes[key]}"
+        )
+    if prefix == "optimizer":
+        count = sum(1 for k in shapes if k.startswith("optimizer.")) // len(ADAM_STATE)
+        raise ValueError(
+            f"model file {path} holds {key}; allowed: "
+            f"optimizer.<0..{count - 1}>.<{'|'.join(ADAM_STATE)}>"
+        )
+    raise ValueError(f"model file {path} holds {key!r}; allowed: policy.*, optimizer.*")
+
+
+def _parameters(optimizer) -> list:
+    return [p for group in optimizer.param_groups for p in group["params"]]
 
 
 def _split_tensors(tensors: dict, path: Path) -> tuple[dict, dict]:
@@ -375,7 +488,7 @@ def _split_tensors(tensors: dict, path: Path) -> tuple[dict, dict]:
 
 def _load_optimizer(optimizer, tensors: dict, path: Path) -> None:
     """Adam's moments and step counts from ``optimizer.<index>.<name>`` tensors."""
-    params = [p for group in optimizer.param_groups for p in group["params"]]
+    params = _parameters(optimizer)
     state: dict[int, dict] = {}
     for key, tensor in tensors.items():
         index, _, name = key.partition(".")
@@ -417,7 +530,8 @@ def _load_replay(buffer, record: dict) -> None:
     path = record["file"]
     if record["pos"] >= buffer.buffer_size:
         raise ValueError(
-            f"replay buffer pos={record['pos']}; allowed: 0..{buffer.buffer_size - 1}"
+            f"checkpoint replay_buffer pos={record['pos']} (for {path}); allowed: "
+            f"0..{buffer.buffer_size - 1}, within the run's buffer"
         )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -435,9 +549,22 @@ def _load_replay(buffer, record: dict) -> None:
                     )
                 with archive.open(member) as handle:
                     target[...] = np.lib.format.read_array(handle, allow_pickle=False)
+                _check_replay_values(name, target, buffer.action_space)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ValueError(f"replay buffer {path} does not fit this run: {exc}") from None
     buffer.pos, buffer.full = record["pos"], record["full"]
+
+
+def _check_replay_values(name: str, array: np.ndarray, action_space) -> None:
+    """Refuse non-finite numbers, and actions outside a discrete action space."""
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(f"{name} holds NaN or infinite values; allowed: finite numbers")
+    count = getattr(action_space, "n", None)
+    if name == "actions" and count is not None and array.size:
+        if array.min() < 0 or array.max() >= int(count):
+            raise ValueError(
+                f"actions hold values in {array.min()}..{array.max()}; allowed: 0..{int(count) - 1}"
+            )
 
 
 def _npy_header(handle) -> tuple[tuple, np.dtype]:

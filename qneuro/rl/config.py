@@ -44,25 +44,45 @@ MAX_SEED = 2**32 - 1
 MAX_WORKERS = 1024
 MAX_LAYER_WIDTH = 2**16
 
+#: Most hidden layers, and most weights and biases of the network (one Q-network for DQN;
+#: the policy and value networks together for PPO): 2**28 float32 parameters take 1 GiB,
+#: about 4 GiB with the target network or gradients and Adam's two moments.
+MAX_LAYERS = 64
+MAX_NETWORK_PARAMETERS = 2**28
+
+#: Largest DQN replay capacity and PPO rollout per environment (transitions), minibatch,
+#: and n-step return length.
+MAX_BUFFER_SIZE = 2**24
+MAX_BATCH_SIZE = 2**16
+MAX_N_STEPS = 256
+
+#: Largest count of steps, episodes or updates (integers stay exact as JSON numbers).
+MAX_COUNT = 2**53
+
+#: Memory limits checked once the environment is built (:meth:`TrainConfig.check_sizes`):
+#: the replay buffer or rollout arrays, and one minibatch's observations and activations.
+MAX_BUFFER_BYTES = 8 * 2**30
+MAX_BATCH_BYTES = 2 * 2**30
+
 #: Largest ``config.json`` read (bytes).
 MAX_CONFIG_BYTES = 1 << 20
 
 #: Integer fields and their bounds ``(lowest, highest)``; None is no bound.
 _INTEGER_FIELDS = {
-    "timesteps": (1, None),
+    "timesteps": (1, MAX_COUNT),
     "seed": (0, MAX_SEED),
     "n_envs": (1, MAX_WORKERS),
-    "batch_size": (1, None),
-    "buffer_size": (1, None),
-    "learning_starts": (0, None),
-    "train_freq": (1, None),
-    "target_update_interval": (1, None),
-    "n_steps": (1, None),
-    "exploration_steps": (1, None),
-    "ppo_rollout": (1, None),
-    "ppo_batch_size": (1, None),
-    "eval_every": (0, None),
-    "checkpoint_every": (0, None),
+    "batch_size": (1, MAX_BATCH_SIZE),
+    "buffer_size": (1, MAX_BUFFER_SIZE),
+    "learning_starts": (0, MAX_COUNT),
+    "train_freq": (1, MAX_COUNT),
+    "target_update_interval": (1, MAX_COUNT),
+    "n_steps": (1, MAX_N_STEPS),
+    "exploration_steps": (1, MAX_COUNT),
+    "ppo_rollout": (1, MAX_BUFFER_SIZE),
+    "ppo_batch_size": (2, MAX_BATCH_SIZE),  # SB3 normalises advantages over the minibatch
+    "eval_every": (0, MAX_COUNT),
+    "checkpoint_every": (0, MAX_COUNT),
     "torch_threads": (1, MAX_WORKERS),
 }
 
@@ -96,23 +116,27 @@ class TrainConfig:
         n_envs: parallel environments.
         vec_env: ``"dummy"`` (in-process) or ``"subproc"`` (one process per environment).
         resume: continue from the run folder's last checkpoint.
-        net_arch: hidden layer widths of the Q-network (DQN) or of both PPO heads.
+        net_arch: hidden layer widths of the Q-network (DQN) or of both PPO heads (at
+            most :data:`MAX_LAYERS` layers of :data:`MAX_LAYER_WIDTH`, and
+            :data:`MAX_NETWORK_PARAMETERS` in all).
         activation: ``"leaky_relu"`` (CRLQAS), ``"relu"`` or ``"tanh"``.
         learning_rate: Adam step size.
-        batch_size: DQN minibatch size.
-        buffer_size: DQN replay capacity (transitions).
+        batch_size: DQN minibatch size (at most :data:`MAX_BATCH_SIZE`).
+        buffer_size: DQN replay capacity (transitions, at most :data:`MAX_BUFFER_SIZE`;
+            its arrays at most :data:`MAX_BUFFER_BYTES`, see :meth:`check_sizes`).
         learning_starts: DQN steps of random legal actions before learning.
         train_freq: DQN environment steps between updates.
         gradient_steps: DQN gradient steps per update (-1: one per environment step).
         target_update_interval: DQN steps between target-network syncs.
         gamma: discount; None means ``0.005 ** (1 / L)`` with ``L`` the action budget.
-        n_steps: DQN n-step return length.
+        n_steps: DQN n-step return length (at most :data:`MAX_N_STEPS`).
         exploration_initial: epsilon at the start.
         exploration_final: epsilon floor.
         exploration_steps: steps for epsilon to decay geometrically to its floor; None
             means ``min(timesteps // 2, 60_000)`` (CRLQAS: ``0.99995**60_000 = 0.05``).
-        ppo_rollout: PPO steps per environment per rollout.
-        ppo_batch_size: PPO minibatch size.
+        ppo_rollout: PPO steps per environment per rollout (``ppo_rollout * n_envs``
+            at least 2).
+        ppo_batch_size: PPO minibatch size (at least 2).
         ppo_ent_coef: PPO entropy bonus.
         eval_every: episodes between greedy evaluation episodes (0: none).
         checkpoint_every: episodes between checkpoints (K); one is also written at the end.
@@ -165,8 +189,10 @@ class TrainConfig:
     def validate(self) -> None:
         """Normalise every field or raise ValueError naming the field, value and what is allowed.
 
-        Counts are integers (booleans are not), real numbers are finite, names are among
-        their choices; ``env_kwargs`` keys must be keywords of the environment.
+        Counts are integers (booleans are not) within their documented bounds (steps and
+        episodes at most :data:`MAX_COUNT`), real numbers are finite, names are among
+        their choices; ``env_kwargs`` keys must be keywords of the environment. Sizes that
+        depend on the environment's spaces are checked by :meth:`check_sizes`.
         """
         if not isinstance(self.out, str | PathLike) or not str(self.out):
             raise ValueError(f"out={self.out!r}; allowed: a folder path")
@@ -194,10 +220,70 @@ class TrainConfig:
             raise ValueError(
                 f"save_replay_buffer={self.save_replay_buffer!r}; allowed: true, false, 'auto'"
             )
-        self.net_arch = _net_arch(self.net_arch)
+        self.net_arch = _net_arch(self.net_arch, self.algo)
+        if self.algo != "dqn" and self.ppo_rollout * self.n_envs < 2:
+            raise ValueError(
+                f"ppo_rollout={self.ppo_rollout!r} with n_envs={self.n_envs!r}; allowed: "
+                "ppo_rollout * n_envs >= 2 (PPO normalises advantages over a rollout)"
+            )
         _check_device(self.device)
         _check_env_id(self.env)
         self.env_kwargs = _env_kwargs(self.env, self.env_kwargs)
+
+    def check_sizes(self, observation_space, action_space) -> None:
+        """Refuse a network or buffers too large for the environment's spaces (ValueError).
+
+        Checked before a model is built, with the spaces the agent sees (after
+        :func:`~qneuro.rl.agents.wrap_for`): the network's parameters (at most
+        :data:`MAX_NETWORK_PARAMETERS`), the replay buffer's arrays (DQN; ``buffer_size``)
+        or the rollout's and their flattened copy (PPO; ``ppo_rollout``), at most
+        :data:`MAX_BUFFER_BYTES`, and one minibatch's observations and activations
+        (``batch_size`` or ``ppo_batch_size``), at most :data:`MAX_BATCH_BYTES`.
+        """
+        import gymnasium as gym
+
+        inputs = gym.spaces.flatdim(observation_space)
+        actions = int(getattr(action_space, "n", gym.spaces.flatdim(action_space)))
+        parameters = network_parameters(self.net_arch, self.algo, inputs, actions)
+        if parameters > MAX_NETWORK_PARAMETERS:
+            raise ValueError(
+                f"net_arch={list(self.net_arch)!r} makes a network of {parameters:,} parameters "
+                f"on this environment's {inputs:,} inputs and {actions:,} actions; allowed: at "
+                f"most {MAX_NETWORK_PARAMETERS:,} (MAX_NETWORK_PARAMETERS)"
+            )
+        observation = _space_bytes(observation_space)
+        action = _space_bytes(action_space)
+        hidden = sum(self.net_arch)
+        if self.algo == "dqn":
+            rows = max(self.buffer_size // self.n_envs, 1) * self.n_envs
+            per_row = 2 * observation + action + 3 * 4  # obs, next obs, action, 3 float32
+            buffer = ("buffer_size", self.buffer_size, rows * per_row, "replay buffer")
+            per_sample = 2 * observation + _ACTIVATION_BYTES * hidden
+            batch = ("batch_size", self.batch_size, self.batch_size * per_sample)
+        else:
+            rows = self.ppo_rollout * self.n_envs
+            masks = 4 * actions if self.algo == "maskable-ppo" else 0
+            per_row = 2 * (observation + action + 6 * 4 + masks)  # and the flattened copy
+            buffer = ("ppo_rollout", self.ppo_rollout, rows * per_row, "rollout")
+            per_sample = observation + 2 * _ACTIVATION_BYTES * hidden  # two networks
+            batch = ("ppo_batch_size", self.ppo_batch_size, self.ppo_batch_size * per_sample)
+        name, value, size, what = buffer
+        if size > MAX_BUFFER_BYTES:
+            largest = MAX_BUFFER_BYTES // (per_row * (self.n_envs if self.algo != "dqn" else 1))
+            raise ValueError(
+                f"{name}={value:,} needs a {what} of about {size:,} bytes ({per_row:,} per "
+                f"transition: observations of {inputs:,} entries, n_envs={self.n_envs}); "
+                f"allowed: at most {MAX_BUFFER_BYTES:,} bytes (MAX_BUFFER_BYTES), here "
+                f"{name} <= {largest:,}"
+            )
+        name, value, size = batch
+        if size > MAX_BATCH_BYTES:
+            raise ValueError(
+                f"{name}={value:,} needs about {size:,} bytes per minibatch (observations of "
+                f"{inputs:,} entries and activations of net_arch {list(self.net_arch)}); "
+                f"allowed: at most {MAX_BATCH_BYTES:,} bytes (MAX_BATCH_BYTES), here "
+                f"{name} <= {MAX_BATCH_BYTES // (size // value):,}"
+            )
 
     def resolved(self) -> TrainConfig:
         """A copy with ``exploration_steps`` filled in (what a run actually uses)."""
@@ -233,24 +319,73 @@ class TrainConfig:
             raise ValueError(f"{path}: {exc}") from None
 
 
+def network_parameters(net_arch, algo: str, inputs: int, actions: int) -> int:
+    """Weights and biases of the trained network(s) for ``inputs`` and ``actions``.
+
+    DQN: one Q-network ``inputs -> net_arch -> actions`` (its target copy not counted);
+    PPO: the policy and value networks ``inputs -> net_arch -> actions`` and ``-> 1``.
+    """
+    widths = (inputs, *net_arch)
+    stack = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    head = net_arch[-1] * actions + actions
+    if algo == "dqn":
+        return stack + head
+    return 2 * stack + head + net_arch[-1] + 1
+
+
+#: Bytes per hidden unit per minibatch sample: float32 activations and their gradients,
+#: and the forward passes on the next observations (estimate).
+_ACTIVATION_BYTES = 16
+
+
+def _space_bytes(space) -> int:
+    """Bytes of one sample of ``space`` as SB3's buffers store it."""
+    from gymnasium import spaces
+
+    if isinstance(space, spaces.Dict):
+        return sum(_space_bytes(part) for part in space.spaces.values())
+    entries = 1
+    for length in space.shape or (1,):
+        entries *= int(length)
+    dtype = getattr(space, "dtype", None)
+    return entries * (dtype.itemsize if dtype is not None else 8)
+
+
 def _gradient_steps(value) -> int:
 
     if isinstance(value, int) and not isinstance(value, bool) and value == -1:
         return -1  # SB3: as many gradient steps as environment steps
     try:
-        return checks.integer("gradient_steps", value, 1)
+        return checks.integer("gradient_steps", value, 1, MAX_COUNT)
     except ValueError:
-        raise ValueError(f"gradient_steps={value!r}; allowed: an integer >= 1, or -1") from None
+        raise ValueError(
+            f"gradient_steps={value!r}; allowed: an integer in 1..{MAX_COUNT:,}, or -1"
+        ) from None
 
 
-def _net_arch(widths) -> tuple[int, ...]:
+def _net_arch(widths, algo: str) -> tuple[int, ...]:
+    """Hidden widths: at most ``MAX_LAYERS`` of ``MAX_LAYER_WIDTH``, ``MAX_NETWORK_PARAMETERS``.
 
+    Without the environment, the parameters counted are a lower bound (one input, one
+    action); :meth:`TrainConfig.check_sizes` counts them all.
+    """
     if isinstance(widths, str) or not isinstance(widths, list | tuple) or not widths:
         raise ValueError(f"net_arch={widths!r}; allowed: a list of layer widths")
-    return tuple(
+    if len(widths) > MAX_LAYERS:
+        raise ValueError(
+            f"net_arch has {len(widths)} layers; allowed: 1 to {MAX_LAYERS} (MAX_LAYERS)"
+        )
+    widths = tuple(
         checks.integer(f"net_arch[{index}]", width, 1, MAX_LAYER_WIDTH)
         for index, width in enumerate(widths)
     )
+    parameters = network_parameters(widths, algo, 1, 1)  # a lower bound
+    if parameters > MAX_NETWORK_PARAMETERS:
+        raise ValueError(
+            f"net_arch={list(widths)!r} has at least {parameters:,} parameters; allowed: at "
+            f"most {MAX_NETWORK_PARAMETERS:,} (MAX_NETWORK_PARAMETERS)"
+        )
+    return widths
 
 
 def _check_device(device) -> None:

@@ -20,6 +20,10 @@ goes back to its record, and the new TensorBoard event files hide the steps afte
 The folder given (``out``) is authoritative: a run folder can be moved or copied and
 resumed there. A session holds a lock on it (:class:`qneuro.files.FolderLock`), so a
 second writer is refused; symbolic links inside the folder are refused, not followed.
+A session checks everything before its first write: the configuration and the sizes it
+gives on the environment (:meth:`TrainConfig.check_sizes`), every name it will write
+(:func:`~qneuro.rl.checkpoint.check_run_folder`), and the checkpoint it resumes from
+(``state.json``, weights, replay buffer); a refused session leaves the folder as it was.
 """
 
 from __future__ import annotations
@@ -286,16 +290,19 @@ def train(config: TrainConfig | None = None, **overrides) -> TrainResult:
         **overrides: fields replacing those of ``config``.
 
     Raises:
-        ValueError: bad configuration or environment keywords (nothing is written then),
-            an existing run folder without ``resume``, a resumed run whose environment or
-            algorithm differs from the saved one, a malformed checkpoint, a folder in use
-            by another process, or a symbolic link in the run folder.
+        ValueError: bad configuration or environment keywords, a network or buffers too
+            large for the environment (nothing is written then), an existing run folder
+            without ``resume``, a resumed run whose environment or algorithm differs from
+            the saved one, a malformed checkpoint, a folder in use by another process, or
+            a symbolic link or a non-regular file under a name the run writes (the run
+            folder is left as it was).
     """
     config = config or TrainConfig()
     if overrides:
         config = TrainConfig.from_dict({**config.to_dict(), **overrides})
     eval_env = make_env(config)  # checks the environment keywords before any write
     try:
+        config.check_sizes(eval_env.observation_space, eval_env.action_space)
         run_dir = files.output_folder(config.out)
         with files.FolderLock(run_dir):
             return _train_session(run_dir, config, eval_env)
@@ -304,14 +311,22 @@ def train(config: TrainConfig | None = None, **overrides) -> TrainResult:
 
 
 def _train_session(run_dir: Path, config: TrainConfig, eval_env) -> TrainResult:
-    checkpoint.remove_temporaries(run_dir)
+    """One session in the locked ``run_dir``.
+
+    Everything is checked before the first write: the names the run writes
+    (:func:`~qneuro.rl.checkpoint.check_run_folder`), ``state.json``, the resumed
+    configuration, the model's sizes, and the checkpoint's weights and replay buffer
+    (loaded into the new model). Only then are temporaries removed, ``config.json``
+    written and the logs rewound.
+    """
+    checkpoint.check_run_folder(run_dir)
     state = checkpoint.load_state(run_dir)
     if state is not None and not config.resume:
         raise ValueError(
             f"{run_dir} already holds a run; resume it (--resume) or choose another --out"
         )
     config = _resumed_config(run_dir, config) if state is not None else config.resolved()
-    checkpoint.atomic_write_json(files.inside(run_dir, "config.json"), config.to_dict())
+    config.check_sizes(eval_env.observation_space, eval_env.action_space)
     if config.torch_threads is not None:
         import torch
 
@@ -334,6 +349,9 @@ def _train_session(run_dir: Path, config: TrainConfig, eval_env) -> TrainResult:
         run.model = build_model(config, vec_env, vec_env.get_attr("max_gates", [0])[0])
         if state is not None:
             checkpoint.restore_model(state, run.model)
+        # all checked: the session's first writes
+        checkpoint.remove_temporaries(run_dir)
+        checkpoint.atomic_write_json(run.path("config.json"), config.to_dict())
         run.rewind()
         _learn(run, resumed=state is not None)
         files.atomic_write(run.path("model.zip"), functools.partial(_save_sb3_zip, run.model))

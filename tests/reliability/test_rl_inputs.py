@@ -21,6 +21,7 @@ from qneuro.rl import TrainConfig
 H2 = "qneuro/QAS-H2-2q-v0"
 TINY_ENV = {"optimizer_budget": 10, "max_gates": 4}
 TINY_AGENT = {"net_arch": [16], "batch_size": 8, "buffer_size": 100, "learning_starts": 20}
+COUNTS = "9,007,199,254,740,992"  # MAX_COUNT = 2**53, as messages write it
 
 
 def _fails_cleanly(capsys, argv, message) -> str:
@@ -71,7 +72,7 @@ def _train(out, *extra):
 # -- qas train: options and JSON ------------------------------------------------------
 
 TRAIN_CASES = [
-    (["--timesteps", "0"], "timesteps=0; allowed: an integer >= 1"),
+    (["--timesteps", "0"], f"timesteps=0; allowed: an integer in 1..{COUNTS}"),
     (["--seed", "-1"], "seed=-1; allowed: an integer in 0..4,294,967,295"),
     (["--n-envs", "0"], "n_envs=0"),
     (["--n-envs", "5000"], "n_envs=5000; allowed: an integer in 1..1,024"),
@@ -82,17 +83,18 @@ TRAIN_CASES = [
     (["--config", "{bad"], "--config is not valid JSON"),
     (["--config", "5"], "--config must be a JSON object"),
     (["--config", '{"device": "foo"}'], "device='foo'; allowed: 'auto' or a torch device"),
-    (["--config", '{"gradient_steps": -5}'], "gradient_steps=-5; allowed: an integer >= 1, or -1"),
+    (["--config", '{"gradient_steps": -5}'],
+     f"gradient_steps=-5; allowed: an integer in 1..{COUNTS}, or -1"),
     (["--config", '{"exploration_steps": true}'], "exploration_steps=True; allowed: an integer"),
     (["--config", '{"learning_rate": "fast"}'], "learning_rate='fast'; allowed: a finite number"),
     (["--config", '{"learning_rate": NaN}'], "learning_rate=nan; allowed: a finite number > 0"),
     (["--config", '{"gamma": 1.5}'], "gamma=1.5; allowed: a finite number in (0, 1]"),
     (["--config", '{"net_arch": [0]}'], "net_arch[0]=0; allowed: an integer in 1..65,536"),
     (["--config", '{"net_arch": 64}'], "net_arch=64; allowed: a list of layer widths"),
-    (["--config", '{"batch_size": 2.5}'], "batch_size=2.5; allowed: an integer >= 1"),
+    (["--config", '{"batch_size": 2.5}'], "batch_size=2.5; allowed: an integer in 1..65,536"),
     (["--config", '{"exploration_final": 2}'], "exploration_final=2; allowed"),
     (["--config", '{"save_replay_buffer": 1}'], "save_replay_buffer=1; allowed: true, false"),
-    (["--config", '{"eval_every": -1}'], "eval_every=-1; allowed: an integer >= 0"),
+    (["--config", '{"eval_every": -1}'], f"eval_every=-1; allowed: an integer in 0..{COUNTS}"),
     (["--config", '{"algorithm": "dqn"}'], "unknown TrainConfig fields ['algorithm']"),
     (["--config", '{"torch_threads": 0}'], "torch_threads=0"),
     (["--config", '{"vec_env": "threads"}'], "vec_env='threads'; allowed: dummy, subproc"),
@@ -105,7 +107,8 @@ TRAIN_CASES = [
     (["--env-kwargs", '{"optimizer_budget": 0}'], "optimizer_budget=0"),
     (["--env-kwargs", '{"nope": 1}'], "env_kwargs has unknown keywords ['nope']; allowed: problem"),
     (["--env-kwargs", '{"curriculum": {"kind": "moving", "zz": 1}}'], "unknown keys ['zz']"),
-    (["--env-kwargs", '{"curriculum": 1e999}'], "threshold=inf; allowed: a finite number > 0"),
+    (["--env-kwargs", '{"curriculum": 1e999}'],
+     "threshold=inf; allowed: a finite number in (0, 1e+06]"),
     (["--env-kwargs", '{"halting": {"n": "a"}, "random_halting": true}'], "halting n='a'"),
     (["--env-kwargs", '{"rotations": 5}'], "rotations=5; allowed: distinct letters"),
     (["--env-kwargs", '{"coupling_map": [[0, 0.5]]}'], "coupling-map edge [0, 0.5]"),
@@ -114,6 +117,27 @@ TRAIN_CASES = [
     (["--env-kwargs", '{"flatten": 2}'], "flatten=2; allowed: true or false"),
     (["--env-kwargs", '{"render_mode": 5}'], "render_mode=5"),
     (["--env-kwargs", '{"optimizer_options": 5}'], "optimizer_options=5"),
+    # sizes: bounded in TrainConfig, then estimated with the environment's observations
+    (["--config", '{"buffer_size": 1000000000000}'],
+     "buffer_size=1000000000000; allowed: an integer in 1..16,777,216"),
+    (["--env-kwargs", '{"max_gates": 10000}', "--config", '{"buffer_size": 100000}'],
+     "buffer_size=100,000 needs a replay buffer of about 80,009,200,000 bytes"),
+    (["--config", '{"algo": "maskable-ppo", "ppo_rollout": 1000000}', "--env-kwargs",
+      '{"max_gates": 10000}'], "ppo_rollout=1,000,000 needs a rollout of about"),
+    (["--config", '{"batch_size": 70000}'], "batch_size=70000; allowed: an integer in 1..65,536"),
+    (["--config", '{"batch_size": 65536, "net_arch": [4096, 4096]}'],
+     "batch_size=65,536 needs about 8,"),
+    (["--config", json.dumps({"net_arch": [16] * 65})], "net_arch has 65 layers; allowed: 1 to 64"),
+    (["--config", json.dumps({"net_arch": [65536] * 20})],
+     "has at least 81,605,820,417 parameters; allowed: at most 268,435,456"),
+    (["--env-kwargs", '{"max_gates": 10000}', "--config", '{"net_arch": [65536]}'],
+     "net_arch=[65536] makes a network of 6,554,"),
+    (["--config", '{"n_steps": 1000}'], "n_steps=1000; allowed: an integer in 1..256"),
+    (["--timesteps", str(10**30)], f"timesteps={10**30}; allowed: an integer in 1..{COUNTS}"),
+    (["--config", '{"algo": "ppo", "ppo_batch_size": 1}'],
+     "ppo_batch_size=1; allowed: an integer in 2..65,536"),
+    (["--config", '{"algo": "ppo", "ppo_rollout": 1}'],
+     "ppo_rollout=1 with n_envs=1; allowed: ppo_rollout * n_envs >= 2"),
 ]
 
 
@@ -165,8 +189,8 @@ STATE_CASES = [
     (_drop("model"), "lacks ['model']"),
     (lambda state: [state], "must hold a JSON object, got an array"),
     (_set("format", 1), "format=1; allowed: 2 (checkpoints of older qneuro versions"),
-    (_set("episodes", "x"), "episodes='x'; allowed: an integer >= 0"),
-    (_set("wall_s", -1), "wall_s=-1; allowed: a finite number >= 0"),
+    (_set("episodes", "x"), f"episodes='x'; allowed: an integer in 0..{COUNTS}"),
+    (_set("wall_s", -1), "wall_s=-1; allowed: a finite number in [0, 1e+12]"),
     (_set("model", "../x.safetensors"), "'../x.safetensors'"),
     (_set("model", "/etc/hostname"), "model='/etc/hostname'; allowed: a .safetensors file"),
     (_set("model", "/tmp/x.safetensors"), "allowed is a relative path inside the folder"),
@@ -179,6 +203,16 @@ STATE_CASES = [
     (_set("best", {"qasm": "OPENQASM 2.0;"}), "best lacks"),
     (_set("first_solved", 5), "first_solved=5; allowed: a dict"),
     (_set("agent", {}), "agent lacks"),
+    (_set("episodes", 10**30), f"episodes={10**30}; allowed: an integer in 0..{COUNTS}"),
+    (_set("timesteps", 10**30), f"timesteps={10**30}; allowed: an integer in 0..{COUNTS}"),
+    (_set("evaluations", 2**53 + 1), f"evaluations={2**53 + 1}; allowed"),
+    (_set("wall_s", 1e308), "wall_s=1e+308; allowed: a finite number in [0, 1e+12]"),
+    (lambda state: {**state, "agent": {**state["agent"], "num_timesteps": 10**30}},
+     f"agent num_timesteps={10**30}; allowed: an integer in 0..{COUNTS}"),
+    (lambda state: {**state, "curriculum": {**state["curriculum"], "threshold": 1e308}},
+     "curriculum: threshold=1e+308; allowed: a finite number <= 1e+06"),
+    (lambda state: {**state, "curriculum": {**state["curriculum"], "episodes": 10**30}},
+     f"curriculum: episodes={10**30}; allowed: an integer in 0..{COUNTS}"),
 ]
 
 
@@ -195,7 +229,7 @@ def test_tampered_state_json_is_a_clear_error(capsys, run, tamper, message):
     [
         ("{not json", "is not valid JSON"),
         ('["a list"]', "must hold a JSON object, got an array"),
-        ('{"timesteps": "x"}', "timesteps='x'; allowed: an integer >= 1"),
+        ('{"timesteps": "x"}', f"timesteps='x'; allowed: an integer in 1..{COUNTS}"),
         ('{"env": "qneuro/QAS-H2-2q-v0", "colour": 1}', "unknown TrainConfig fields ['colour']"),
     ],
 )
@@ -203,6 +237,27 @@ def test_tampered_config_json_names_the_file(capsys, run, text, message):
     (run / "config.json").write_text(text)
     for argv in (["qas", "eval", str(run)], _train(run, "--resume")):
         assert "config.json" in _fails_cleanly(capsys, argv, message)
+
+
+def test_an_oversized_network_in_config_json_is_refused_before_it_is_built(capsys, run):
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "net_arch": [65536] * 20}))
+    for argv in (["qas", "eval", str(run)], _train(run, "--resume")):
+        line = _fails_cleanly(capsys, argv, "net_arch=[65536, 65536")
+        assert "config.json" in line and "MAX_NETWORK_PARAMETERS" in line
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_naming_the_tensor(capsys, run, value):
+    from safetensors.torch import load_file, save_file
+
+    (path,) = (run / "checkpoints").glob("model-*.safetensors")
+    tensors = load_file(path)
+    name = sorted(tensors)[-1]
+    tensors[name].view(-1)[0] = value
+    save_file(tensors, path)
+    for argv in (["qas", "eval", str(run)], _train(run, "--resume")):
+        _fails_cleanly(capsys, argv, f"{name} holds NaN or infinite values")
 
 
 # -- qas eval -------------------------------------------------------------------------

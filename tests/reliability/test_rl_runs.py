@@ -5,6 +5,9 @@
   absent;
 * a copied or moved run folder resumes in place, and the original is left untouched;
 * symbolic links in a run folder are refused and their targets left alone;
+* a run folder whose names, counters, weights or replay buffer are bad is refused before
+  the session writes anything (the folder is left exactly as it was);
+* resuming deletes only what qneuro wrote (its temporaries, older checkpoint files);
 * a session killed (SIGKILL) before its first CSV row or between checkpoints resumes
   with logs, TensorBoard, best circuit and counters in agreement.
 """
@@ -14,20 +17,24 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 import pickle
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from qneuro import files
 from qneuro.cli import main
 from qneuro.rl import TrainConfig, train
-from qneuro.rl.checkpoint import load_state
+from qneuro.rl.checkpoint import RUN_FILES, RUN_FOLDERS, load_state
 
 TINY_ENV = {"optimizer_budget": 10, "max_gates": 4}
 TINY_AGENT = {"net_arch": [16], "batch_size": 8, "buffer_size": 300, "learning_starts": 20,
@@ -192,16 +199,174 @@ def test_a_moved_run_resumes(run, tmp_path):
     assert _assert_consistent(moved)["timesteps"] == 80
 
 
-@pytest.mark.parametrize("name", ["episodes.csv", "evaluations.csv", "best_circuit.json", "tb"])
+def _entries(folder):
+    """Every entry below ``folder`` but ``.lock``, links not followed: kind, inode, content."""
+    entries = {}
+    for parent, folders, names in os.walk(folder):
+        for name in folders + names:
+            path = Path(parent) / name
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                entry = ("link", os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                entry = ("folder",)
+            elif stat.S_ISREG(info.st_mode):
+                entry = ("file", info.st_ino, info.st_mtime_ns, path.read_bytes())
+            else:
+                entry = ("other", info.st_mode)
+            entries[str(path.relative_to(folder))] = entry
+    entries.pop(".lock", None)
+    return entries
+
+
+def _refused_untouched(run, capsys, message, timesteps=300):
+    """Resuming ``run`` exits 2 with ``message`` and leaves the folder exactly as it was."""
+    before = _entries(run)
+    assert main(_resume(run, timesteps)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    assert _entries(run) == before
+    return err
+
+
+@pytest.mark.parametrize("name", sorted({*RUN_FILES, *RUN_FOLDERS} - {"checkpoints"}))
 def test_symbolic_links_in_a_run_are_refused_and_targets_untouched(run, tmp_path, capsys, name):
     victim = tmp_path / "victim"
     shutil.move(run / name, victim)
     (run / name).symlink_to(victim)
-    before = _snapshot(victim) if victim.is_dir() else victim.read_bytes()
-    assert main(_resume(run, 80)) == 2
-    err = capsys.readouterr().err
-    assert "is a symbolic link" in err and name in err and "Traceback" not in err
-    assert (_snapshot(victim) if victim.is_dir() else victim.read_bytes()) == before
+    before = _entries(tmp_path)
+    err = _refused_untouched(run, capsys, "is a symbolic link")  # before the session trains
+    assert name in err
+    assert _entries(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "message"),
+    [
+        ("episodes.csv", "fifo", "episodes.csv is not a regular file; allowed: a regular file"),
+        ("evaluations.csv", "folder", "evaluations.csv is a folder; allowed: a regular file"),
+        ("result.json", "folder", "result.json is a folder; allowed: a regular file"),
+        ("learning_curve.png", "fifo", "learning_curve.png is not a regular file"),
+        ("tb", "file", "tb is a file; allowed: a folder or nothing"),
+        ("checkpoints", "file", "checkpoints is a file; allowed: a folder or nothing"),
+    ],
+)
+def test_names_the_run_writes_are_checked_before_any_write(run, capsys, name, kind, message):
+    path = run / name
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("not a folder")
+    _refused_untouched(run, capsys, message)
+
+
+def _edit_state(change):
+    def edit(run):
+        path = run / "checkpoints" / "state.json"
+        state = json.loads(path.read_text())
+        change(state)
+        path.write_text(json.dumps(state))
+    return edit
+
+
+def _edit_tensors(change):
+    def edit(run):
+        from safetensors.torch import load_file, save_file
+
+        (path,) = (run / "checkpoints").glob("model-*.safetensors")
+        tensors = load_file(path)
+        change(tensors)
+        save_file(tensors, path)
+    return edit
+
+
+def _edit_replay(change):
+    def edit(run):
+        (path,) = (run / "checkpoints").glob("replay-*.npz")
+        with np.load(path) as archive:
+            arrays = dict(archive)
+        change(arrays)
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+    return edit
+
+
+def _set_first(name, value):
+    def change(arrays):
+        arrays[name].reshape(-1)[0] = value
+    return change
+
+
+def _cut(name, length):
+    def change(arrays):
+        part = arrays[name][:length]
+        arrays[name] = part.clone() if hasattr(part, "clone") else part.copy()
+    return change
+
+
+BAD_CHECKPOINTS = [
+    (_edit_state(lambda s: s.update(episodes=10**30)), f"episodes={10**30}; allowed"),
+    (_edit_state(lambda s: s.update(timesteps=10**30)), f"timesteps={10**30}; allowed"),
+    (_edit_state(lambda s: s["agent"].update(num_timesteps=10**30)),
+     f"agent num_timesteps={10**30}; allowed"),
+    (_edit_state(lambda s: s["agent"].update(n_calls=-1)), "agent n_calls=-1; allowed"),
+    (_edit_state(lambda s: s["curriculum"].update(threshold=1e308)),
+     "curriculum: threshold=1e+308; allowed: a finite number <= 1e+06"),
+    (_edit_state(lambda s: s["best"].update(episode=10**30)), f"best episode={10**30}"),
+    (_edit_state(lambda s: s["replay_buffer"].update(pos=10**6)),
+     "replay_buffer pos=1000000 (for "),
+    (_edit_tensors(_set_first("policy.q_net.q_net.0.weight", float("nan"))),
+     "policy.q_net.q_net.0.weight holds NaN or infinite values"),
+    (_edit_tensors(_set_first("optimizer.0.exp_avg_sq", float("inf"))),
+     "optimizer.0.exp_avg_sq holds NaN or infinite values"),
+    (_edit_tensors(_cut("policy.q_net.q_net.0.bias", 2)),
+     "does not fit the network of config.json (policy.q_net.q_net.0.bias: shape (2,)"),
+    (_edit_replay(_set_first("rewards", float("nan"))), "rewards holds NaN or infinite values"),
+    (_edit_replay(_set_first("actions", 99)), "actions hold values in 0..99; allowed: 0..7"),
+    (_edit_replay(_cut("observations", 5)), "does not fit this run"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "message"), BAD_CHECKPOINTS)
+def test_a_bad_checkpoint_is_refused_before_anything_is_written(run, capsys, tamper, message):
+    tamper(run)
+    err = _refused_untouched(run, capsys, message)
+    assert "checkpoints" in err
+
+
+def _leftover_temporary(path):
+    """A temporary that :func:`qneuro.files.atomic_write` made for ``path``, as a kill leaves it."""
+    names = []
+
+    def write(tmp):
+        names.append(tmp)
+        raise InterruptedError
+
+    with pytest.raises(InterruptedError):
+        files.atomic_write(path, write)
+    leftover = Path(names[0])
+    leftover.write_text("left by a kill")
+    return leftover
+
+
+def test_the_cleanup_deletes_only_what_qneuro_wrote(run):
+    checkpoints = run / "checkpoints"
+    older = checkpoints / "model-00000001-0000000004.safetensors"
+    shutil.copy(next(checkpoints.glob("model-*.safetensors")), older)
+    users = [run / "notes.txt", run / ".mydata.tmp", run / "episodes.csv.partial",
+             checkpoints / ".mydata.tmp", checkpoints / "model-notes.txt",
+             checkpoints / "replay-old.npz", checkpoints / "model-1.safetensors"]
+    for path in users:
+        path.write_text("the user's")
+    leftovers = [_leftover_temporary(run / "result.json"),
+                 _leftover_temporary(checkpoints / "state.json")]
+    assert main(_resume(run, 80)) == 0
+    assert all(path.read_text() == "the user's" for path in users)
+    assert not any(path.exists() for path in [*leftovers, older])
+    _assert_consistent(run)
 
 
 def test_resume_rewinds_what_a_killed_session_wrote_after_its_checkpoint(run):
@@ -213,11 +378,11 @@ def test_resume_rewinds_what_a_killed_session_wrote_after_its_checkpoint(run):
     (run / "best_circuit.qasm").write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n')
     (run / "best_circuit.json").write_text("{}")
     _write_events(run / "tb" / "episodes", "episode/error", range(extra, extra + 5))
-    (run / ".episodes.csv.qneuro-x1.tmp").write_text("left by a kill")
-    (run / "checkpoints" / ".state.json.qneuro-x2.tmp").write_text("left by a kill")
+    leftovers = [_leftover_temporary(run / "episodes.csv"),
+                 _leftover_temporary(run / "checkpoints" / "state.json")]
     assert main(_resume(run, state["timesteps"])) == 0  # nothing to train: rewind only
     _assert_consistent(run)
-    assert not list(run.rglob(".*.tmp"))
+    assert not any(path.exists() for path in leftovers)
 
 
 def _write_events(folder, tag, steps):

@@ -154,3 +154,34 @@ def test_sparse_first_layer_is_the_dense_layer():
     theirs.square().sum().backward()
     torch.testing.assert_close(layer.weight.grad, dense.weight.grad.t(), atol=1e-4, rtol=1e-5)
     torch.testing.assert_close(layer.bias.grad, dense.bias.grad, atol=1e-4, rtol=1e-5)
+
+
+@pytest.mark.parametrize("algo", ["dqn", "ppo", "maskable-ppo"])
+def test_parameter_count_of_check_sizes_is_the_built_networks(tiny_config, algo):
+    from qneuro.rl.config import network_parameters
+    from qneuro.rl.trainer import build_model, make_vec_env
+
+    config = tiny_config(algo=algo, net_arch=(12, 7, 5)).resolved()
+    vec_env = make_vec_env(config, seed=0)
+    model = build_model(config, vec_env, 4)
+    inputs = gym.spaces.flatdim(vec_env.observation_space)
+    expected = network_parameters(config.net_arch, algo, inputs, NUM_ACTIONS)
+    network = model.q_net if algo == "dqn" else model.policy
+    assert sum(p.numel() for p in network.parameters()) == expected
+    vec_env.close()
+
+
+@pytest.mark.parametrize("algo", ["dqn", "ppo", "maskable-ppo"])
+def test_defaults_fit_the_largest_registered_environment(algo):
+    from qneuro.envs import env_ids
+    from qneuro.rl import TrainConfig
+    from qneuro.rl.agents import wrap_for
+
+    largest = max(env_ids(), key=lambda i: gym.make(i).observation_space.shape[0])
+    env = gym.make(largest)
+    if wrap_for(algo):
+        env = wrap_for(algo)(env)
+    TrainConfig(env=largest, algo=algo).check_sizes(env.observation_space, env.action_space)
+    if algo == "dqn":  # the CRLQAS agent's largest network (5 x 5000) and batch fit too
+        crlqas = TrainConfig(env=largest, net_arch=[5000] * 5, batch_size=1000)
+        crlqas.check_sizes(env.observation_space, env.action_space)

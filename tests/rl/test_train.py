@@ -169,7 +169,7 @@ def test_greedy_evaluation_is_masked_on_a_saved_run(tiny_config, tmp_path):
     [
         ("algo", "a2c", "algo='a2c'; allowed: dqn, ppo, maskable-ppo"),
         ("env", "qneuro/QAS-Nope-v0", "not a registered Gymnasium ID"),
-        ("timesteps", 0, "timesteps=0; allowed: an integer >= 1"),
+        ("timesteps", 0, "timesteps=0; allowed: an integer in 1..9,007,199,254,740,992"),
         ("n_envs", 0, "n_envs=0"),
         ("exploration_final", 2.0, "exploration_final=2.0"),
     ],
