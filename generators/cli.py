@@ -106,6 +106,17 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
         default=os.cpu_count() or 1,
         help="torch CPU threads (default: every core; the circuits do not depend on it)",
     )
+    generate.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Ray workers sampling batches in parallel (1: no Ray); same files as one process",
+    )
+    generate.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster for --workers: auto, HOST:PORT or ray://HOST:PORT (default: local)",
+    )
     output_options(generate)
     generate.set_defaults(run=_generate)
 
@@ -191,6 +202,8 @@ def _generate(args: argparse.Namespace) -> None:
         device=args.device,
         progress=not args.quiet,
         threads=args.threads,
+        workers=args.workers,
+        address=args.address,
     )
     rate = result["circuits_per_second"]
     print(

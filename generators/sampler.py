@@ -23,6 +23,7 @@ malformed OpenQASM that the verifier counts as invalid.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 
 from qneuro import checks
+from qneuro.cluster import check_address
 from qneuro.files import (
     FolderLock,
     atomic_write_json,
@@ -441,6 +443,8 @@ def generate_dataset(
     device: str = "cpu",
     progress: bool = True,
     threads: int | None = 1,
+    workers: int = 1,
+    address: str | None = None,
 ) -> dict:
     """Generate ``options.n`` circuits into ``out`` (resumable; atomic file writes).
 
@@ -449,6 +453,12 @@ def generate_dataset(
     same circuits and only writes the missing ones. Each ``.qasm`` file is written to a
     temporary name and renamed; its manifest row (``manifest.jsonl``: file, qubits,
     gates, depth, family, valid, seed, batch) is appended after the file is in place.
+
+    With ``workers > 1`` or an ``address``, the batches are sampled by Ray workers (one
+    CPU and one torch thread each, the model sent to them) and come back in batch order;
+    this process writes every file. Files and manifest are byte-identical to a
+    single-process run with the same settings, and a resumed run samples only the
+    batches that are not complete, whichever way either run was made.
 
     Every setting, the model folder and the earlier run's ``generate.json`` are checked
     before anything is written. The folder is locked (:class:`~qneuro.files.FolderLock`)
@@ -462,6 +472,9 @@ def generate_dataset(
         device: Torch device for sampling (``cpu``, ``cuda``, ``cuda:N`` or ``auto``).
         progress: Show a tqdm bar.
         threads: Torch CPU threads, 1 to :data:`MAX_THREADS` (None: leave torch's setting).
+        workers: Ray workers sampling batches (1: sample here, without Ray).
+        address: Ray cluster for the workers (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``;
+            None: a local Ray with ``workers`` CPUs); see :mod:`qneuro.cluster`.
 
     Returns:
         Summary dict with ``n``, ``out``, ``valid`` (share that decodes to a normalised
@@ -478,7 +491,12 @@ def generate_dataset(
 
     options.validate()
     threads = checks.integer("threads", threads, low=1, high=MAX_THREADS, optional=True)
+    workers = checks.integer("workers", workers, low=1, high=MAX_THREADS)
+    check_address(address)
     device = pick_device(device)
+    if str(device) != "cpu" and (workers > 1 or address is not None):
+        raise ValueError(f"device={device!r} with Ray workers; allowed: cpu (each worker "
+                         "samples on one CPU)")
     model, tokenizer = load_model(model_dir, device)
     normal_form = None
     if options.constrained and options.normal_form:
@@ -502,36 +520,15 @@ def generate_dataset(
         sample_seconds, generated = 0.0, 0
         bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
         bar.update(sum(_circuit_index(name) < options.n for name in have))
-        with open_append(out / MANIFEST_FILE) as fh:
-            for b in batches:
-                idx = range(b * options.batch_size, min((b + 1) * options.batch_size, options.n))
-                names = [_circuit_name(i) for i in idx]
-                if all(name in have for name in names):
-                    continue
-                bseed = _batch_seed(options.seed, b)
-                rng = np.random.default_rng(bseed)
-                qubits = rng.integers(lo, hi + 1, size=len(names)).tolist()
-                gen = torch.Generator(device=device).manual_seed(bseed)
-                t0 = time.perf_counter()
-                seqs = sample_tokens(
-                    model,
-                    tokenizer,
-                    qubits,
-                    families=[options.family] * len(names) if options.family else None,
-                    constrained=options.constrained,
-                    temperature=options.temperature,
-                    top_k=options.top_k,
-                    top_p=options.top_p,
-                    generator=gen,
-                    normal_form=normal_form,
-                )
-                sample_seconds += time.perf_counter() - t0
-                for i, name, q, ids in zip(idx, names, qubits, seqs, strict=False):
+        todo = [b for b in batches
+                if not all(_circuit_name(i) in have for i in _batch_indices(options, b))]
+        job = _BatchJob(model, tokenizer, options, normal_form, device)
+        with open_append(out / MANIFEST_FILE) as fh, _batches(job, workers, address) as run:
+            for _batch, samples, seconds in run(todo):
+                sample_seconds += seconds
+                for _index, name, text, row in samples:
                     if name in have:
                         continue
-                    text = render_loose(tokenizer, ids)
-                    row = {"file": name, "qubits": q, "seed": options.seed, "batch": b, "index": i}
-                    row.update(_describe(tokenizer, text, ids))
                     atomic_write_text(out / name, text)
                     fh.write(json.dumps(row) + "\n")
                     fh.flush()
@@ -550,6 +547,93 @@ def generate_dataset(
         "constrained": options.constrained,
         "normal_form": normal_form is not None,
     }
+
+
+@dataclass(frozen=True)
+class _BatchJob:
+    """Everything a batch needs: ``job(b)`` -> ``(b, samples, seconds)``.
+
+    ``samples`` lists ``(index, file name, text, manifest row)`` for the batch's circuits.
+    """
+
+    model: torch.nn.Module
+    tokenizer: Tokenizer
+    options: GenerateOptions
+    normal_form: NormalForm | None
+    device: str
+
+    def __call__(self, b: int) -> tuple[int, list, float]:
+        options = self.options
+        idx = _batch_indices(options, b)
+        bseed = _batch_seed(options.seed, b)
+        rng = np.random.default_rng(bseed)
+        lo, hi = options.qubits
+        qubits = rng.integers(lo, hi + 1, size=len(idx)).tolist()
+        gen = torch.Generator(device=self.device).manual_seed(bseed)
+        t0 = time.perf_counter()
+        seqs = sample_tokens(
+            self.model,
+            self.tokenizer,
+            qubits,
+            families=[options.family] * len(idx) if options.family else None,
+            constrained=options.constrained,
+            temperature=options.temperature,
+            top_k=options.top_k,
+            top_p=options.top_p,
+            generator=gen,
+            normal_form=self.normal_form,
+        )
+        seconds = time.perf_counter() - t0
+        samples = []
+        for i, q, ids in zip(idx, qubits, seqs, strict=False):
+            text = render_loose(self.tokenizer, ids)
+            row = {"file": _circuit_name(i), "qubits": q, "seed": options.seed, "batch": b,
+                   "index": i}
+            row.update(_describe(self.tokenizer, text, ids))
+            samples.append((i, _circuit_name(i), text, row))
+        return b, samples, seconds
+
+
+def _batch_indices(options: GenerateOptions, b: int) -> range:
+    return range(b * options.batch_size, min((b + 1) * options.batch_size, options.n))
+
+
+@contextlib.contextmanager
+def _batches(job: _BatchJob, workers: int, address: str | None):
+    """Yield ``run(batches)``, an iterator of ``job(b)`` in the order of ``batches``.
+
+    One worker and no address: here, one batch after the other. Otherwise Ray actors
+    (each with one CPU and one torch thread) sample them; ``seconds`` is then the wall
+    time this process waited for each batch.
+    """
+    if workers == 1 and address is None:
+        yield lambda batches: map(job, batches)
+        return
+    from qneuro.cluster import ray_session
+
+    with ray_session(address, workers if address is None else None) as ray:
+        from ray.util import ActorPool
+
+        @ray.remote(num_cpus=1)
+        class Sampler:
+            def __init__(self, job):
+                torch.set_num_threads(1)
+                self.job = job
+
+            def sample(self, b):
+                return self.job(b)
+
+        shared = ray.put(job)
+        pool = ActorPool([Sampler.remote(shared) for _ in range(workers)])
+
+        def run(batches):
+            last = time.perf_counter()
+            for b, samples, _ in pool.map(lambda actor, b: actor.sample.remote(b), batches):
+                now = time.perf_counter()
+                yield b, samples, now - last
+                last = now
+
+        yield run
 
 
 def _circuit_name(index: int) -> str:

@@ -27,6 +27,7 @@ PILLAR_COMMANDS = (
     "qneuro.generators.cli",
     "qneuro.sfq.cli",
     "qneuro.hlop.cli",
+    "qneuro.sweep.cli",
 )
 
 

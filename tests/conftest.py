@@ -47,3 +47,16 @@ def random_observable(num_qubits: int, terms: int, seed: int) -> SparsePauliOp:
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray with 2 CPUs for the module's tests (qneuro uses an initialised Ray)."""
+    ray = pytest.importorskip("ray")
+    from qneuro.cluster import ray_session
+
+    ray.shutdown()
+    with ray_session(num_cpus=2):
+        with ray_session() as session:  # already initialised: used as it is
+            yield session
+    assert not ray.is_initialized()

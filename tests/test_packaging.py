@@ -68,3 +68,16 @@ def test_pillars_do_not_import_each_other():
                 assert not name.startswith((*others, "qneuro.rl", "qneuro.cli")), (
                     f"{path} imports {name}"
                 )
+
+
+def test_only_the_cli_imports_the_sweep_layer():
+    root = pathlib.Path(qneuro.__file__).resolve().parent.parent
+    sweep = root / "qneuro" / "sweep"
+    for path in [*(root / "qneuro").rglob("*.py"), *(root / "envs").rglob("*.py"),
+                 *(root / "generators").rglob("*.py")]:
+        if path == root / "qneuro" / "cli.py" or sweep in path.parents:
+            continue
+        for name in imports(path):
+            assert not name.startswith("qneuro.sweep"), f"{path} imports {name}"
+    for name in imports(root / "qneuro" / "cluster.py"):
+        raise AssertionError(f"qneuro/cluster.py imports {name}")  # Ray only

@@ -127,6 +127,28 @@ class XorSetting:
             "hidden_pairs": int(self.hidden_pairs),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict, base: XorSetting | None = None) -> XorSetting:
+        """``base`` (default: the shipped setting) with the :meth:`to_dict` keys in ``data``.
+
+        Unknown keys and non-numbers are a ValueError naming them.
+        """
+        units = {"_ua": uamp, "_ghz": Ghertz, "_ps": psecond}
+        allowed = (base or DEFAULT_XOR_SETTING).to_dict()
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown XOR setting keys {unknown}; allowed: {sorted(allowed)}")
+        changes = {}
+        for key, value in data.items():
+            suffix = next((s for s in units if key.endswith(s)), None)
+            if suffix is None:
+                changes[key] = value
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{key}={value!r}; allowed: a number ({suffix[1:]})")
+            changes[key[: -len(suffix)]] = value * units[suffix]
+        return replace(base or DEFAULT_XOR_SETTING, **changes)
+
 
 #: The shipped setting: the result of ``train_xor()`` with its defaults (see the README
 #: for the command and the numbers it gave).

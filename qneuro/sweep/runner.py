@@ -1,0 +1,438 @@
+"""Run a sweep's trials on Ray Tune: ``run_sweep(spec, out) -> SweepResult``.
+
+The sweep folder ``out`` holds ``sweep.json`` (the spec), ``trials/NNNN/`` (one folder per
+trial: the job's files, ``result.json`` when it finished, ``error.txt`` when it failed),
+the results files of :mod:`qneuro.sweep.report` and ``ray/`` (Ray Tune's own records).
+
+Each trial runs in a Ray worker that reserves ``cpus_per_trial`` CPUs and limits numpy's,
+BLAS's and torch's threads to them. A trial's exception is caught, written to its
+``error.txt`` and reported as a failed row; the other trials go on. A worker lost with
+its node is restarted elsewhere (twice at most), resuming from the trial's files.
+
+A killed sweep (Ctrl-C, a lost driver) continues with ``resume=True``: a trial that has
+its ``result.json`` (or a finished row in ``results.json``) is not run again; the others
+run, and ``qas-train`` trials resume from their run folder's last checkpoint (nothing
+doubled: see :mod:`qneuro.rl.trainer`). Failed trials run again. The sweep file must be
+the one the folder was started with (resources may change).
+
+On a cluster, ``out`` must be a folder every node sees at the same path (a shared file
+system, as Ray Tune's own storage needs); the rows come back to the driver through Ray.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from qneuro import checks, files
+
+from . import report
+from .jobs import job
+from .spec import SweepSpec, Trial
+
+SWEEP_FILE = "sweep.json"
+RESULT_FILE = "result.json"
+ERROR_FILE = "error.txt"
+TRIALS_FOLDER = "trials"
+
+#: Largest results file read back on resume.
+MAX_RESULTS_BYTES = 256 * 2**20
+
+#: Times Ray restarts a trial whose worker died (a lost node), resuming from its files.
+MAX_RESTARTS = 2
+
+
+@dataclass
+class SweepResult:
+    """A sweep's outcome.
+
+    Attributes:
+        out: the sweep folder.
+        kind: the job kind.
+        rows: one row per trial, in grid order (see :mod:`qneuro.sweep.report`).
+        summary: the per-group summary.
+        counts: trials per state (finished, failed, running, pending).
+        interrupted: trials are left (the sweep was stopped); resume it.
+        ran: trials this session ran (finished or failed now, not read back).
+        wall_s: this session's wall time.
+    """
+
+    out: str
+    kind: str
+    rows: list
+    summary: list
+    counts: dict
+    interrupted: bool
+    ran: int
+    wall_s: float
+
+    def to_json(self) -> dict:
+        """JSON-ready dict (the command's ``--json`` line)."""
+        return asdict(self)
+
+
+def run_trial(kind: str, args: dict, folder: str | Path) -> dict:
+    """Run one trial in ``folder`` (created); its row: ``status`` and the job's values.
+
+    A folder that has ``result.json`` already finished: its row is returned, nothing runs.
+    An exception is caught: the row says ``failed`` with the error, ``error.txt`` holds the
+    traceback.
+    """
+    started = time.perf_counter()
+    done = Path(folder) / RESULT_FILE
+    if done.is_file() and not done.is_symlink():
+        return checks.read_json_object(done, what="trial result")
+    try:
+        folder = files.output_folder(folder, what="trial folder")
+        files.remove_temporaries(folder)
+        row = {"status": "finished", **job(kind).run(args, folder)}
+    except Exception as exc:  # reported as a failed trial; the sweep goes on
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        row = {"status": "failed", "error": f"{type(exc).__name__}: {message}".rstrip(": ")}
+        with contextlib.suppress(OSError):
+            files.atomic_write_text(Path(folder) / ERROR_FILE, traceback.format_exc())
+    row["trial_wall_s"] = round(time.perf_counter() - started, 3)
+    if row["status"] == "finished":
+        files.atomic_write_json(done, row)
+    return row
+
+
+def _trainable(tune):
+    """Ray Tune's trainable for one trial (a class made here: Ray is optional).
+
+    A class trainable runs in its worker's main thread (a function trainable would run in
+    a thread, where brian2 cannot be imported: it installs a signal handler).
+    """
+
+    class Trial(tune.Trainable):
+        def setup(self, config, *, sweep_dir: str, kind: str, trials: dict, threads: int):
+            self.sweep_dir, self.kind, self.trials, self.threads = sweep_dir, kind, trials, threads
+            self.reset_config(config)
+
+        def reset_config(self, new_config) -> bool:  # a reused worker takes the next trial
+            self.name = new_config["trial"]
+            self.folder = Path(self.sweep_dir) / TRIALS_FOLDER / self.name
+            self.args = self.trials[self.name]
+            return True
+
+        def step(self):
+            import ray
+            import torch
+            from threadpoolctl import threadpool_limits
+
+            torch.set_num_threads(self.threads)
+            with threadpool_limits(self.threads):
+                row = run_trial(self.kind, self.args, self.folder)
+            row["node"] = ray.get_runtime_context().get_node_id()
+            return {"row": json.dumps(row), "done": True}
+
+        def save_checkpoint(self, checkpoint_dir):  # the trial's own files are its state
+            return None
+
+        def load_checkpoint(self, checkpoint):
+            pass
+
+    return Trial
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    address: str | None = None,
+    num_cpus: int | None = None,
+    cpus_per_trial: int | None = None,
+    max_concurrent: int | None = None,
+    progress: bool = True,
+    plot: bool = True,
+    echo=print,
+) -> SweepResult:
+    """Run (or resume) the sweep ``spec`` in the folder ``out`` on Ray.
+
+    Args:
+        spec: the sweep.
+        out: the sweep folder (created).
+        resume: continue the sweep in ``out`` (required when it holds one).
+        address: Ray to use: None (a local Ray, started and stopped here), ``auto``,
+            ``HOST:PORT`` or ``ray://HOST:PORT`` (see :mod:`qneuro.cluster`).
+        num_cpus: CPUs of the local Ray (default: this machine's).
+        cpus_per_trial: CPUs (and threads) per trial (default: the spec's).
+        max_concurrent: trials at once (default: the spec's, else as the CPUs allow).
+        progress: show the live table (a progress bar with counts and the best trial).
+        plot: write ``summary.png``.
+        echo: ``echo(str)`` prints a line (one per finished or failed trial).
+
+    Raises:
+        ValueError: a trial's arguments are bad (the message names the trial), ``out``
+            holds another sweep, or holds this one without ``resume``.
+    """
+    from qneuro.cluster import check_address
+
+    started = time.perf_counter()
+    kind = job(spec.kind)
+    cpus = checks.integer("cpus_per_trial", cpus_per_trial, low=1, high=1024, optional=True)
+    cpus = cpus or spec.cpus_per_trial
+    concurrent = (
+        checks.integer("max_concurrent", max_concurrent, low=1, high=10**5, optional=True)
+        or spec.max_concurrent
+    )
+    check_address(address)
+    trials = spec.trials()
+    for trial in trials:
+        try:
+            kind.check(trial.args)
+        except ValueError as exc:
+            raise ValueError(f"trial {trial.name} ({_axes_text(trial)}): {exc}") from None
+    out = files.output_folder(out)
+    with files.FolderLock(out):
+        _check_earlier_sweep(out, spec, resume)
+        files.remove_temporaries(out)
+        files.atomic_write_json(out / SWEEP_FILE, spec.to_dict())
+        rows = _initial_rows(out, trials)
+        todo = [t for t in trials if rows[t.name]["status"] != "finished"]
+        ran = 0
+        if todo:
+            ran = _run_on_ray(
+                out,
+                spec,
+                trials,
+                todo,
+                rows,
+                address=address,
+                num_cpus=num_cpus,
+                cpus=cpus,
+                concurrent=concurrent,
+                progress=progress,
+                echo=echo,
+            )
+        ordered = [rows[t.name] for t in trials]
+        for row in ordered:
+            if row["status"] == "running":
+                row["status"] = "pending"
+        summary = report.write_results(out, spec, kind, ordered)["groups"]
+        if plot:
+            report.plot_summary(out / "summary.png", spec, kind, summary)
+    counts = {state: sum(r["status"] == state for r in ordered) for state in report.STATES}
+    return SweepResult(
+        str(out),
+        spec.kind,
+        ordered,
+        summary,
+        counts,
+        interrupted=counts["pending"] > 0,
+        ran=ran,
+        wall_s=round(time.perf_counter() - started, 3),
+    )
+
+
+def _axes_text(trial: Trial) -> str:
+    return " ".join(f"{k}={report.axis_text(v)}" for k, v in trial.axes.items()) or "no axes"
+
+
+def _check_earlier_sweep(out: Path, spec: SweepSpec, resume: bool) -> None:
+    path = files.inside(out, SWEEP_FILE, what="sweep file")
+    if not path.exists():
+        return
+    if not resume:
+        raise ValueError(
+            f"{out} already holds a sweep; resume it (--resume) or choose another --out"
+        )
+    saved = checks.read_json_object(path, what="sweep file")
+    now = spec.to_dict()
+    differ = [key for key in ("kind", "fixed", "grid") if saved.get(key) != now[key]]
+    if differ:
+        raise ValueError(
+            f"{out} holds a sweep whose {', '.join(differ)} differ from this "
+            "one; resume it with its own sweep file or choose another --out"
+        )
+
+
+def _initial_rows(out: Path, trials: list[Trial]) -> dict[str, dict]:
+    """Each trial's row: finished ones from ``results.json`` or their ``result.json``."""
+    rows = {t.name: {"trial": t.name, **t.axes, "status": "pending"} for t in trials}
+    previous = files.inside(out, "results.json", what="results file")
+    if previous.exists():
+        data = checks.read_json_object(previous, what="results file", max_bytes=MAX_RESULTS_BYTES)
+        saved = data.get("rows")
+        if not isinstance(saved, list):
+            raise ValueError(f"{previous}: 'rows' must be a list")
+        for row in saved:
+            if (
+                isinstance(row, dict)
+                and row.get("trial") in rows
+                and row.get("status") == "finished"
+            ):
+                rows[row["trial"]].update(row)
+    for trial in trials:
+        done = files.inside(
+            out, Path(TRIALS_FOLDER) / trial.name / RESULT_FILE, what="trial result"
+        )
+        if rows[trial.name]["status"] != "finished" and done.is_file():
+            rows[trial.name].update(checks.read_json_object(done, what="trial result"))
+    return rows
+
+
+def _run_on_ray(
+    out: Path,
+    spec: SweepSpec,
+    trials: list[Trial],
+    todo: list[Trial],
+    rows: dict,
+    *,
+    address,
+    num_cpus,
+    cpus,
+    concurrent,
+    progress,
+    echo,
+) -> int:
+    """Run ``todo`` on Ray Tune, updating ``rows`` and the results files as trials end."""
+    from tqdm.auto import tqdm
+
+    from qneuro.cluster import ray_session
+
+    with ray_session(address, num_cpus) as ray:
+        from ray import tune
+
+        available = ray.cluster_resources().get("CPU", 0)
+        if address is None and cpus > available:
+            raise ValueError(
+                f"cpus_per_trial={cpus} exceeds the {available:g} CPUs of the local Ray"
+            )
+        bar = tqdm(
+            total=len(trials),
+            desc=f"sweep {spec.kind}",
+            unit="trial",
+            disable=not progress,
+            initial=len(trials) - len(todo),
+        )
+        live = _LiveTable(out, spec, trials, rows, bar, echo)
+        trainable = tune.with_parameters(
+            _trainable(tune),
+            sweep_dir=str(out),
+            kind=spec.kind,
+            trials={t.name: t.args for t in todo},
+            threads=cpus,
+        )
+        tuner = tune.Tuner(
+            tune.with_resources(trainable, {"cpu": cpus}),
+            param_space={"trial": tune.grid_search([t.name for t in todo])},
+            tune_config=tune.TuneConfig(
+                max_concurrent_trials=concurrent,
+                reuse_actors=True,
+                trial_dirname_creator=_trial_dirname,
+            ),
+            run_config=tune.RunConfig(
+                name=time.strftime("session-%Y%m%d-%H%M%S"),
+                storage_path=str(out / "ray"),
+                verbose=0,
+                callbacks=[_callback(tune, live)],
+                failure_config=tune.FailureConfig(max_failures=MAX_RESTARTS),
+            ),
+        )
+        quiet = logging.getLogger("ray.tune")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)
+        try:
+            tuner.fit()
+        finally:
+            quiet.setLevel(level)
+            bar.close()
+        return live.ran
+
+
+def _trial_dirname(trial) -> str:
+    return f"trial-{trial.config['trial']}"
+
+
+class _LiveTable:
+    """The driver's view of the trials: rows, counts, best so far; files kept current."""
+
+    def __init__(self, out: Path, spec: SweepSpec, trials, rows: dict, bar, echo) -> None:
+        self.out, self.spec, self.trials, self.rows = out, spec, trials, rows
+        self.job = job(spec.kind)
+        self.bar, self.echo = bar, echo
+        self.ran = 0
+        self.refresh()
+
+    def started(self, name: str) -> None:
+        self.rows[name]["status"] = "running"
+        self.refresh()
+
+    def ended(self, name: str, row: dict) -> None:
+        self.rows[name].update(row)
+        self.ran += 1
+        self.bar.update(1)
+        trial = self.rows[name]
+        axes = " ".join(f"{k}={report.axis_text(trial[k])}" for k in self.spec.grid)
+        if row["status"] == "failed":
+            line = f"trial {name} ({axes}) failed: {row.get('error')}"
+        else:
+            shown = ", ".join(f"{c} {report._format(row.get(c))}" for c in self.job.columns)
+            line = f"trial {name} ({axes}): {shown}"
+        (self.bar.write if not self.bar.disable else self.echo)(line)
+        self.refresh()
+
+    def refresh(self) -> None:
+        ordered = [self.rows[t.name] for t in self.trials]
+        report.write_results(self.out, self.spec, self.job, ordered)
+        counts = {s: sum(r["status"] == s for r in ordered) for s in report.STATES}
+        best = self.best(ordered)
+        postfix = f"running {counts['running']}, failed {counts['failed']}"
+        if best is not None:
+            postfix += (
+                f", best {self.job.score} {report._format(best[self.job.score])} "
+                f"(trial {best['trial']})"
+            )
+        self.bar.set_postfix_str(postfix)
+
+    def best(self, rows: list[dict]) -> dict | None:
+        scored = [
+            r
+            for r in rows
+            if r["status"] == "finished" and isinstance(r.get(self.job.score), int | float)
+        ]
+        if not scored:
+            return None
+        score = self.job.score
+        if self.job.lower_is_better:
+            return min(scored, key=lambda r: abs(r[score]))
+        return max(scored, key=lambda r: r[score])
+
+
+def _callback(tune, live: _LiveTable):
+    """A Ray Tune callback feeding ``live`` (a class made here: Ray is optional)."""
+
+    class LiveTableCallback(tune.Callback):
+        def on_trial_start(self, iteration, trials, trial, **info):
+            live.started(trial.config["trial"])
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            result = trial.last_result or {}
+            row = (
+                json.loads(result["row"])
+                if "row" in result
+                else {"status": "failed", "error": "the trial returned no result"}
+            )
+            live.ended(trial.config["trial"], row)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            live.ended(trial.config["trial"], {"status": "failed", "error": _ray_error(trial)})
+
+    return LiveTableCallback()
+
+
+def _ray_error(trial) -> str:
+    """The last line of a trial's Ray error (a worker that died, a lost node)."""
+    path = getattr(trial, "error_file", None)
+    with contextlib.suppress(OSError, TypeError):
+        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
+        if lines:
+            return lines[-1].strip()[:500]
+    return "the trial's Ray worker failed"
