@@ -115,7 +115,7 @@ def add_commands(commands, output_options) -> None:  # noqa: ANN001
     generate.add_argument(
         "--address",
         default=None,
-        help="Ray cluster for --workers: auto, HOST:PORT or ray://HOST:PORT (default: local)",
+        help="Ray cluster for --workers: auto or HOST:PORT (default: a local Ray)",
     )
     output_options(generate)
     generate.set_defaults(run=_generate)
@@ -195,16 +195,19 @@ def _generate(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         model=str(args.model) if args.model else "default",
     )
-    result = generate_dataset(
-        args.out,
-        options,
-        model_dir=args.model,
-        device=args.device,
-        progress=not args.quiet,
-        threads=args.threads,
-        workers=args.workers,
-        address=args.address,
-    )
+    try:
+        result = generate_dataset(
+            args.out,
+            options,
+            model_dir=args.model,
+            device=args.device,
+            progress=not args.quiet,
+            threads=args.threads,
+            workers=args.workers,
+            address=args.address,
+        )
+    except ImportError as exc:  # --workers without the ray extra
+        raise ValueError(str(exc)) from None
     rate = result["circuits_per_second"]
     print(
         f"generated {result['generated']} new circuits in {args.out} "

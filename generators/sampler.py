@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from qneuro import checks
-from qneuro.cluster import check_address
+from qneuro.cluster import check_address, require_ray
 from qneuro.files import (
     FolderLock,
     atomic_write_json,
@@ -473,7 +473,7 @@ def generate_dataset(
         progress: Show a tqdm bar.
         threads: Torch CPU threads, 1 to :data:`MAX_THREADS` (None: leave torch's setting).
         workers: Ray workers sampling batches (1: sample here, without Ray).
-        address: Ray cluster for the workers (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``;
+        address: Ray cluster for the workers (``auto`` or ``HOST:PORT``;
             None: a local Ray with ``workers`` CPUs); see :mod:`qneuro.cluster`.
 
     Returns:
@@ -481,7 +481,8 @@ def generate_dataset(
         program), ``circuits_per_second`` (this run's sampling rate), ``generated`` (new
         this run), ``skipped`` (already present) and ``normal_form`` (whether normal-form
         masks were applied: constrained decoding with a model folder that has
-        ``normal_form.json``).
+        ``normal_form.json``). With Ray workers the rate is circuits per second of this
+        process's wall time waiting for them (the workers' start-up included).
 
     Raises:
         ValueError: A bad setting, model folder or earlier run (the message names it), or
@@ -493,6 +494,8 @@ def generate_dataset(
     threads = checks.integer("threads", threads, low=1, high=MAX_THREADS, optional=True)
     workers = checks.integer("workers", workers, low=1, high=MAX_THREADS)
     check_address(address)
+    if workers > 1 or address is not None:
+        require_ray()  # an ImportError naming the extra, before anything is written
     device = pick_device(device)
     if str(device) != "cpu" and (workers > 1 or address is not None):
         raise ValueError(f"device={device!r} with Ray workers; allowed: cpu (each worker "
@@ -510,8 +513,9 @@ def generate_dataset(
     key["normal_form"] = normal_form is not None  # applied, not just asked for
     if threads:
         torch.set_num_threads(threads)
+    job = _BatchJob(model, tokenizer, options, normal_form, device)
     out = output_folder(out, what="out")
-    with FolderLock(out):
+    with _batches(job, workers, address) as run, FolderLock(out):  # Ray first: it may refuse
         remove_temporaries(out)
         _check_earlier_settings(out, key)
         have = _resume_manifest(out)
@@ -522,8 +526,7 @@ def generate_dataset(
         bar.update(sum(_circuit_index(name) < options.n for name in have))
         todo = [b for b in batches
                 if not all(_circuit_name(i) in have for i in _batch_indices(options, b))]
-        job = _BatchJob(model, tokenizer, options, normal_form, device)
-        with open_append(out / MANIFEST_FILE) as fh, _batches(job, workers, address) as run:
+        with open_append(out / MANIFEST_FILE) as fh:
             for _batch, samples, seconds in run(todo):
                 sample_seconds += seconds
                 for _index, name, text, row in samples:
@@ -613,6 +616,10 @@ def _batches(job: _BatchJob, workers: int, address: str | None):
 
     with ray_session(address, workers if address is None else None) as ray:
         from ray.util import ActorPool
+
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if workers > cpus:  # the extra workers would wait for a CPU forever
+            raise ValueError(f"workers={workers} exceeds the {cpus:g} CPUs of the Ray cluster")
 
         @ray.remote(num_cpus=1)
         class Sampler:

@@ -3,8 +3,14 @@
 ``ray_session(address)`` yields a connected Ray: with ``address=None`` a local Ray with
 this machine's CPUs (or ``num_cpus``), started and stopped by the session; with
 ``"auto"`` the cluster this machine belongs to (started with ``ray start``); with
-``"HOST:PORT"`` or ``"ray://HOST:PORT"`` that cluster. A Ray already initialised in this
-process (a notebook, a test) is used as it is and left running.
+``"HOST:PORT"`` that cluster (Ray's token authentication, on by default in Ray 2.60:
+the token of ``~/.ray/auth_token`` or ``RAY_AUTH_TOKEN``, with ``RAY_AUTH_MODE=token``).
+A Ray already initialised in this process (a notebook, a test) is used as it is and left
+running.
+
+Ray Client addresses (``ray://``) are refused: through Ray Client, Tune runs its loop on
+the cluster, out of the command's reach. Run the command on a cluster node instead
+(``--address auto``, e.g. with ``ray job submit``).
 
 Ray is optional (``pip install "qneuro[ray]"``); :func:`require_ray` names the extra when
 it is missing.
@@ -18,8 +24,8 @@ import os
 import re
 from collections.abc import Iterator
 
-#: ``--address`` forms besides ``auto``: ``HOST:PORT`` and ``ray://HOST:PORT``.
-ADDRESS_PATTERN = re.compile(r"(ray://)?[A-Za-z0-9_.\-\[\]:]+:[0-9]{1,5}")
+#: ``--address`` forms besides ``auto``: ``HOST:PORT``.
+ADDRESS_PATTERN = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:[0-9]{1,5}")
 
 #: Tune's old console output is the quiet one: qneuro prints its own table.
 os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
@@ -38,11 +44,16 @@ def require_ray():
 
 
 def check_address(address: str | None) -> str | None:
-    """``address`` if it is None, ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``."""
+    """``address`` if it is None, ``auto`` or ``HOST:PORT``; a ValueError otherwise."""
     if address is None or address == "auto" or ADDRESS_PATTERN.fullmatch(address):
         return address
+    if address.startswith("ray://"):
+        raise ValueError(
+            f"address={address!r}: Ray Client addresses are not supported; run the command "
+            "on a cluster node with --address auto (e.g. through ray job submit)"
+        )
     raise ValueError(
-        f"address={address!r}; allowed: auto, HOST:PORT, ray://HOST:PORT, or none for a local Ray"
+        f"address={address!r}; allowed: auto or HOST:PORT (omit --address for a local Ray)"
     )
 
 
@@ -51,7 +62,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     """Yield :mod:`ray`, connected as the module docstring says.
 
     Args:
-        address: None (local), ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``.
+        address: None (local), ``auto`` or ``HOST:PORT``.
         num_cpus: CPUs of a local Ray (default: this machine's); only with ``address=None``.
     """
     address = check_address(address)

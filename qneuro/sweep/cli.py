@@ -56,7 +56,7 @@ def _run_options(parser, output_options) -> None:
     parser.add_argument(
         "--address",
         default=None,
-        help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: a "
+        help="Ray cluster: auto or HOST:PORT (default: a "
         "local Ray started and stopped by the command)",
     )
     parser.add_argument(
@@ -114,13 +114,10 @@ def _object(value, option: str) -> dict:
 
 
 def _execute(spec, args) -> None:
-    from qneuro.files import output_folder
-
     from .jobs import job
     from .report import format_table
     from .runner import run_sweep
 
-    output_folder(args.out)
     try:
         result = run_sweep(
             spec,

@@ -55,7 +55,8 @@ class JobKind:
         help: one line for ``qneuro sweep --help``.
         check: ``check(args)`` raises ValueError for bad arguments.
         run: ``run(args, folder) -> row``; ``folder`` exists and belongs to the trial.
-        columns: the row's columns shown in the results table (in this order).
+        outputs: every key of the rows ``run`` returns (no grid axis may take one).
+        columns: the outputs shown in the results table (in this order).
         score: the column that ranks trials ("best so far").
         lower_is_better: whether a smaller ``score`` is better.
         summary: columns of the per-group summary; the first two are plotted.
@@ -65,6 +66,7 @@ class JobKind:
     help: str
     check: Callable[[dict], None]
     run: Callable[[dict, Path], dict]
+    outputs: tuple[str, ...]
     columns: tuple[str, ...]
     score: str
     lower_is_better: bool
@@ -246,6 +248,22 @@ JOBS: dict[str, JobKind] = {
             "architecture-search training runs (qneuro qas train)",
             _qas_check,
             _qas_run,
+            outputs=(
+                "solved",
+                "best_noiseless_error",
+                "best_error",
+                "gates",
+                "cnots",
+                "params",
+                "depth",
+                "episodes",
+                "timesteps",
+                "wall_s",
+                "episodes_to_solve",
+                "timesteps_to_solve",
+                "wall_s_to_solve",
+                "qasm",
+            ),
             columns=(
                 "solved",
                 "best_noiseless_error",
@@ -271,6 +289,7 @@ JOBS: dict[str, JobKind] = {
             "continual-learning runs of the spiking network (qneuro hlop run)",
             lambda args: _hlop_parts(args) and None,
             _hlop_run,
+            outputs=("acc", "bwt", "wall_s", "accuracy_matrix"),
             columns=("acc", "bwt", "wall_s"),
             score="acc",
             lower_is_better=False,
@@ -285,6 +304,14 @@ JOBS: dict[str, JobKind] = {
             "SFQ XOR truth tables at chosen bias currents (qneuro sfq xor)",
             lambda args: _sfq_parts(args) and None,
             _sfq_run,
+            outputs=(
+                "correct",
+                "margin",
+                "worst_case_margin",
+                "lowest_trial_accuracy",
+                "energy_per_inference_j",
+                "wall_s",
+            ),
             columns=(
                 "correct",
                 "margin",
@@ -306,6 +333,14 @@ JOBS: dict[str, JobKind] = {
             "VQE runs of a hardware-efficient ansatz (qneuro.vqe.run)",
             lambda args: _vqe_parts(args) and None,
             _vqe_run,
+            outputs=(
+                "energy",
+                "noiseless_energy",
+                "error",
+                "within_chemical_accuracy",
+                "evaluations",
+                "wall_s",
+            ),
             columns=("error", "energy", "within_chemical_accuracy", "evaluations", "wall_s"),
             score="error",
             lower_is_better=True,

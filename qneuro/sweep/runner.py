@@ -10,10 +10,10 @@ BLAS's and torch's threads to them. A trial's exception is caught, written to it
 its node is restarted elsewhere (twice at most), resuming from the trial's files.
 
 A killed sweep (Ctrl-C, a lost driver) continues with ``resume=True``: a trial that has
-its ``result.json`` (or a finished row in ``results.json``) is not run again; the others
-run, and ``qas-train`` trials resume from their run folder's last checkpoint (nothing
-doubled: see :mod:`qneuro.rl.trainer`). Failed trials run again. The sweep file must be
-the one the folder was started with (resources may change).
+its ``result.json`` (written for the same arguments) is not run again; the others run,
+and ``qas-train`` trials resume from their run folder's last checkpoint (nothing doubled:
+see :mod:`qneuro.rl.trainer`). Failed trials run again. The sweep must be the one the
+folder was started with, axes in the same order (resources may change).
 
 On a cluster, ``out`` must be a folder every node sees at the same path (a shared file
 system, as Ray Tune's own storage needs); the rows come back to the driver through Ray.
@@ -40,8 +40,8 @@ RESULT_FILE = "result.json"
 ERROR_FILE = "error.txt"
 TRIALS_FOLDER = "trials"
 
-#: Largest results file read back on resume.
-MAX_RESULTS_BYTES = 256 * 2**20
+#: Seconds between rewrites of the results files while trials run.
+RESULTS_EVERY_S = 2.0
 
 #: Times Ray restarts a trial whose worker died (a lost node), resuming from its files.
 MAX_RESTARTS = 2
@@ -79,16 +79,18 @@ class SweepResult:
 def run_trial(kind: str, args: dict, folder: str | Path) -> dict:
     """Run one trial in ``folder`` (created); its row: ``status`` and the job's values.
 
-    A folder that has ``result.json`` already finished: its row is returned, nothing runs.
-    An exception is caught: the row says ``failed`` with the error, ``error.txt`` holds the
-    traceback.
+    ``result.json`` records the trial's arguments and row when it finished. A folder that
+    has one already finished: its row is returned and nothing runs (a ``result.json``
+    written for other arguments is a failed trial: the folder belongs to another grid).
+    An exception is caught: the row says ``failed`` with the error, ``error.txt`` holds
+    the traceback.
     """
     started = time.perf_counter()
-    done = Path(folder) / RESULT_FILE
-    if done.is_file() and not done.is_symlink():
-        return checks.read_json_object(done, what="trial result")
     try:
         folder = files.output_folder(folder, what="trial folder")
+        finished = finished_row(folder, args)
+        if finished is not None:
+            return finished
         files.remove_temporaries(folder)
         row = {"status": "finished", **job(kind).run(args, folder)}
     except Exception as exc:  # reported as a failed trial; the sweep goes on
@@ -98,7 +100,19 @@ def run_trial(kind: str, args: dict, folder: str | Path) -> dict:
             files.atomic_write_text(Path(folder) / ERROR_FILE, traceback.format_exc())
     row["trial_wall_s"] = round(time.perf_counter() - started, 3)
     if row["status"] == "finished":
-        files.atomic_write_json(done, row)
+        files.atomic_write_json(Path(folder) / RESULT_FILE, {"args": args, "row": row})
+    return row
+
+
+def finished_row(folder: Path, args: dict) -> dict | None:
+    """The row in ``folder/result.json`` (None without one); other arguments: ValueError."""
+    path = files.inside(folder, RESULT_FILE, what="trial result")
+    if not path.exists():
+        return None
+    data = checks.read_json_object(path, what="trial result")
+    row = data.get("row")
+    if data.get("args") != args or not isinstance(row, dict):
+        raise ValueError(f"{path} holds the result of other arguments (another sweep's trial)")
     return row
 
 
@@ -160,7 +174,7 @@ def run_sweep(
         out: the sweep folder (created).
         resume: continue the sweep in ``out`` (required when it holds one).
         address: Ray to use: None (a local Ray, started and stopped here), ``auto``,
-            ``HOST:PORT`` or ``ray://HOST:PORT`` (see :mod:`qneuro.cluster`).
+            or ``HOST:PORT`` (see :mod:`qneuro.cluster`).
         num_cpus: CPUs of the local Ray (default: this machine's).
         cpus_per_trial: CPUs (and threads) per trial (default: the spec's).
         max_concurrent: trials at once (default: the spec's, else as the CPUs allow).
@@ -182,18 +196,19 @@ def run_sweep(
         checks.integer("max_concurrent", max_concurrent, low=1, high=10**5, optional=True)
         or spec.max_concurrent
     )
+    checks.integer("num_cpus", num_cpus, low=1, high=1 << 16, optional=True)
     check_address(address)
+    if num_cpus is not None and address is not None:
+        raise ValueError(f"num_cpus={num_cpus} sizes a local Ray; not with an address")
     trials = spec.trials()
     for trial in trials:
         try:
             kind.check(trial.args)
         except ValueError as exc:
             raise ValueError(f"trial {trial.name} ({_axes_text(trial)}): {exc}") from None
-    out = files.output_folder(out)
+    out = files.output_folder(out).absolute()  # trials run in other working directories
     with files.FolderLock(out):
         _check_earlier_sweep(out, spec, resume)
-        files.remove_temporaries(out)
-        files.atomic_write_json(out / SWEEP_FILE, spec.to_dict())
         rows = _initial_rows(out, trials)
         todo = [t for t in trials if rows[t.name]["status"] != "finished"]
         ran = 0
@@ -246,6 +261,8 @@ def _check_earlier_sweep(out: Path, spec: SweepSpec, resume: bool) -> None:
     saved = checks.read_json_object(path, what="sweep file")
     now = spec.to_dict()
     differ = [key for key in ("kind", "fixed", "grid") if saved.get(key) != now[key]]
+    if "grid" not in differ and list(saved["grid"]) != list(now["grid"]):
+        differ.append("grid")  # the axis order numbers the trials
     if differ:
         raise ValueError(
             f"{out} holds a sweep whose {', '.join(differ)} differ from this "
@@ -254,27 +271,15 @@ def _check_earlier_sweep(out: Path, spec: SweepSpec, resume: bool) -> None:
 
 
 def _initial_rows(out: Path, trials: list[Trial]) -> dict[str, dict]:
-    """Each trial's row: finished ones from ``results.json`` or their ``result.json``."""
-    rows = {t.name: {"trial": t.name, **t.axes, "status": "pending"} for t in trials}
-    previous = files.inside(out, "results.json", what="results file")
-    if previous.exists():
-        data = checks.read_json_object(previous, what="results file", max_bytes=MAX_RESULTS_BYTES)
-        saved = data.get("rows")
-        if not isinstance(saved, list):
-            raise ValueError(f"{previous}: 'rows' must be a list")
-        for row in saved:
-            if (
-                isinstance(row, dict)
-                and row.get("trial") in rows
-                and row.get("status") == "finished"
-            ):
-                rows[row["trial"]].update(row)
+    """Each trial's row: pending, or finished with the row of its ``result.json``."""
+    rows = {}
     for trial in trials:
-        done = files.inside(
-            out, Path(TRIALS_FOLDER) / trial.name / RESULT_FILE, what="trial result"
-        )
-        if rows[trial.name]["status"] != "finished" and done.is_file():
-            rows[trial.name].update(checks.read_json_object(done, what="trial result"))
+        rows[trial.name] = {"trial": trial.name, **trial.axes, "status": "pending"}
+        folder = files.inside(out, Path(TRIALS_FOLDER) / trial.name, what="trial folder")
+        if folder.is_dir():
+            finished = finished_row(folder, trial.args)
+            if finished is not None:
+                rows[trial.name].update(finished)
     return rows
 
 
@@ -297,14 +302,20 @@ def _run_on_ray(
 
     from qneuro.cluster import ray_session
 
+    storage = files.inside(out, "ray", what="Ray Tune storage")  # no link followed
     with ray_session(address, num_cpus) as ray:
         from ray import tune
 
-        available = ray.cluster_resources().get("CPU", 0)
-        if address is None and cpus > available:
+        largest = max(
+            (node["Resources"].get("CPU", 0) for node in ray.nodes() if node.get("Alive")),
+            default=0,
+        )
+        if cpus > largest:
             raise ValueError(
-                f"cpus_per_trial={cpus} exceeds the {available:g} CPUs of the local Ray"
+                f"cpus_per_trial={cpus} exceeds the {largest:g} CPUs of the largest Ray node"
             )
+        files.remove_temporaries(out)
+        files.atomic_write_json(out / SWEEP_FILE, spec.to_dict())  # once Ray is there
         bar = tqdm(
             total=len(trials),
             desc=f"sweep {spec.kind}",
@@ -330,7 +341,7 @@ def _run_on_ray(
             ),
             run_config=tune.RunConfig(
                 name=time.strftime("session-%Y%m%d-%H%M%S"),
-                storage_path=str(out / "ray"),
+                storage_path=str(storage),
                 verbose=0,
                 callbacks=[_callback(tune, live)],
                 failure_config=tune.FailureConfig(max_failures=MAX_RESTARTS),
@@ -359,10 +370,13 @@ class _LiveTable:
         self.job = job(spec.kind)
         self.bar, self.echo = bar, echo
         self.ran = 0
+        self.written = -float("inf")
+        self.dirty = True
         self.refresh()
 
     def started(self, name: str) -> None:
         self.rows[name]["status"] = "running"
+        self.dirty = True
         self.refresh()
 
     def ended(self, name: str, row: dict) -> None:
@@ -377,11 +391,20 @@ class _LiveTable:
             shown = ", ".join(f"{c} {report._format(row.get(c))}" for c in self.job.columns)
             line = f"trial {name} ({axes}): {shown}"
         (self.bar.write if not self.bar.disable else self.echo)(line)
+        self.dirty = True
         self.refresh()
 
     def refresh(self) -> None:
+        """Update the progress line and, at most every few seconds, the results files.
+
+        Tune calls it on every step of its loop too, so a change waits no longer than
+        :data:`RESULTS_EVERY_S` (each trial's ``result.json`` is what resuming relies on).
+        """
         ordered = [self.rows[t.name] for t in self.trials]
-        report.write_results(self.out, self.spec, self.job, ordered)
+        now = time.monotonic()
+        if self.dirty and now - self.written >= RESULTS_EVERY_S:
+            report.write_results(self.out, self.spec, self.job, ordered)
+            self.written, self.dirty = now, False
         counts = {s: sum(r["status"] == s for r in ordered) for s in report.STATES}
         best = self.best(ordered)
         postfix = f"running {counts['running']}, failed {counts['failed']}"
@@ -424,6 +447,9 @@ def _callback(tune, live: _LiveTable):
 
         def on_trial_error(self, iteration, trials, trial, **info):
             live.ended(trial.config["trial"], {"status": "failed", "error": _ray_error(trial)})
+
+        def on_step_end(self, iteration, trials, **info):
+            live.refresh()
 
     return LiveTableCallback()
 

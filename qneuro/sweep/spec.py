@@ -39,6 +39,9 @@ from qneuro import checks, files
 #: Largest grid a sweep may expand to.
 MAX_TRIALS = 100_000
 
+#: Row keys the sweep itself sets; no grid axis may be named so.
+RESERVED_NAMES = ("trial", "status", "error", "node", "trial_wall_s")
+
 #: Largest sweep file read.
 MAX_SWEEP_FILE_BYTES = 1 << 20
 
@@ -84,14 +87,25 @@ class SweepSpec:
     def __post_init__(self) -> None:
         from .jobs import job
 
-        job(self.kind)  # refuses an unknown kind, naming the allowed ones
+        if not isinstance(self.kind, str):
+            raise ValueError(f'kind = {self.kind!r} must be a string, e.g. kind = "vqe"')
+        outputs = job(self.kind).outputs  # refuses an unknown kind, naming the allowed ones
         if not isinstance(self.fixed, dict):
             raise ValueError(
                 f"fixed must be a table of arguments, got {checks.json_kind(self.fixed)}"
             )
         if not isinstance(self.grid, dict):
             raise ValueError(f"grid must be a table of axes, got {checks.json_kind(self.grid)}")
+        _check_values("fixed", self.fixed)
         object.__setattr__(self, "grid", _axes(self.grid))
+        _check_values("grid", self.grid)
+        clash = sorted(set(self.grid) & {*RESERVED_NAMES, *outputs})
+        if clash:
+            raise ValueError(
+                f"grid axes {clash} share their names with values a {self.kind} trial reports; "
+                "name the axis otherwise and set the argument in a table value, e.g. "
+                "steps = [{ timesteps = 1000 }, { timesteps = 2000 }]"
+            )
         checks.integer("cpus_per_trial", self.cpus_per_trial, low=1, high=1024)
         checks.integer("max_concurrent", self.max_concurrent, low=1, high=MAX_TRIALS, optional=True)
         size = 1
@@ -174,6 +188,8 @@ def parse_range(text: str, name: str = "seeds") -> list[int]:
     values: list[int] = []
     for part in str(text).split(","):
         match = _RANGE.fullmatch(part)
+        if len(values) > MAX_TRIALS:
+            raise ValueError(f"{name}={text[:40]!r}...: more than {MAX_TRIALS} values")
         if match:
             lo, hi = int(match.group(1)), int(match.group(2))
             if hi < lo or hi - lo >= MAX_TRIALS:
@@ -187,6 +203,24 @@ def parse_range(text: str, name: str = "seeds") -> list[int]:
         else:
             raise ValueError(f"{name}={text!r}; allowed: integers A-B or A,B,C (e.g. 0-9)")
     return values
+
+
+def _check_values(where: str, value) -> None:
+    """Refuse what JSON cannot hold (TOML dates and times) and table keys that are no names."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if not _NAME.fullmatch(str(key)):
+                raise ValueError(
+                    f"{where}: key {key!r}; allowed: names like seed or env_kwargs.optimizer"
+                )
+            _check_values(f"{where}.{key}", inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _check_values(where, inner)
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise ValueError(
+            f"{where} = {value!r}; allowed: strings, numbers, booleans, lists and tables"
+        )
 
 
 def _axes(grid: dict) -> dict:

@@ -36,6 +36,12 @@ def test_sharded_generation_is_byte_identical_and_resumes_per_batch(
     rows = sorted(json.loads(line)["index"] for line in now["manifest.jsonl"].splitlines())
     assert rows == list(range(14))  # every circuit once, none doubled
 
+    # more workers than the Ray has CPUs would wait forever: refused before any write
+    with pytest.raises(ValueError, match="workers=3 exceeds the 2 CPUs"):
+        generate_dataset(tmp_path / "three", OPTIONS, model_dir=tiny_model, progress=False,
+                         workers=3)
+    assert not list((tmp_path / "three").iterdir())
+
 
 def test_bad_workers_and_addresses_are_refused_before_writing(tiny_model, tmp_path):
     with pytest.raises(ValueError, match="address='nowhere'"):
@@ -44,4 +50,16 @@ def test_bad_workers_and_addresses_are_refused_before_writing(tiny_model, tmp_pa
     with pytest.raises(ValueError, match="workers=0"):
         generate_dataset(tmp_path / "x", OPTIONS, model_dir=tiny_model, progress=False,
                          workers=0)
+    assert not (tmp_path / "x").exists()
+
+
+def test_workers_without_ray_name_the_extra(tiny_model, tmp_path, capsys, monkeypatch):
+    import sys
+
+    from qneuro.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    code = main(["generate", "--n", "4", "--workers", "2", "--model", str(tiny_model),
+                 "--out", str(tmp_path / "x"), "--quiet"])
+    assert code == 2 and 'pip install "qneuro[ray]"' in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

@@ -14,15 +14,16 @@ HLOP_TINY = {"n_tasks": 2, "n_hidden": 32, "epochs_per_task": 1, "subspace_initi
 def test_vqe_trial_equals_a_direct_vqe_run(tmp_path):
     from qneuro import chem, vqe
 
-    row = run_trial("vqe", {"problem": "H2-2q", "budget": 80, "seed": 3, "noise":
-                            "depolarizing-0.001-0.005"}, tmp_path / "t")
+    args = {"problem": "H2-2q", "budget": 80, "seed": 3, "noise": "depolarizing-0.001-0.005"}
+    row = run_trial("vqe", args, tmp_path / "t")
     problem = chem.load("H2-2q")
     direct = vqe.run(problem, vqe.hardware_efficient_ansatz(2, 1),
                      noise="depolarizing-0.001-0.005", budget=80, seed=3)
     assert row["status"] == "finished"
     assert row["energy"] == direct.energy and row["error"] == direct.error
     assert row["within_chemical_accuracy"] == (abs(direct.error) <= vqe.CHEMICAL_ACCURACY)
-    assert json.loads((tmp_path / "t" / RESULT_FILE).read_text()) == row
+    assert json.loads((tmp_path / "t" / RESULT_FILE).read_text()) == {"args": args, "row": row}
+    assert set(row) == {"status", "trial_wall_s", *JOBS["vqe"].outputs}
 
 
 def test_sfq_trial_equals_evaluate_xor_at_the_same_biases(tmp_path):
@@ -35,6 +36,7 @@ def test_sfq_trial_equals_evaluate_xor_at_the_same_biases(tmp_path):
         **{**DEFAULT_XOR_SETTING.__dict__, "excitatory_bias": 124.0 * uamp})
     direct = evaluate_xor(setting, trials=12, seed=2)
     assert row["margin"] == direct.margin and row["correct"] == direct.correct
+    assert set(row) == {"status", "trial_wall_s", *JOBS["sfq-xor"].outputs}
     assert row["worst_case_margin"] == direct.worst_case_margin
 
 
@@ -46,6 +48,7 @@ def test_hlop_trial_equals_run_continual(tmp_path):
     direct = run_continual("permuted-digits", "hlop", HLOPConfig(**HLOP_TINY, seed=1))
     assert row["acc"] == direct.acc and row["bwt"] == direct.bwt
     assert row["accuracy_matrix"] == direct.accuracy_matrix
+    assert set(row) == {"status", "trial_wall_s", *JOBS["hlop-run"].outputs}
 
 
 def test_qas_trial_trains_in_its_run_folder_and_resumes_there(tmp_path):
@@ -56,6 +59,7 @@ def test_qas_trial_trains_in_its_run_folder_and_resumes_there(tmp_path):
     assert saved["env"] == args["env"] and saved["seed"] == 2 and saved["timesteps"] == 150
     assert row["timesteps"] == 150 and row["episodes"] > 0
     assert row["best_noiseless_error"] is not None and row["qasm"].startswith("OPENQASM 2.0")
+    assert set(row) == {"status", "trial_wall_s", *JOBS["qas-train"].outputs}
     # a trial that runs again after its run finished, but before result.json: resumes
     (tmp_path / "t" / RESULT_FILE).unlink()
     again = run_trial("qas-train", args, tmp_path / "t")
@@ -71,6 +75,9 @@ def test_a_finished_trial_is_not_run_again(tmp_path, monkeypatch):
     monkeypatch.setitem(JOBS, "vqe", JOBS["vqe"].__class__(
         **{**JOBS["vqe"].__dict__, "run": explode}))
     assert run_trial("vqe", {"budget": 20}, tmp_path / "t") == first
+    # a folder holding another trial's result is a failure, not that result
+    other = run_trial("vqe", {"budget": 21}, tmp_path / "t")
+    assert other["status"] == "failed" and "holds the result of other arguments" in other["error"]
 
 
 def test_a_failing_trial_is_a_row_with_its_error_and_a_traceback(tmp_path):

@@ -1,5 +1,7 @@
 """Sweep files: grid expansion, ranges, dotted and table axes, and refusals (no Ray)."""
 
+import datetime
+
 import pytest
 
 from qneuro.sweep import SweepSpec
@@ -52,6 +54,8 @@ def test_ranges():
     for bad in ("3-1", "a", "-1", "1.5", ""):
         with pytest.raises(ValueError, match="seeds="):
             parse_range(bad)
+    with pytest.raises(ValueError, match=f"more than {MAX_TRIALS} values"):
+        parse_range(",".join(["0-99999"] * 1000))  # refused before a billion values
 
 
 @pytest.mark.parametrize("data, message", [
@@ -65,6 +69,13 @@ def test_ranges():
     ({"kind": "vqe", "resources": {"cpus_per_trial": 0}}, "cpus_per_trial=0"),
     ({"kind": "vqe", "grid": {"a": list(range(1000)), "b": list(range(1000))}},
      f"1000000 trials; at most {MAX_TRIALS}"),
+    ({"kind": ["vqe"]}, "kind = \\['vqe'\\] must be a string"),
+    ({"kind": "vqe", "grid": {"day": [datetime.date(2026, 1, 1)]}},
+     "grid.day = datetime.date.*allowed: strings, numbers"),
+    ({"kind": "vqe", "grid": {"x": [{"bad key": 1}]}}, "key 'bad key'; allowed: names"),
+    ({"kind": "vqe", "grid": {"error": [1, 2]}}, r"grid axes \['error'\] share their names"),
+    ({"kind": "qas-train", "grid": {"timesteps": [1, 2]}}, r"\['timesteps'\] share"),
+    ({"kind": "vqe", "grid": {"status": [1]}}, r"\['status'\] share"),
 ])
 def test_bad_sweeps_are_refused_naming_the_value(data, message):
     with pytest.raises(ValueError, match=message):

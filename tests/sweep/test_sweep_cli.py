@@ -27,7 +27,14 @@ def test_bad_options_exit_2_with_one_line(tmp_path, capsys):
     file.write_text('kind = "vqe"\n[grid]\nseed = [0]\n')
     assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address",
                  "no address"]) == 2
-    assert "address='no address'; allowed: auto, HOST:PORT" in capsys.readouterr().err
+    assert "address='no address'; allowed: auto or HOST:PORT" in capsys.readouterr().err
+    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address",
+                 "ray://head:10001"]) == 2
+    assert "Ray Client addresses are not supported" in capsys.readouterr().err
+    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--num-cpus",
+                 "0"]) == 2
+    assert "num_cpus=0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_missing_ray_names_the_extra(tmp_path, capsys, monkeypatch):
@@ -36,6 +43,7 @@ def test_a_missing_ray_names_the_extra(tmp_path, capsys, monkeypatch):
     file.write_text('kind = "vqe"\n[fixed]\nbudget = 5\n')
     assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert 'pip install "qneuro[ray]"' in capsys.readouterr().err
+    assert not (tmp_path / "o" / "sweep.json").exists()  # the same command works with Ray
 
 
 def test_show_prints_the_summary_of_a_sweep_folder(tmp_path, capsys):

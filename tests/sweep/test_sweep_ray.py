@@ -42,7 +42,7 @@ def test_a_2x2_grid_completes_and_its_table_is_right(local_ray, tmp_path):
         assert group["trials"] == group["finished"] == 2
         assert group["error (Ha, min)"] == errors[0]
         assert group["error (Ha, median)"] == pytest.approx(sum(errors) / 2)
-        assert group["within chemical accuracy"] == sum(e <= 1.6e-3 for e in errors) / 2
+        assert group["within chemical accuracy"] == sum(abs(e) <= 1.6e-3 for e in errors) / 2
     assert (tmp_path / "s" / "summary.png").stat().st_size > 1000
 
 
@@ -73,6 +73,30 @@ def test_a_sweep_folder_is_refused_without_resume_or_for_another_grid(local_ray,
     other = SweepSpec("vqe", fixed={"budget": 10}, grid={"seed": [0, 1]})
     with pytest.raises(ValueError, match="whose grid differ"):
         run_sweep(other, tmp_path / "s", resume=True, progress=False)
+
+
+def test_resuming_with_the_axes_reordered_is_refused(local_ray, tmp_path):
+    first = SweepSpec("vqe", fixed={"budget": 10}, grid={"seed": [0, 1], "problem": ["H2-2q"]})
+    run_sweep(first, tmp_path / "s", progress=False, plot=False, echo=lambda line: None)
+    swapped = SweepSpec("vqe", fixed={"budget": 10},
+                        grid={"problem": ["H2-2q"], "seed": [0, 1]})
+    with pytest.raises(ValueError, match="whose grid differ"):
+        run_sweep(swapped, tmp_path / "s", resume=True, progress=False)
+    saved = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert list(saved["grid"]) == ["seed", "problem"]  # left as it was
+
+
+def test_a_relative_sweep_folder_works_from_the_command_line(local_ray, tmp_path, monkeypatch,
+                                                              capsys):
+    from qneuro.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text('kind = "vqe"\n[fixed]\nbudget = 10\n[grid]\nseed = [0, 1]\n')
+    assert main(["sweep", "run", "s.toml", "--out", "runs/s", "--quiet", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert result["counts"]["finished"] == 2 and result["out"] == str(tmp_path / "runs" / "s")
+    assert sorted(p.name for p in (tmp_path / "runs" / "s" / "trials").iterdir()) == [
+        "0000", "0001"]
 
 
 def test_bad_trial_arguments_are_refused_before_anything_is_written(tmp_path):
