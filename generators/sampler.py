@@ -635,7 +635,16 @@ def _batches(job: _BatchJob, workers: int, address: str | None):
 
         def run(batches):
             last = time.perf_counter()
-            for b, samples, _ in pool.map(lambda actor, b: actor.sample.remote(b), batches):
+            results = pool.map(lambda actor, b: actor.sample.remote(b), batches)
+            while True:
+                try:
+                    b, samples, _ = next(results)
+                except StopIteration:
+                    return
+                except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
+                        ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError) as exc:
+                    raise OSError(f"a Ray worker failed ({type(exc).__name__}); the circuits "
+                                  "written so far are kept: rerun the command to resume") from None
                 now = time.perf_counter()
                 yield b, samples, now - last
                 last = now
