@@ -155,6 +155,14 @@ def _hlop_run(args: dict, folder: Path) -> dict:
 # -- sfq-xor -----------------------------------------------------------------------------
 
 _SFQ_RUN_ARGS = ("trials", "seed", "target")
+_SFQ_OUTPUTS = (
+    "correct",
+    "margin",
+    "worst_case_margin",
+    "lowest_trial_accuracy",
+    "energy_per_inference_j",
+    "wall_s",
+)
 
 
 def _sfq_parts(args: dict):
@@ -304,22 +312,8 @@ JOBS: dict[str, JobKind] = {
             "SFQ XOR truth tables at chosen bias currents (qneuro sfq xor)",
             lambda args: _sfq_parts(args) and None,
             _sfq_run,
-            outputs=(
-                "correct",
-                "margin",
-                "worst_case_margin",
-                "lowest_trial_accuracy",
-                "energy_per_inference_j",
-                "wall_s",
-            ),
-            columns=(
-                "correct",
-                "margin",
-                "worst_case_margin",
-                "lowest_trial_accuracy",
-                "energy_per_inference_j",
-                "wall_s",
-            ),
+            outputs=_SFQ_OUTPUTS,
+            columns=_SFQ_OUTPUTS,
             score="worst_case_margin",
             lower_is_better=False,
             summary=(
