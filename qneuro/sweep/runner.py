@@ -111,9 +111,14 @@ def finished_row(folder: Path, args: dict) -> dict | None:
         return None
     data = checks.read_json_object(path, what="trial result")
     row = data.get("row")
-    if data.get("args") != args or not isinstance(row, dict):
+    if data.get("args") != _as_json(args) or not isinstance(row, dict):
         raise ValueError(f"{path} holds the result of other arguments (another sweep's trial)")
     return row
+
+
+def _as_json(value):
+    """``value`` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
 
 
 def _trainable(tune):
@@ -259,7 +264,7 @@ def _check_earlier_sweep(out: Path, spec: SweepSpec, resume: bool) -> None:
             f"{out} already holds a sweep; resume it (--resume) or choose another --out"
         )
     saved = checks.read_json_object(path, what="sweep file")
-    now = spec.to_dict()
+    now = _as_json(spec.to_dict())
     differ = [key for key in ("kind", "fixed", "grid") if saved.get(key) != now[key]]
     if "grid" not in differ and list(saved["grid"]) != list(now["grid"]):
         differ.append("grid")  # the axis order numbers the trials

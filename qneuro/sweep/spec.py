@@ -214,7 +214,7 @@ def _check_values(where: str, value) -> None:
                     f"{where}: key {key!r}; allowed: names like seed or env_kwargs.optimizer"
                 )
             _check_values(f"{where}.{key}", inner)
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple):
         for inner in value:
             _check_values(where, inner)
     elif value is not None and not isinstance(value, str | int | float | bool):

@@ -106,3 +106,16 @@ def test_a_failing_trial_is_a_row_with_its_error_and_a_traceback(tmp_path):
 def test_checks_name_the_bad_argument(kind, args, message):
     with pytest.raises(ValueError, match=message):
         JOBS[kind].check(args)
+
+
+def test_python_tuples_in_arguments_match_their_json_on_a_rerun(tmp_path):
+    from qneuro.sweep import SweepSpec
+    from qneuro.sweep.runner import finished_row
+
+    spec = SweepSpec("qas-train", fixed={"env": "qneuro/QAS-H2-2q-v0", "net_arch": (16, 16)})
+    args = spec.trials()[0].args
+    assert args["net_arch"] == (16, 16)
+    (tmp_path / RESULT_FILE).write_text(json.dumps({"args": args, "row": {"status": "finished"}}))
+    assert finished_row(tmp_path, args) == {"status": "finished"}
+    with pytest.raises(ValueError, match="other arguments"):
+        finished_row(tmp_path, {**args, "net_arch": (16, 32)})
