@@ -23,9 +23,11 @@ ORDER = (
 
 
 def rows(paths):
-    """``(row, source)`` for every run in the files."""
+    """``(row, source)`` for every run in the files (records of qas_training.py only)."""
     for path in paths:
         data = json.loads(Path(path).read_text())
+        if "qas_training.py" not in data.get("command", ""):
+            continue
         extra = {k: v for k, v in data.get("env_kwargs", {}).items()
                  if not (k == "optimizer" and v == "rotosolve")}
         for row in data["results"]:

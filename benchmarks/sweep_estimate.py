@@ -40,7 +40,8 @@ def _records() -> list[dict]:
     rows = []
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
-        if "results" not in data or data.get("env_kwargs") != DEFAULT_KWARGS:
+        if "qas_training.py" not in data.get("command", "") \
+                or data.get("env_kwargs") != DEFAULT_KWARGS:
             continue
         rows += data["results"]
     return rows

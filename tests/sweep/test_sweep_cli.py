@@ -72,6 +72,8 @@ def _record_runs():
     runs = {}
     for path in sorted((ROOT / "benchmarks" / "results").glob("*.json")):
         record = json.loads(path.read_text())
+        if "qas_training.py" not in record["command"]:
+            continue  # another benchmark's record
         words = shlex.split(record["command"])
         option = {words[i]: words[i + 1] for i in range(len(words) - 1)
                   if words[i].startswith("--")}
