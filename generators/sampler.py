@@ -514,31 +514,32 @@ def generate_dataset(
     if threads:
         torch.set_num_threads(threads)
     job = _BatchJob(model, tokenizer, options, normal_form, device)
-    out = output_folder(out, what="out")
-    with _batches(job, workers, address) as run, FolderLock(out):  # Ray first: it may refuse
-        remove_temporaries(out)
-        _check_earlier_settings(out, key)
-        have = _resume_manifest(out)
-        atomic_write_json(out / SETTINGS_FILE, {"settings": key})
-        batches = range((options.n + options.batch_size - 1) // options.batch_size)
-        sample_seconds, generated = 0.0, 0
-        bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
-        bar.update(sum(_circuit_index(name) < options.n for name in have))
-        todo = [b for b in batches
-                if not all(_circuit_name(i) in have for i in _batch_indices(options, b))]
-        with open_append(out / MANIFEST_FILE) as fh:
-            for _batch, samples, seconds in run(todo):
-                sample_seconds += seconds
-                for _index, name, text, row in samples:
-                    if name in have:
-                        continue
-                    atomic_write_text(out / name, text)
-                    fh.write(json.dumps(row) + "\n")
-                    fh.flush()
-                    have[name] = row
-                    generated += 1
-                    bar.update(1)
-        bar.close()
+    with _batches(job, workers, address) as run:  # Ray first: it may refuse
+        out = output_folder(out, what="out")
+        with FolderLock(out):
+            remove_temporaries(out)
+            _check_earlier_settings(out, key)
+            have = _resume_manifest(out)
+            atomic_write_json(out / SETTINGS_FILE, {"settings": key})
+            batches = range((options.n + options.batch_size - 1) // options.batch_size)
+            sample_seconds, generated = 0.0, 0
+            bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
+            bar.update(sum(_circuit_index(name) < options.n for name in have))
+            todo = [b for b in batches
+                    if not all(_circuit_name(i) in have for i in _batch_indices(options, b))]
+            with open_append(out / MANIFEST_FILE) as fh:
+                for _batch, samples, seconds in run(todo):
+                    sample_seconds += seconds
+                    for _index, name, text, row in samples:
+                        if name in have:
+                            continue
+                        atomic_write_text(out / name, text)
+                        fh.write(json.dumps(row) + "\n")
+                        fh.flush()
+                        have[name] = row
+                        generated += 1
+                        bar.update(1)
+            bar.close()
     rows = [have[_circuit_name(i)] for i in range(options.n)]
     return {
         "n": options.n,

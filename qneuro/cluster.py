@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import re
+import socket
 from collections.abc import Iterator
 
 #: ``--address`` forms besides ``auto``: ``HOST:PORT``.
@@ -57,6 +58,18 @@ def check_address(address: str | None) -> str | None:
     )
 
 
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """A ValueError naming ``HOST:PORT`` when nothing answers there within ``timeout_s``."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ValueError(
+            f"address={address!r}: no Ray answers there ({exc.strerror or exc}); start it "
+            "with ray start --head, or omit --address for a local Ray"
+        ) from None
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iterator:
     """Yield :mod:`ray`, connected as the module docstring says.
@@ -81,6 +94,8 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
     if address is None:
         ray.init(num_cpus=num_cpus, **options)
     else:
+        if address != "auto":
+            _check_reachable(address)  # ray.init would retry an unreachable one for ever
         ray.init(address=address, **options)
     try:
         yield ray

@@ -191,7 +191,7 @@ def run_sweep(
         ValueError: a trial's arguments are bad (the message names the trial), ``out``
             holds another sweep, or holds this one without ``resume``.
     """
-    from qneuro.cluster import check_address
+    from qneuro.cluster import check_address, require_ray
 
     started = time.perf_counter()
     kind = job(spec.kind)
@@ -211,13 +211,16 @@ def run_sweep(
             kind.check(trial.args)
         except ValueError as exc:
             raise ValueError(f"trial {trial.name} ({_axes_text(trial)}): {exc}") from None
+    require_ray()  # the extra, before anything is written
     out = files.output_folder(out).absolute()  # trials run in other working directories
     with files.FolderLock(out):
         _check_earlier_sweep(out, spec, resume)
         rows = _initial_rows(out, trials)
         todo = [t for t in trials if rows[t.name]["status"] != "finished"]
         ran = 0
-        if todo:
+        if not todo:
+            files.atomic_write_json(out / SWEEP_FILE, spec.to_dict())  # e.g. trials copied in
+        else:
             ran = _run_on_ray(
                 out,
                 spec,
@@ -360,6 +363,8 @@ def _run_on_ray(
         finally:
             quiet.setLevel(level)
             bar.close()
+            live.dirty, live.written = True, -float("inf")
+            live.refresh()  # the results files as they stand, whatever stopped Tune
         return live.ran
 
 

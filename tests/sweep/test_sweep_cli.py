@@ -34,7 +34,10 @@ def test_bad_options_exit_2_with_one_line(tmp_path, capsys):
     assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--num-cpus",
                  "0"]) == 2
     assert "num_cpus=0" in capsys.readouterr().err
-    assert not (tmp_path / "o").exists()
+    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address",
+                 "127.0.0.1:1"]) == 2  # nothing listens there: refused, not retried for ever
+    assert "address='127.0.0.1:1': no Ray answers there" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "sweep.json").exists()
 
 
 def test_a_missing_ray_names_the_extra(tmp_path, capsys, monkeypatch):
@@ -43,7 +46,7 @@ def test_a_missing_ray_names_the_extra(tmp_path, capsys, monkeypatch):
     file.write_text('kind = "vqe"\n[fixed]\nbudget = 5\n')
     assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert 'pip install "qneuro[ray]"' in capsys.readouterr().err
-    assert not (tmp_path / "o" / "sweep.json").exists()  # the same command works with Ray
+    assert not (tmp_path / "o").exists()  # the same command works once Ray is installed
 
 
 def test_show_prints_the_summary_of_a_sweep_folder(tmp_path, capsys):
@@ -120,3 +123,19 @@ def test_the_example_cluster_file_passes_rays_own_validation():
 
     with pytest.raises(ValidationError, match="bogus"):
         util.validate_config(util.prepare_config(config))
+
+
+def test_a_sweep_whose_trials_all_finished_needs_no_ray_and_keeps_its_file(tmp_path, capsys):
+    from qneuro.sweep.runner import run_trial
+
+    spec = SweepSpec("vqe", fixed={"budget": 5}, grid={"seed": [0, 1]})
+    for trial in spec.trials():  # e.g. copied from another machine
+        run_trial("vqe", trial.args, tmp_path / "s" / "trials" / trial.name)
+    file = tmp_path / "s.toml"
+    file.write_text('kind = "vqe"\n[fixed]\nbudget = 5\n[grid]\nseed = [0, 1]\n')
+    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "s"), "--address",
+                 "127.0.0.1:1", "--json"]) == 0  # never connects: nothing to run
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert result["ran"] == 0 and result["counts"]["finished"] == 2
+    assert json.loads((tmp_path / "s" / "sweep.json").read_text())["kind"] == "vqe"
+    assert main(["sweep", "show", str(tmp_path / "s")]) == 0
