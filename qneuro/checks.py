@@ -149,6 +149,14 @@ def parse_json(text: str, source: str):
         raise ValueError(f"{source} is not valid JSON: {exc}") from None
 
 
+def parse_json_object(text: str, source: str) -> dict:
+    """:func:`parse_json` of text that must hold a JSON object (a ValueError otherwise)."""
+    value = parse_json(text, source)
+    if not isinstance(value, dict):
+        raise ValueError(f"{source} must be a JSON object, got {json_kind(value)}")
+    return value
+
+
 def read_json_object(path: str | Path, *, what: str, max_bytes: int = MAX_SETTINGS_BYTES) -> dict:
     """The JSON object in the file ``path`` (``what`` names the file's role in messages).
 

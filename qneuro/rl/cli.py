@@ -63,7 +63,7 @@ def config_from_args(args) -> TrainConfig:
     """The :class:`TrainConfig` a ``qas train`` command line asks for."""
     data: dict = {}
     if args.config:
-        data.update(_json_object(args.config, "--config"))
+        data.update(checks.parse_json_object(args.config, "--config"))
     if args.resume and args.out is not None:
         saved = files.inside(args.out, "config.json", what="run configuration")
         if saved.is_file():
@@ -75,7 +75,7 @@ def config_from_args(args) -> TrainConfig:
     if args.out is not None:
         data["out"] = str(args.out)
     if args.env_kwargs is not None:
-        data["env_kwargs"] = _json_object(args.env_kwargs, "--env-kwargs")
+        data["env_kwargs"] = checks.parse_json_object(args.env_kwargs, "--env-kwargs")
     data["resume"] = bool(args.resume)
     if args.stop_when_solved:
         data["stop_when_solved"] = True
@@ -134,13 +134,6 @@ def _json_line(result: dict) -> dict:
     if missing:
         raise RuntimeError(f"result lacks {missing}")  # a bug, not bad input
     return result
-
-
-def _json_object(text: str, option: str) -> dict:
-    value = checks.parse_json(text, option)
-    if not isinstance(value, dict):
-        raise ValueError(f"{option} must be a JSON object, got {checks.json_kind(value)}")
-    return value
 
 
 def demo_step(progress: bool, echo) -> dict:

@@ -91,26 +91,16 @@ def _qas(args) -> None:
 
     fixed: dict = {}
     if args.config:
-        fixed.update(_object(checks.parse_json(args.config, "--config"), "--config"))
+        fixed.update(checks.parse_json_object(args.config, "--config"))
     if args.timesteps is not None:
         fixed["timesteps"] = args.timesteps
     if args.env_kwargs:
-        fixed["env_kwargs"] = _object(
-            checks.parse_json(args.env_kwargs, "--env-kwargs"), "--env-kwargs"
-        )
+        fixed["env_kwargs"] = checks.parse_json_object(args.env_kwargs, "--env-kwargs")
     if args.stop_when_solved:
         fixed["stop_when_solved"] = True
     envs = [e.strip() for e in args.env.split(",") if e.strip()]
     grid = {"env": envs, "seed": parse_range(args.seeds, "--seeds")}
     _execute(SweepSpec("qas-train", fixed=fixed, grid=grid), args)
-
-
-def _object(value, option: str) -> dict:
-    from qneuro import checks
-
-    if not isinstance(value, dict):
-        raise ValueError(f"{option} must be a JSON object, got {checks.json_kind(value)}")
-    return value
 
 
 def _execute(spec, args) -> None:

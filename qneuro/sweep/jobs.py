@@ -53,7 +53,7 @@ class JobKind:
     Attributes:
         name: the ``kind`` of a sweep file.
         help: one line for ``qneuro sweep --help``.
-        check: ``check(args)`` raises ValueError for bad arguments.
+        check: ``check(args)`` raises ValueError for bad arguments (its value is unused).
         run: ``run(args, folder) -> row``; ``folder`` exists and belongs to the trial.
         outputs: every key of the rows ``run`` returns (no grid axis may take one).
         columns: the outputs shown in the results table (in this order).
@@ -64,7 +64,7 @@ class JobKind:
 
     name: str
     help: str
-    check: Callable[[dict], None]
+    check: Callable[[dict], object]
     run: Callable[[dict, Path], dict]
     outputs: tuple[str, ...]
     columns: tuple[str, ...]
@@ -295,7 +295,7 @@ JOBS: dict[str, JobKind] = {
         JobKind(
             "hlop-run",
             "continual-learning runs of the spiking network (qneuro hlop run)",
-            lambda args: _hlop_parts(args) and None,
+            _hlop_parts,
             _hlop_run,
             outputs=("acc", "bwt", "wall_s", "accuracy_matrix"),
             columns=("acc", "bwt", "wall_s"),
@@ -310,7 +310,7 @@ JOBS: dict[str, JobKind] = {
         JobKind(
             "sfq-xor",
             "SFQ XOR truth tables at chosen bias currents (qneuro sfq xor)",
-            lambda args: _sfq_parts(args) and None,
+            _sfq_parts,
             _sfq_run,
             outputs=_SFQ_OUTPUTS,
             columns=_SFQ_OUTPUTS,
@@ -325,7 +325,7 @@ JOBS: dict[str, JobKind] = {
         JobKind(
             "vqe",
             "VQE runs of a hardware-efficient ansatz (qneuro.vqe.run)",
-            lambda args: _vqe_parts(args) and None,
+            _vqe_parts,
             _vqe_run,
             outputs=(
                 "energy",

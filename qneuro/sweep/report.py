@@ -38,13 +38,8 @@ def axis_text(value) -> str:
 
 def row_columns(spec: SweepSpec, job: JobKind, rows: list[dict]) -> list[str]:
     """Columns of the results table: trial, axes, status, the job's values, the rest."""
-    head = ["trial", *spec.grid, "status"]
-    seen = set(head)
-    columns = head + [c for c in job.columns if c not in seen]
-    seen.update(columns)
-    for row in rows:
-        columns += [key for key in row if key not in seen and not seen.add(key)]
-    return columns
+    keys = (key for row in rows for key in row)
+    return list(dict.fromkeys(["trial", *spec.grid, "status", *job.columns, *keys]))
 
 
 def summarize(spec: SweepSpec, job: JobKind, rows: list[dict]) -> list[dict]:
@@ -80,7 +75,7 @@ def _aggregate(values: list, how: str):
     )
 
 
-def write_results(out: Path, spec: SweepSpec, job: JobKind, rows: list[dict]) -> dict:
+def write_results(out: Path, spec: SweepSpec, job: JobKind, rows: list[dict]) -> list[dict]:
     """Write ``results.json``, ``results.csv`` and ``summary.json``; returns the summary."""
     files.atomic_write_json(
         out / "results.json", {"kind": spec.kind, "axes": list(spec.grid), "rows": rows}
@@ -94,7 +89,7 @@ def write_results(out: Path, spec: SweepSpec, job: JobKind, rows: list[dict]) ->
     files.atomic_write_text(out / "results.csv", buffer.getvalue())
     summary = summarize(spec, job, rows)
     files.atomic_write_json(out / "summary.json", {"kind": spec.kind, "groups": summary})
-    return {"groups": summary}
+    return summary
 
 
 def _cell(value) -> str:
@@ -109,7 +104,9 @@ def format_table(spec: SweepSpec, job: JobKind, summary: list[dict]) -> list[str
     """The summary as aligned text lines (the command's closing table)."""
     labels = ["trials", "finished", "failed", *(s.label for s in job.summary)]
     header = ["group", *labels]
-    body = [[entry["group"], *(_format(entry[label]) for label in labels)] for entry in summary]
+    body = [
+        [entry["group"], *(format_value(entry[label]) for label in labels)] for entry in summary
+    ]
     widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(len(header))]
     return [
         "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
@@ -117,7 +114,8 @@ def format_table(spec: SweepSpec, job: JobKind, summary: list[dict]) -> list[str
     ]
 
 
-def _format(value) -> str:
+def format_value(value) -> str:
+    """A table cell: ``-`` for None, 3 significant digits for floats."""
     if value is None:
         return "-"
     if isinstance(value, float):

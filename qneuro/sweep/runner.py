@@ -238,7 +238,7 @@ def run_sweep(
         for row in ordered:
             if row["status"] == "running":
                 row["status"] = "pending"
-        summary = report.write_results(out, spec, kind, ordered)["groups"]
+        summary = report.write_results(out, spec, kind, ordered)
         if plot:
             report.plot_summary(out / "summary.png", spec, kind, summary)
     counts = {state: sum(r["status"] == state for r in ordered) for state in report.STATES}
@@ -398,7 +398,7 @@ class _LiveTable:
         if row["status"] == "failed":
             line = f"trial {name} ({axes}) failed: {row.get('error')}"
         else:
-            shown = ", ".join(f"{c} {report._format(row.get(c))}" for c in self.job.columns)
+            shown = ", ".join(f"{c} {report.format_value(row.get(c))}" for c in self.job.columns)
             line = f"trial {name} ({axes}): {shown}"
         (self.bar.write if not self.bar.disable else self.echo)(line)
         self.dirty = True
@@ -420,7 +420,7 @@ class _LiveTable:
         postfix = f"running {counts['running']}, failed {counts['failed']}"
         if best is not None:
             postfix += (
-                f", best {self.job.score} {report._format(best[self.job.score])} "
+                f", best {self.job.score} {report.format_value(best[self.job.score])} "
                 f"(trial {best['trial']})"
             )
         self.bar.set_postfix_str(postfix)
