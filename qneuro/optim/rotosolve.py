@@ -17,6 +17,12 @@ carried back through the later gates (:mod:`qneuro.ptm.sweep`), a whole sweep fo
 price of about two circuit evaluations. The iterates, values and budget accounting are
 those of the evaluation path (three evaluations per coordinate step, one at the end,
 all charged to the budget; the final value also comes from the last sinusoid).
+
+Coordinate steps crawl along narrow curved valleys, where a quasi-Newton method follows
+them: ``polish=N`` ends the sweeps with up to N L-BFGS-B iterations on parameter-shift
+gradients (closed form on an exact :class:`qneuro.vqe.Energy`). On the best LiH-6q
+circuits of the architecture-search runs, one sweep per gate left 2.8e-3 Ha where 200
+sweeps reach 8.5e-4 and the polish 4.4e-4 (``benchmarks/qas_polish.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .objective import Objective, OptimizeResult, check_start, is_batched
+from qneuro import checks
+
+from .objective import BudgetExhausted, Objective, OptimizeResult, check_start, is_batched
+from .scipy_methods import ScipyOptimizer
 
 #: A coordinate whose sinusoid has amplitude below this (relative to the value, at least
 #: this absolute) is flat; it stays where it is. Rounding puts ~1e-14 relative into the
@@ -59,10 +68,18 @@ class Rotosolve:
         incremental: ``None`` (default) uses the objective's exact sinusoids when it
             offers them (``fun.coordinate_sweep(x, coordinates)`` returning non-None);
             True requires them; False always evaluates the three points.
+        max_sweeps: the most whole sweeps (None: until the budget, ``tol`` or a fixed
+            point), leaving the rest of the budget to the polish.
+        polish: after the sweeps, at most this many L-BFGS-B iterations with
+            parameter-shift gradients (:class:`~qneuro.optim.ScipyOptimizer`, each value
+            with its gradient charged ``2k + 1`` evaluations) on the remaining budget; 0:
+            none.
     """
 
     tol: float = 0.0
     incremental: bool | None = None
+    max_sweeps: int | None = None
+    polish: int = 0
 
     name = "rotosolve"
 
@@ -71,6 +88,8 @@ class Rotosolve:
             raise ValueError(f"tol={self.tol!r}; allowed: a finite number >= 0")
         if self.incremental not in (None, True, False):
             raise ValueError(f"incremental={self.incremental!r}; allowed: None, True, False")
+        checks.integer("max_sweeps", self.max_sweeps, 1, optional=True)
+        checks.integer("polish", self.polish, 0)
 
     def minimize(
         self, fun, x0, *, budget: int, seed: int | None = None, batched: bool | None = None
@@ -108,6 +127,9 @@ class Rotosolve:
             if count < x.size:
                 break
             sweeps += 1
+            if sweeps == self.max_sweeps:
+                message = f"max_sweeps={self.max_sweeps} done"
+                break
             if largest_move <= FIXED_POINT:
                 message = "a whole sweep moved no angle: every later sweep would repeat it"
                 break
@@ -121,6 +143,14 @@ class Rotosolve:
             else:
                 objective.charge(1)
             objective.record(x, final)
+        if self.polish and objective.remaining() > 2 * x.size + 1:
+            polish = ScipyOptimizer("L-BFGS-B", gradient="parameter-shift", maxiter=self.polish)
+            try:
+                start = x if objective.best_x is None else objective.best_x
+                run = polish.lbfgs(objective, start)
+                message = f"{message}; polish: {run.message}"
+            except BudgetExhausted:
+                message = f"{message}; polish: budget used"
         return objective.result(x, sweeps, self.name, message)
 
 
