@@ -20,34 +20,16 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 from qiskit import QuantumCircuit
-from qiskit.circuit import Parameter
 
 from qneuro.chem import load
 from qneuro.optim import minimize
-from qneuro.vqe import CHEMICAL_ACCURACY, Energy
+from qneuro.vqe import CHEMICAL_ACCURACY, Energy, parameterised
 
 CIRCUITS = sorted(
     str(path) for path in (Path(__file__).parent / "results/circuits").glob("lih-4q-*.qasm")
 )
 NOISES = ("depolarizing-0.001-0.005", "mumbai-median")
-
-
-def parameterised(circuit: QuantumCircuit) -> tuple[QuantumCircuit, np.ndarray]:
-    """The circuit with each rotation angle a parameter (in gate order), and the angles."""
-    out = QuantumCircuit(circuit.num_qubits)
-    angles = []
-    for instruction in circuit.data:
-        name = instruction.operation.name
-        qubits = [circuit.find_bit(q).index for q in instruction.qubits]
-        if name in ("rx", "ry", "rz"):
-            # zero-padded names: qiskit orders parameters by name
-            getattr(out, name)(Parameter(f"t{len(angles):04d}"), qubits)
-            angles.append(float(instruction.operation.params[0]))
-        else:
-            out.append(instruction.operation, qubits)
-    return out, np.array(angles)
 
 
 def main(argv: list[str] | None = None) -> None:

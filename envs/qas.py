@@ -103,7 +103,9 @@ class QuantumArchitectureSearchEnv(gym.Env):
     * ``optimizer``, ``optimizer_budget``, ``optimizer_options``: the inner optimiser
       (:mod:`qneuro.optim`), its evaluations per action and its configuration fields.
       Rotosolve takes each angle's exact sinusoid from the simulator (no evaluations;
-      ``optimizer_options={"incremental": False}`` evaluates three points per angle).
+      ``optimizer_options={"incremental": False}`` evaluates three points per angle);
+      ``optimizer_budget=3000, optimizer_options={"max_sweeps": 1, "polish": 30}`` ends
+      each step with L-BFGS-B on exact gradients (:class:`qneuro.optim.Rotosolve`).
     * ``engine``: the simulator engine, ``"auto"`` (statevectors for noiseless problems,
       Pauli vectors under gate noise) or ``"ptm"`` (Pauli vectors always); results agree
       to rounding.

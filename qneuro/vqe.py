@@ -309,6 +309,27 @@ def hardware_efficient_ansatz(num_qubits: int, layers: int) -> QuantumCircuit:
     return circuit
 
 
+def parameterised(circuit: QuantumCircuit) -> tuple[QuantumCircuit, np.ndarray]:
+    """A bound circuit with each RX, RY, RZ angle made a parameter, and those angles.
+
+    Parameters follow gate order (``θ[0]`` is the first rotation's angle), so
+    ``Energy(problem, ansatz)(angles)`` is the energy of ``circuit``: re-optimise the
+    angles of a found circuit from where its search left them. Other gates are kept.
+    """
+    names = [instruction.operation.name for instruction in circuit.data]
+    theta = iter(ParameterVector("θ", sum(name in ("rx", "ry", "rz") for name in names)))
+    out = QuantumCircuit(circuit.num_qubits)
+    angles = []
+    for name, instruction in zip(names, circuit.data, strict=True):
+        qubits = [circuit.find_bit(q).index for q in instruction.qubits]
+        if name in ("rx", "ry", "rz"):
+            angles.append(float(instruction.operation.params[0]))
+            getattr(out, name)(next(theta), qubits)
+        else:
+            out.append(instruction.operation, qubits)
+    return out, np.array(angles)
+
+
 class _ParameterSweep:
     """A slot sweep seen in parameter coordinates (``theta_d = offset_d + sign_d x_d``)."""
 

@@ -94,3 +94,25 @@ def test_vqe_reaches_the_ground_energy_and_reports_the_noiseless_error():
 def test_bad_input(build, error, match):
     with pytest.raises(error, match=match):
         build()
+
+
+def test_parameterised_circuit_has_the_bound_circuits_energy():
+    from qiskit import QuantumCircuit
+
+    from qneuro.chem import load
+
+    problem = load("LiH-4q")
+    bound = QuantumCircuit(4)
+    bound.x(0)
+    bound.ry(0.3, 1)
+    bound.cx(1, 2)
+    bound.rz(-1.2, 2)
+    bound.cx(0, 3)
+    bound.rx(2.5, 3)
+    bound.ry(0.1, 1)
+    ansatz, angles = vqe.parameterised(bound)
+    np.testing.assert_array_equal(angles, [0.3, -1.2, 2.5, 0.1])
+    assert [p.name for p in ansatz.parameters] == [f"θ[{i}]" for i in range(4)]
+    assert [i.operation.name for i in ansatz.data] == [i.operation.name for i in bound.data]
+    expected = Statevector(bound).expectation_value(problem.hamiltonian).real
+    assert float(vqe.Energy(problem, ansatz)(angles)) == pytest.approx(expected, abs=1e-10)

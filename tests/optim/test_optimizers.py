@@ -264,3 +264,117 @@ def test_incremental_rotosolve_with_offsets_and_negative_coefficients():
         incremental = Rotosolve(incremental=True).minimize(energy, x0, budget=61)
         np.testing.assert_allclose(incremental.history, evaluated.history, atol=1e-10)
         np.testing.assert_allclose(incremental.x, evaluated.x, atol=1e-8)
+
+
+def _offset_circuit():
+    """Rotations with offsets, negative coefficients and two-qubit generators (H2-4q)."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import ParameterVector
+
+    theta = ParameterVector("t", 5)
+    circuit = QuantumCircuit(4)
+    circuit.x(0)
+    circuit.x(2)
+    circuit.ry(0.3 - theta[0], 1)
+    circuit.cx(1, 3)
+    circuit.rzx(theta[1] + 1.1, 2, 0)
+    circuit.ryy(-theta[2], 3, 1)
+    circuit.cx(3, 0)
+    circuit.rx(theta[3] - 0.4, 2)
+    circuit.ry(theta[4], 0)
+    return circuit
+
+
+@pytest.mark.parametrize(
+    "problem, noise",
+    [("H2-4q", None), ("H2-4q", "mumbai-median"), ("LiH-6q", None), ("H2O-8q", None)],
+)
+def test_exact_gradient_is_the_parameter_shift_gradient(problem, noise):
+    """One sweep (Pauli vectors below 7 qubits, statevectors above) gives the gradient
+    that ``2k`` shifted evaluations give, and the value at ``x``."""
+    from qneuro import chem, vqe
+
+    loaded = chem.load(problem)
+    n = loaded.num_qubits
+    ansatz = _offset_circuit() if n == 4 else vqe.hardware_efficient_ansatz(n, 1)
+    energy = vqe.Energy(loaded, ansatz, noise)
+    x = np.random.default_rng(4).uniform(-np.pi, np.pi, energy.num_parameters)
+    calls = energy.nfev
+    value, gradient = energy.value_and_gradient(x)
+    assert energy.nfev == calls
+    shifts = np.pi / 2 * np.eye(x.size)
+    expected = (energy(x + shifts) - energy(x - shifts)) / 2
+    np.testing.assert_allclose(gradient, expected, atol=1e-10)
+    assert value == pytest.approx(float(energy(x)), abs=1e-10)
+    # and it is the derivative: a central difference agrees to its truncation error
+    step = 1e-5 * np.eye(x.size)
+    central = (energy(x + step) - energy(x - step)) / 2e-5
+    np.testing.assert_allclose(gradient, central, atol=1e-6)
+
+
+def test_no_exact_gradient_with_shots():
+    from qneuro import chem, vqe
+
+    energy = vqe.Energy(chem.load("H2-2q"), vqe.hardware_efficient_ansatz(2, 1), shots=100)
+    assert energy.value_and_gradient(np.zeros(energy.num_parameters)) is None
+
+
+def test_lbfgsb_parameter_shift_closed_form_equals_evaluated():
+    """The closed-form gradient gives L-BFGS-B the iterates, values and budget of 2k + 1
+    evaluations per gradient."""
+    from qneuro import chem, vqe
+
+    energy = vqe.Energy(chem.load("H2-4q"), _offset_circuit(), "mumbai-median")
+
+    def evaluated(x):  # the same energy without its closed form
+        return energy(x)
+
+    evaluated.batched = True
+    x0 = np.random.default_rng(1).uniform(-1.0, 1.0, energy.num_parameters)
+    method = ScipyOptimizer("L-BFGS-B", gradient="parameter-shift")
+    closed = method.minimize(energy, x0, budget=200)
+    calls = energy.nfev
+    shifted = method.minimize(evaluated, x0, budget=200)
+    assert energy.nfev - calls == shifted.nfev  # the closed form evaluated nothing
+    assert closed.nfev == shifted.nfev <= 200
+    np.testing.assert_allclose(closed.history, shifted.history, atol=1e-9)
+    assert closed.fun == pytest.approx(shifted.fun, abs=1e-10)
+
+
+def test_rotosolve_polish_follows_the_valley_that_sweeps_crawl_along():
+    """Coordinate steps shrink geometrically in a curved valley; at the same budget the
+    polish goes further than sweeps alone and stops where the gradient vanishes."""
+    from qneuro import chem, vqe
+    from qneuro.optim import Rotosolve
+
+    energy = vqe.Energy(chem.load("LiH-4q"), vqe.hardware_efficient_ansatz(4, 2))
+    x0 = np.random.default_rng(0).uniform(-np.pi, np.pi, energy.num_parameters)
+    budget = 20_000
+    swept = Rotosolve(max_sweeps=3).minimize(energy, x0, budget=budget)
+    assert swept.nit == 3 and "max_sweeps=3" in swept.message
+    sweeps_only = Rotosolve().minimize(energy, x0, budget=budget)
+    polished = Rotosolve(max_sweeps=3, polish=200).minimize(energy, x0, budget=budget)
+    assert polished.nfev <= budget and "polish: CONVERGENCE" in polished.message
+    np.testing.assert_array_equal(polished.history[: swept.history.size], swept.history)
+    assert polished.fun < sweeps_only.fun - 1e-3 and sweeps_only.nit > 100
+    _, gradient = energy.value_and_gradient(polished.x)
+    assert np.abs(gradient).max() < 1e-4
+    assert polished.fun == pytest.approx(float(energy(polished.x)), abs=1e-12)
+    # a polish needs a gradient's worth of budget; without it the sweeps' result stands
+    tight = Rotosolve(max_sweeps=1, polish=5).minimize(energy, x0, budget=3 * x0.size + 1)
+    assert tight.nfev <= 3 * x0.size + 1 and "polish" not in tight.message
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: get_optimizer("rotosolve", max_sweeps=0), "max_sweeps=0"),
+        (lambda: get_optimizer("rotosolve", polish=True), "polish=True"),
+        (lambda: get_optimizer("rotosolve", polish=-1), "polish=-1"),
+        (lambda: get_optimizer("l-bfgs-b", gradient="adjoint"), "gradient='adjoint'"),
+        (lambda: get_optimizer("l-bfgs-b", maxiter=0), "maxiter=0"),
+    ],
+)
+def test_bad_polish_settings_are_clear_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
