@@ -44,20 +44,27 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     print("| noise | n | instructions | compiled (ms) | QuantumCircuit (ms) | overhead |")
     print("|---|---|---|---|---|---|")
-    for label, noise in (("noisy", NoiseProfile.from_noise_model(build_noise_model())),
-                         ("ideal", None)):
+    for label, noise in (
+        ("noisy", NoiseProfile.from_noise_model(build_noise_model())),
+        ("ideal", None),
+    ):
         for n in (int(q) for q in args.qubits.split(",")):
             circuit = hardware_efficient_ansatz(n, LAYERS)
             observable = random_observable(n, seed=1000 + n)
             simulator = PTMSimulator(noise=noise)
             compiled = simulator.compile(circuit)
             theta = np.random.default_rng(n).uniform(-np.pi, np.pi, circuit.num_parameters)
-            fast, slow = per_call_ms([
-                partial(simulator.expectation, compiled, observable, theta),
-                partial(simulator.expectation, circuit, observable, theta),
-            ])
-            print(f"| {label} | {n} | {len(circuit.data)} | {fast:.4f} | {slow:.4f} | "
-                  f"{slow / fast - 1:+.0%} |", flush=True)
+            fast, slow = per_call_ms(
+                [
+                    partial(simulator.expectation, compiled, observable, theta),
+                    partial(simulator.expectation, circuit, observable, theta),
+                ]
+            )
+            print(
+                f"| {label} | {n} | {len(circuit.data)} | {fast:.4f} | {slow:.4f} | "
+                f"{slow / fast - 1:+.0%} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

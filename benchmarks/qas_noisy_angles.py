@@ -40,8 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args(argv)
     problem = load(args.problem)
-    print("| circuit | gates | noiseless error (Ha) | noise | measured error at the noisy "
-          "optimum | its noiseless error | at chemical accuracy |")
+    print(
+        "| circuit | gates | noiseless error (Ha) | noise | measured error at the noisy "
+        "optimum | its noiseless error | at chemical accuracy |"
+    )
     print("|---|---|---|---|---|---|---|")
     rows = []
     for path in args.circuits:
@@ -54,14 +56,21 @@ def main(argv: list[str] | None = None) -> None:
             noiseless = ideal(result.x) - problem.exact_energy
             names = [instruction.operation.name for instruction in circuit.data]
             preparation = next((i for i, name in enumerate(names) if name != "x"), len(names))
-            row = {"circuit": Path(path).name, "gates": len(names) - preparation,
-                   "noiseless_error": start, "noise": noise,
-                   "noisy_error": result.fun - problem.exact_energy,
-                   "noiseless_error_at_noisy_optimum": noiseless}
+            row = {
+                "circuit": Path(path).name,
+                "gates": len(names) - preparation,
+                "noiseless_error": start,
+                "noise": noise,
+                "noisy_error": result.fun - problem.exact_energy,
+                "noiseless_error_at_noisy_optimum": noiseless,
+            }
             rows.append(row)
-            print(f"| {row['circuit']} | {row['gates']} | {start:.2e} | {noise} | "
-                  f"{row['noisy_error']:.2e} | {noiseless:.2e} | "
-                  f"{'yes' if abs(noiseless) < CHEMICAL_ACCURACY else 'no'} |", flush=True)
+            print(
+                f"| {row['circuit']} | {row['gates']} | {start:.2e} | {noise} | "
+                f"{row['noisy_error']:.2e} | {noiseless:.2e} | "
+                f"{'yes' if abs(noiseless) < CHEMICAL_ACCURACY else 'no'} |",
+                flush=True,
+            )
     if args.json:
         print(json.dumps({"problem": args.problem, "budget": args.budget, "rows": rows}))
 

@@ -55,22 +55,29 @@ def random_episodes(env_id: str, optimizer: str, budget: int, episodes: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--envs", default="H2-4q,LiH-4q,H2-4q-depolarizing-0.001-0.005",
-                        help="comma-separated IDs without the qneuro/QAS- prefix and -v0")
+    parser.add_argument(
+        "--envs",
+        default="H2-4q,LiH-4q,H2-4q-depolarizing-0.001-0.005",
+        help="comma-separated IDs without the qneuro/QAS- prefix and -v0",
+    )
     parser.add_argument("--optimizers", default="adam-spsa,rotosolve")
     parser.add_argument("--budgets", default="100", help="comma-separated evaluation budgets")
     parser.add_argument("--episodes", type=int, default=10)
     args = parser.parse_args()
-    print("| environment | optimiser | budget | episodes at chemical accuracy | median best "
-          "error (Ha) | lowest (Ha) | ms/step |")
+    print(
+        "| environment | optimiser | budget | episodes at chemical accuracy | median best "
+        "error (Ha) | lowest (Ha) | ms/step |"
+    )
     print("|---|---|---|---|---|---|---|")
     for env_id in args.envs.split(","):
         for optimizer in args.optimizers.split(","):
             for budget in (int(b) for b in args.budgets.split(",")):
                 r = random_episodes(env_id, optimizer, budget, args.episodes)
-                print(f"| {env_id} | {optimizer} | {budget} | {r['solved']}/{args.episodes} | "
-                      f"{r['median']:.1e} | {r['lowest']:.1e} | {r['ms_per_step']:.1f} |",
-                      flush=True)
+                print(
+                    f"| {env_id} | {optimizer} | {budget} | {r['solved']}/{args.episodes} | "
+                    f"{r['median']:.1e} | {r['lowest']:.1e} | {r['ms_per_step']:.1f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -48,12 +48,13 @@ NOISES = ("noiseless", "mumbai-median")
 SETTINGS = {
     "rotosolve": {"optimizer": "rotosolve"},
     "rotosolve-old-path": {
-        "optimizer": "rotosolve", "engine": "ptm", "optimizer_options": {"incremental": False},
+        "optimizer": "rotosolve",
+        "engine": "ptm",
+        "optimizer_options": {"incremental": False},
     },
     "adam-spsa": {"optimizer": "adam-spsa"},
     "adam-spsa-old-path": {"optimizer": "adam-spsa", "engine": "ptm"},
 }
-
 
 
 def step_times(env_id: str, episodes: int, seed: int = 0, **kwargs) -> np.ndarray:
@@ -89,8 +90,12 @@ def export_commit(commit: str, folder: Path) -> Path:
     """The package tree of ``commit`` in ``folder``, laid out as the installed package."""
     archive = folder / "tree.tar"
     with archive.open("wb") as out:
-        subprocess.run(["git", "archive", commit], stdout=out, check=True,
-                       cwd=Path(__file__).resolve().parents[1])  # the repository root
+        subprocess.run(
+            ["git", "archive", commit],
+            stdout=out,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )  # the repository root
     root = folder / "tree"
     with tarfile.open(archive) as tar:
         tar.extractall(root, filter="data")
@@ -102,9 +107,20 @@ def export_commit(commit: str, folder: Path) -> Path:
 def baseline_times(root: Path, env_id: str, episodes: int, **kwargs) -> np.ndarray:
     """Seconds per step on the exported code, in a fresh interpreter."""
     result = subprocess.run(
-        [sys.executable, "-c", _BASELINE_DRIVER, str(root), str(Path(__file__).parent),
-         env_id, str(episodes), json.dumps(kwargs)],
-        capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
+        [
+            sys.executable,
+            "-c",
+            _BASELINE_DRIVER,
+            str(root),
+            str(Path(__file__).parent),
+            env_id,
+            str(episodes),
+            json.dumps(kwargs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),
     )
     return np.array(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -114,10 +130,16 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=2)
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--noise", default=",".join(NOISES))
-    parser.add_argument("--settings", default="rotosolve,adam-spsa",
-                        help=f"comma-separated columns from: {', '.join(SETTINGS)}")
-    parser.add_argument("--baseline", default=None,
-                        help="an earlier commit to time the same steps on (e.g. 05f288c)")
+    parser.add_argument(
+        "--settings",
+        default="rotosolve,adam-spsa",
+        help=f"comma-separated columns from: {', '.join(SETTINGS)}",
+    )
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="an earlier commit to time the same steps on (e.g. 05f288c)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     settings = [s.strip() for s in args.settings.split(",")]
@@ -129,20 +151,32 @@ def main() -> None:
         workdir = tempfile.TemporaryDirectory()
         baseline_root = export_commit(args.baseline, Path(workdir.name))
     rows = []
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; mean ms/step "
-          f"(median in brackets), {args.episodes} episode(s) of random legal actions")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; mean ms/step "
+        f"(median in brackets), {args.episodes} episode(s) of random legal actions"
+    )
     before = []
     if args.baseline:
         before = [f"{name}, {args.baseline}" for name in ("rotosolve", "adam-spsa")]
-    header = ["problem", "noise", "L", *settings, *before,
-              "rotosolve speed-up", "adam-spsa speed-up"]
+    header = [
+        "problem",
+        "noise",
+        "L",
+        *settings,
+        *before,
+        "rotosolve speed-up",
+        "adam-spsa speed-up",
+    ]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for problem in args.problems.split(","):
         for noise in args.noise.split(","):
             env_id = f"qneuro/QAS-{problem}{'' if noise == 'noiseless' else '-' + noise}-v0"
-            row = {"problem": problem, "noise": noise,
-                   "max_gates": gym.make(env_id).unwrapped.max_gates}
+            row = {
+                "problem": problem,
+                "noise": noise,
+                "max_gates": gym.make(env_id).unwrapped.max_gates,
+            }
             for name in settings:
                 times = step_times(env_id, args.episodes, **SETTINGS[name])
                 row[name] = {"mean_ms": 1e3 * times.mean(), "median_ms": 1e3 * np.median(times)}
@@ -151,21 +185,32 @@ def main() -> None:
                 times = baseline_times(baseline_root, env_id, args.episodes, optimizer=optimizer)
                 row[name] = {"mean_ms": 1e3 * times.mean(), "median_ms": 1e3 * np.median(times)}
             for optimizer in ("rotosolve", "adam-spsa"):
-                reference = f"{optimizer}, {args.baseline}" if args.baseline else (
-                    f"{optimizer}-old-path")
+                reference = (
+                    f"{optimizer}, {args.baseline}" if args.baseline else (f"{optimizer}-old-path")
+                )
                 if optimizer in row and reference in row:
                     old, new = row[reference]["mean_ms"], row[optimizer]["mean_ms"]
                     row[f"{optimizer} speed-up"] = old / new
             rows.append(row)
             cells = [problem, noise, str(row["max_gates"])]
-            cells += [f"{row[s]['mean_ms']:.1f} ({row[s]['median_ms']:.1f})"
-                      for s in [*settings, *before]]
-            cells += [f"{row[k]:.1f}x" if k in row else "" for k in
-                      ("rotosolve speed-up", "adam-spsa speed-up")]
+            cells += [
+                f"{row[s]['mean_ms']:.1f} ({row[s]['median_ms']:.1f})" for s in [*settings, *before]
+            ]
+            cells += [
+                f"{row[k]:.1f}x" if k in row else ""
+                for k in ("rotosolve speed-up", "adam-spsa speed-up")
+            ]
             print("| " + " | ".join(cells) + " |", flush=True)
     if args.json:
-        print(json.dumps({"machine": f"{platform.machine()}, {os.cpu_count()} cores",
-                          "episodes": args.episodes, "rows": rows}))
+        print(
+            json.dumps(
+                {
+                    "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                    "episodes": args.episodes,
+                    "rows": rows,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

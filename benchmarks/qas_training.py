@@ -62,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/bench", help="folder of the run folders")
     parser.add_argument("--json-out", default=None, help="results file (rewritten per run)")
     parser.add_argument("--timesteps", type=int, default=None, help="override every task's cap")
-    parser.add_argument("--extra-timesteps", type=int, default=0,
-                        help="steps to continue after the first solve (compact circuits)")
+    parser.add_argument(
+        "--extra-timesteps",
+        type=int,
+        default=0,
+        help="steps to continue after the first solve (compact circuits)",
+    )
     parser.add_argument("--env-kwargs", default="{}", help="JSON env keyword overrides")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--progress", action="store_true", help="show progress bars")
@@ -91,38 +95,62 @@ def main(argv: list[str] | None = None) -> int:
         for seed in seeds:
             out = Path(args.out) / f"{task}-s{seed}"
             config = TrainConfig(
-                env=env_id, seed=seed, out=str(out), timesteps=args.timesteps or cap,
-                env_kwargs=env_kwargs, stop_when_solved=True, progress=args.progress,
-                torch_threads=args.threads, resume=out.exists(),
+                env=env_id,
+                seed=seed,
+                out=str(out),
+                timesteps=args.timesteps or cap,
+                env_kwargs=env_kwargs,
+                stop_when_solved=True,
+                progress=args.progress,
+                torch_threads=args.threads,
+                resume=out.exists(),
             )
             started = time.perf_counter()
             result = train(config)
             first = result.first_solved or {}
             row = {
-                "task": task, "env": env_id, "seed": seed,
+                "task": task,
+                "env": env_id,
+                "seed": seed,
                 "solved": result.first_solved is not None,
                 "episodes_to_solve": first.get("episode"),
                 "timesteps_to_solve": first.get("timesteps"),
                 "wall_s_to_solve": first.get("wall_s"),
-                "gates": first.get("gates"), "cnots": first.get("cnots"),
-                "params": first.get("parameters"), "depth": first.get("depth"),
-                "noiseless_error": first.get("noiseless_error"), "error": first.get("error"),
-                "episodes": result.episodes, "timesteps": result.timesteps,
-                "wall_s": result.wall_s, "cap": config.timesteps,
-                "best_gates": result.gates, "best_cnots": result.cnots,
-                "best_params": result.params, "best_depth": result.depth,
+                "gates": first.get("gates"),
+                "cnots": first.get("cnots"),
+                "params": first.get("parameters"),
+                "depth": first.get("depth"),
+                "noiseless_error": first.get("noiseless_error"),
+                "error": first.get("error"),
+                "episodes": result.episodes,
+                "timesteps": result.timesteps,
+                "wall_s": result.wall_s,
+                "cap": config.timesteps,
+                "best_gates": result.gates,
+                "best_cnots": result.cnots,
+                "best_params": result.params,
+                "best_depth": result.depth,
                 "best_noiseless_error": result.best_noiseless_error,
-                "best_error": result.best_error, "best_episode": result.best_episode,
+                "best_error": result.best_error,
+                "best_episode": result.best_episode,
             }
             if args.extra_timesteps and result.first_solved is not None:
-                result = resume(out, timesteps=result.timesteps + args.extra_timesteps,
-                                stop_when_solved=False, progress=args.progress)
-                row.update({
-                    "best_gates": result.gates, "best_cnots": result.cnots,
-                    "best_params": result.params, "best_noiseless_error":
-                    result.best_noiseless_error, "best_episode": result.best_episode,
-                    "total_wall_s": result.wall_s,
-                })
+                result = resume(
+                    out,
+                    timesteps=result.timesteps + args.extra_timesteps,
+                    stop_when_solved=False,
+                    progress=args.progress,
+                )
+                row.update(
+                    {
+                        "best_gates": result.gates,
+                        "best_cnots": result.cnots,
+                        "best_params": result.params,
+                        "best_noiseless_error": result.best_noiseless_error,
+                        "best_episode": result.best_episode,
+                        "total_wall_s": result.wall_s,
+                    }
+                )
             row["session_s"] = round(time.perf_counter() - started, 1)
             results.append(row)
             print(json.dumps(row), flush=True)
@@ -139,7 +167,10 @@ def _commit() -> str | None:
 
     try:
         return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
             cwd=Path(__file__).parent,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):

@@ -16,9 +16,18 @@ import sys
 from pathlib import Path
 
 ORDER = (
-    "H2-2q", "H2-3q", "H2-4q", "LiH-4q", "LiH-6q", "H2O-8q",
-    "H2-2q-depolarizing", "H2-2q-mumbai-median", "H2-4q-depolarizing", "H2-4q-mumbai-median",
-    "LiH-4q-depolarizing", "LiH-4q-mumbai-median",
+    "H2-2q",
+    "H2-3q",
+    "H2-4q",
+    "LiH-4q",
+    "LiH-6q",
+    "H2O-8q",
+    "H2-2q-depolarizing",
+    "H2-2q-mumbai-median",
+    "H2-4q-depolarizing",
+    "H2-4q-mumbai-median",
+    "LiH-4q-depolarizing",
+    "LiH-4q-mumbai-median",
 )
 
 
@@ -28,14 +37,29 @@ def rows(paths):
         data = json.loads(Path(path).read_text())
         if "qas_training.py" not in data.get("command", ""):
             continue
-        extra = {k: v for k, v in data.get("env_kwargs", {}).items()
-                 if not (k == "optimizer" and v == "rotosolve")}
+        extra = {
+            k: v
+            for k, v in data.get("env_kwargs", {}).items()
+            if not (k == "optimizer" and v == "rotosolve")
+        }
         for row in data["results"]:
             if extra:
-                row = {**row, "task": row["task"] + " (" + ", ".join(
-                    f"{k}={json.dumps(v)}" for k, v in extra.items()) + ")"}
-            yield row, {"file": Path(path).name, "commit": (data.get("commit") or "?")[:7],
-                        "command": data.get("command", ""), "note": data.get("note", "")}
+                row = {
+                    **row,
+                    "task": row["task"]
+                    + " ("
+                    + ", ".join(f"{k}={json.dumps(v)}" for k, v in extra.items())
+                    + ")",
+                }
+            yield (
+                row,
+                {
+                    "file": Path(path).name,
+                    "commit": (data.get("commit") or "?")[:7],
+                    "command": data.get("command", ""),
+                    "note": data.get("note", ""),
+                },
+            )
 
 
 def cell(value, fmt):
@@ -44,13 +68,16 @@ def cell(value, fmt):
 
 def main(argv: list[str]) -> None:
     paths = argv or sorted(str(p) for p in Path(__file__).parent.glob("results/*.json"))
+
     def order(item):
         task = item[0]["task"].split(" (")[0]
         return ORDER.index(task) if task in ORDER else len(ORDER), item[0]["task"], item[0]["seed"]
 
     found = sorted(rows(paths), key=order)
-    print("| task | seed | solved | episodes | timesteps | wall (s) | gates | CNOTs | params "
-          "| depth | noiseless error (Ha) | measured error (Ha) |")
+    print(
+        "| task | seed | solved | episodes | timesteps | wall (s) | gates | CNOTs | params "
+        "| depth | noiseless error (Ha) | measured error (Ha) |"
+    )
     print("|" + "---|" * 12)
     for row, _ in found:
         solved = "yes" if row["solved"] else f"no (stopped at {row['timesteps']:,} steps)"
@@ -66,8 +93,10 @@ def main(argv: list[str]) -> None:
             best = row.get("best_noiseless_error")
             measured = cell(row.get("best_error"), ".1e")
             errors = ["" if best is None else f"best {best:.2e}", measured]
-        print(f"| {row['task']} | {row['seed']} | {solved} | {episodes:,} | {steps:,} | "
-              f"{wall} | " + " | ".join(sizes + errors) + " |")
+        print(
+            f"| {row['task']} | {row['seed']} | {solved} | {episodes:,} | {steps:,} | "
+            f"{wall} | " + " | ".join(sizes + errors) + " |"
+        )
     print()
     for source in sorted({tuple(s.items()) for _, s in found}):
         info = dict(source)

@@ -88,8 +88,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; ms per Rotosolve call "
-          f"(budget {args.budget}, median of {args.repeats})")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; ms per Rotosolve call "
+        f"(budget {args.budget}, median of {args.repeats})"
+    )
     print("| problem | gates | angles | " + " | ".join(METHODS) + " | fastest |")
     print("|" + "---|" * (len(METHODS) + 4))
     rows = []
@@ -97,21 +99,37 @@ def main() -> None:
         for gates in (int(g) for g in args.gates.split(",")):
             problem, program = random_circuit(problem_name, gates, seed=gates)
             x0 = np.random.default_rng(0).uniform(0.0, 0.1, program.num_parameters)
-            cells = {m: time_method(problem, program, m, x0, args.budget, args.repeats)
-                     for m in METHODS}
+            cells = {
+                m: time_method(problem, program, m, x0, args.budget, args.repeats) for m in METHODS
+            }
             values = [value for _, value in cells.values()]
             if max(values) - min(values) > 1e-9:
                 raise SystemExit(f"methods disagree on {problem_name}, {gates} gates: {values}")
             fastest = min(cells, key=lambda m: cells[m][0])
-            rows.append({"problem": problem_name, "gates": gates,
-                         "angles": program.num_parameters,
-                         **{m: cells[m][0] for m in METHODS}})
-            print(f"| {problem_name} | {gates} | {program.num_parameters} | "
-                  + " | ".join(f"{cells[m][0]:.2f}" for m in METHODS) + f" | {fastest} |",
-                  flush=True)
+            rows.append(
+                {
+                    "problem": problem_name,
+                    "gates": gates,
+                    "angles": program.num_parameters,
+                    **{m: cells[m][0] for m in METHODS},
+                }
+            )
+            print(
+                f"| {problem_name} | {gates} | {program.num_parameters} | "
+                + " | ".join(f"{cells[m][0]:.2f}" for m in METHODS)
+                + f" | {fastest} |",
+                flush=True,
+            )
     if args.json:
-        print(json.dumps({"machine": f"{platform.machine()}, {os.cpu_count()} cores",
-                          "budget": args.budget, "rows": rows}))
+        print(
+            json.dumps(
+                {
+                    "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                    "budget": args.budget,
+                    "rows": rows,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

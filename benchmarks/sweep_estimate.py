@@ -40,8 +40,10 @@ def _records() -> list[dict]:
     rows = []
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
-        if "qas_training.py" not in data.get("command", "") \
-                or data.get("env_kwargs") != DEFAULT_KWARGS:
+        if (
+            "qas_training.py" not in data.get("command", "")
+            or data.get("env_kwargs") != DEFAULT_KWARGS
+        ):
             continue
         rows += data["results"]
     return rows
@@ -60,7 +62,8 @@ def trial_hours() -> dict[tuple[str, str], tuple[float, str]]:
 
     def hours(rows):
         return statistics.median(
-            (r["wall_s_to_solve"] if r["solved"] else r["wall_s"]) / 3600 for r in rows)
+            (r["wall_s_to_solve"] if r["solved"] else r["wall_s"]) / 3600 for r in rows
+        )
 
     def per_step(rows):
         return statistics.median(r["wall_s"] / r["timesteps"] for r in rows)
@@ -99,26 +102,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args(argv)
     table, ratio = trial_hours()
-    print(f"minutes per trial (one core); scaled = noiseless x {ratio:.2f}, the median "
-          "noisy/noiseless ratio of seconds per step")
+    print(
+        f"minutes per trial (one core); scaled = noiseless x {ratio:.2f}, the median "
+        "noisy/noiseless ratio of seconds per step"
+    )
     print(f"{'molecule':<9}" + "".join(f"{(n or 'noiseless'):>26}" for n in NOISES))
     for molecule in MOLECULES:
         cells = [f"{60 * table[molecule, n][0]:.2f} ({table[molecule, n][1]})" for n in NOISES]
         print(f"{molecule:<9}" + "".join(f"{c:>26}" for c in cells))
     durations = [h for h, _ in table.values() for _ in range(args.seeds)]
     total = sum(durations)
-    print(f"\n{len(durations)} trials, {total:.0f} core-hours in all; longest trial "
-          f"{max(durations):.2f} h")
+    print(
+        f"\n{len(durations)} trials, {total:.0f} core-hours in all; longest trial "
+        f"{max(durations):.2f} h"
+    )
     spans = {}
     for nodes in (1, 8, 32):
         spans[nodes] = makespan(durations, nodes * args.slots_per_node)
-        print(f"{nodes:>3} node(s) x {args.slots_per_node} trials at a time: "
-              f"{spans[nodes]:7.1f} h ({spans[nodes] / 24:.1f} days)")
+        print(
+            f"{nodes:>3} node(s) x {args.slots_per_node} trials at a time: "
+            f"{spans[nodes]:7.1f} h ({spans[nodes] / 24:.1f} days)"
+        )
     if args.json:
-        print(json.dumps({"hours_per_trial": {f"{m} {n or 'noiseless'}": h
-                                              for (m, n), (h, _) in table.items()},
-                          "noisy_ratio": ratio, "trials": len(durations),
-                          "core_hours": total, "makespan_h": spans}))
+        print(
+            json.dumps(
+                {
+                    "hours_per_trial": {
+                        f"{m} {n or 'noiseless'}": h for (m, n), (h, _) in table.items()
+                    },
+                    "noisy_ratio": ratio,
+                    "trials": len(durations),
+                    "core_hours": total,
+                    "makespan_h": spans,
+                }
+            )
+        )
     return 0
 
 

@@ -36,8 +36,9 @@ TINY = {
 
 def _sweep_seconds(spec: SweepSpec, folder: Path, **options) -> float:
     started = time.perf_counter()
-    result = run_sweep(spec, folder, progress=False, plot=False, echo=lambda line: None,
-                       num_cpus=2, **options)
+    result = run_sweep(
+        spec, folder, progress=False, plot=False, echo=lambda line: None, num_cpus=2, **options
+    )
     if result.counts["finished"] != len(spec.trials()):
         raise RuntimeError(f"trials failed: {[r.get('error') for r in result.rows]}")
     return time.perf_counter() - started
@@ -60,29 +61,52 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(row.get("error"))
         direct = time.perf_counter() - started
         swept = _sweep_seconds(tiny, root / "tiny", max_concurrent=1)
-        print(f"4 tiny {args.tiny} trials: back to back {direct:.1f} s, as a sweep "
-              f"{swept:.1f} s: overhead {swept - direct:.1f} s (target < 30 s)")
+        print(
+            f"4 tiny {args.tiny} trials: back to back {direct:.1f} s, as a sweep "
+            f"{swept:.1f} s: overhead {swept - direct:.1f} s (target < 30 s)"
+        )
 
-        pair = SweepSpec("qas-train", fixed={
-            "env": "qneuro/QAS-H2-2q-v0", "timesteps": args.steps, "checkpoint_every": 0,
-            "save_replay_buffer": False, "torch_threads": 1}, grid={"seed": [0, 1]})
+        pair = SweepSpec(
+            "qas-train",
+            fixed={
+                "env": "qneuro/QAS-H2-2q-v0",
+                "timesteps": args.steps,
+                "checkpoint_every": 0,
+                "save_replay_buffer": False,
+                "torch_threads": 1,
+            },
+            grid={"seed": [0, 1]},
+        )
         sequential = _sweep_seconds(pair, root / "sequential", max_concurrent=1)
         parallel = _sweep_seconds(pair, root / "parallel", max_concurrent=2)
         ratio = parallel / sequential
-        print(f"2 equal qas-train trials (H2-2q, {args.steps} steps): one at a time "
-              f"{sequential:.1f} s, two at once {parallel:.1f} s: ratio {ratio:.2f} "
-              "(target < 0.65)")
+        print(
+            f"2 equal qas-train trials (H2-2q, {args.steps} steps): one at a time "
+            f"{sequential:.1f} s, two at once {parallel:.1f} s: ratio {ratio:.2f} "
+            "(target < 0.65)"
+        )
     if args.json_out:
-        atomic_write_json(args.json_out, {
-            "command": " ".join(["python benchmarks/sweep_overhead.py",
-                                 *(sys.argv[1:] if argv is None else argv)]),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "python": platform.python_version(),
-            "tiny_kind": args.tiny, "tiny_direct_s": round(direct, 2),
-            "tiny_sweep_s": round(swept, 2), "overhead_s": round(swept - direct, 2),
-            "pair_steps": args.steps, "sequential_s": round(sequential, 2),
-            "parallel_s": round(parallel, 2), "parallel_ratio": round(ratio, 3),
-        })
+        atomic_write_json(
+            args.json_out,
+            {
+                "command": " ".join(
+                    [
+                        "python benchmarks/sweep_overhead.py",
+                        *(sys.argv[1:] if argv is None else argv),
+                    ]
+                ),
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                "python": platform.python_version(),
+                "tiny_kind": args.tiny,
+                "tiny_direct_s": round(direct, 2),
+                "tiny_sweep_s": round(swept, 2),
+                "overhead_s": round(swept - direct, 2),
+                "pair_steps": args.steps,
+                "sequential_s": round(sequential, 2),
+                "parallel_s": round(parallel, 2),
+                "parallel_ratio": round(ratio, 3),
+            },
+        )
     return 0 if swept - direct < 30 and ratio < 0.65 else 1
 
 

@@ -87,8 +87,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=6000)
     parser.add_argument("--quick", action="store_true", help="H2-2q and H2-3q, one seed")
-    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS),
-                        help="comma-separated columns (default: all)")
+    parser.add_argument(
+        "--optimizers", default=",".join(OPTIMIZERS), help="comma-separated columns (default: all)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args()
     optimizers = [o for o in args.optimizers.split(",") if o]
@@ -97,9 +98,11 @@ def main() -> None:
         parser.error(f"unknown optimizers {unknown}; allowed: {', '.join(OPTIMIZERS)}")
     problems = {k: PROBLEMS[k] for k in ("H2-2q", "H2-3q")} if args.quick else PROBLEMS
     seeds = 1 if args.quick else args.seeds
-    print(f"# {platform.processor() or platform.machine()}, budget {args.budget}, "
-          f"{seeds} seeds; evaluations / seconds to noiseless error < 1.6e-3 Ha: "
-          "median over seeds (reached/seeds)")
+    print(
+        f"# {platform.processor() or platform.machine()}, budget {args.budget}, "
+        f"{seeds} seeds; evaluations / seconds to noiseless error < 1.6e-3 Ha: "
+        "median over seeds (reached/seeds)"
+    )
     print("| problem | layers | params | noise | " + " | ".join(optimizers) + " |")
     print("|---|---|---|---|" + "---|" * len(optimizers))
     rows = []
@@ -110,8 +113,7 @@ def main() -> None:
             for optimizer in optimizers:
                 runs = [run(name, layers, optimizer, noise, s, args.budget) for s in range(seeds)]
                 reached = [r for r in runs if r["reached"]]
-                rows.append({"problem": name, "noise": noise, "optimizer": optimizer,
-                             "runs": runs})
+                rows.append({"problem": name, "noise": noise, "optimizer": optimizer, "runs": runs})
                 if reached:
                     nfev = np.median([r["nfev"] for r in reached])
                     secs = np.median([r["seconds"] for r in reached])
@@ -119,8 +121,10 @@ def main() -> None:
                 else:
                     best = min(r["final_error"] for r in runs)
                     cells.append(f"not reached (best {best:.1e}) (0/{seeds})")
-            print(f"| {name} | {layers} | {params} | {noise} | " + " | ".join(cells) + " |",
-                  flush=True)
+            print(
+                f"| {name} | {layers} | {params} | {noise} | " + " | ".join(cells) + " |",
+                flush=True,
+            )
     if args.json:
         print(json.dumps({"budget": args.budget, "seeds": seeds, "rows": rows}))
 

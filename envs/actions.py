@@ -108,9 +108,13 @@ def _edges(coupling_map) -> list:
 
 def _cnot_pair(edge, num_qubits: int) -> tuple[int, int]:
     """``edge`` as ``(control, target)``: two distinct qubit indices (integers)."""
-    ok = isinstance(edge, list | tuple) and len(edge) == 2 and all(
-        isinstance(q, int | np.integer) and not isinstance(q, bool) and 0 <= q < num_qubits
-        for q in edge
+    ok = (
+        isinstance(edge, list | tuple)
+        and len(edge) == 2
+        and all(
+            isinstance(q, int | np.integer) and not isinstance(q, bool) and 0 <= q < num_qubits
+            for q in edge
+        )
     )
     if not ok or edge[0] == edge[1]:
         raise ValueError(

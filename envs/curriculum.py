@@ -95,8 +95,7 @@ class MovingThreshold:
 
     def __post_init__(self):
         for name in ("initial", "ball"):
-            setattr(self, name, checks.real(name, getattr(self, name), 0.0, MAX_ENERGY,
-                                            above=True))
+            setattr(self, name, checks.real(name, getattr(self, name), 0.0, MAX_ENERGY, above=True))
         for name in ("shift_every", "tighten_every"):
             setattr(self, name, checks.integer(name, getattr(self, name), 1, MAX_COUNT))
         self.floor = checks.real("floor", self.floor, 0.0, MAX_ENERGY)
@@ -104,10 +103,19 @@ class MovingThreshold:
         if self.threshold < 0:
             self.threshold = self.initial
         if self.lowest_energy is not None:
-            self.lowest_energy = checks.real("lowest_energy", self.lowest_energy, -MAX_ENERGY,
-                                             MAX_ENERGY)
-        _check_counters(self, ("max_tightenings", "episodes", "successes",
-                               "successes_since_tightening", "tightenings"))
+            self.lowest_energy = checks.real(
+                "lowest_energy", self.lowest_energy, -MAX_ENERGY, MAX_ENERGY
+            )
+        _check_counters(
+            self,
+            (
+                "max_tightenings",
+                "episodes",
+                "successes",
+                "successes_since_tightening",
+                "tightenings",
+            ),
+        )
 
     def update(self, lowest_energy: float, reference: float, success: bool) -> None:
         """Record a finished episode whose lowest energy was ``lowest_energy``."""

@@ -405,8 +405,10 @@ def _max_gates(max_gates, num_qubits: int) -> int:
         return DEFAULT_MAX_GATES.get(num_qubits, 12 * num_qubits)
     per_gate = (num_qubits + 3) * num_qubits  # observation entries per moment
     largest = (MAX_OBSERVATION_SIZE - 2) // per_gate
-    if isinstance(max_gates, int | np.integer) and not isinstance(max_gates, bool) and (
-        max_gates > largest
+    if (
+        isinstance(max_gates, int | np.integer)
+        and not isinstance(max_gates, bool)
+        and (max_gates > largest)
     ):
         raise ValueError(
             f"max_gates={max_gates!r} needs observations of {max_gates * per_gate + 1:,} "

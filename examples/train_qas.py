@@ -41,8 +41,12 @@ class BestCircuit(BaseCallback):
             self.episodes += 1
             error = abs(summary["noiseless_error"])
             if self.best is None or error < self.best["error"]:
-                self.best = {"error": error, "gates": summary["gates"],
-                             "episode": self.episodes, "qasm": info["qasm"]}
+                self.best = {
+                    "error": error,
+                    "gates": summary["gates"],
+                    "episode": self.episodes,
+                    "qasm": info["qasm"],
+                }
         return True
 
 
@@ -56,14 +60,17 @@ def main() -> None:
 
     env = gym.make(args.env, optimizer_budget=60)  # any constructor argument can go here
     gamma = 0.005 ** (1 / env.unwrapped.max_gates)  # CRLQAS discount for the budget L
-    model = MaskablePPO("MlpPolicy", env, n_steps=256, batch_size=64, gamma=gamma,
-                        seed=args.seed, verbose=0)
+    model = MaskablePPO(
+        "MlpPolicy", env, n_steps=256, batch_size=64, gamma=gamma, seed=args.seed, verbose=0
+    )
     tracker = BestCircuit()
     model.learn(args.timesteps, callback=tracker)
     best = tracker.best
     if best is not None:
-        print(f"best training circuit: episode {best['episode']} of {tracker.episodes}, "
-              f"{best['gates']} gates, noiseless error {best['error']:.2e} Ha")
+        print(
+            f"best training circuit: episode {best['episode']} of {tracker.episodes}, "
+            f"{best['gates']} gates, noiseless error {best['error']:.2e} Ha"
+        )
 
     obs, _ = env.reset(seed=args.seed)
     while True:
@@ -75,9 +82,11 @@ def main() -> None:
     summary = info["episode_summary"]
     error = abs(summary["noiseless_error"])
     print(info["circuit"].draw("text", fold=-1))
-    print(f"greedy circuit: {summary['gates']} gates, {summary['cnots']} CNOTs, noiseless error "
-          f"{error:.2e} Ha ({'within' if error < CHEMICAL_ACCURACY else 'not within'} "
-          "chemical accuracy)")
+    print(
+        f"greedy circuit: {summary['gates']} gates, {summary['cnots']} CNOTs, noiseless error "
+        f"{error:.2e} Ha ({'within' if error < CHEMICAL_ACCURACY else 'not within'} "
+        "chemical accuracy)"
+    )
 
 
 if __name__ == "__main__":

@@ -498,8 +498,9 @@ def generate_dataset(
         require_ray()  # an ImportError naming the extra, before anything is written
     device = pick_device(device)
     if str(device) != "cpu" and (workers > 1 or address is not None):
-        raise ValueError(f"device={device!r} with Ray workers; allowed: cpu (each worker "
-                         "samples on one CPU)")
+        raise ValueError(
+            f"device={device!r} with Ray workers; allowed: cpu (each worker samples on one CPU)"
+        )
     model, tokenizer = load_model(model_dir, device)
     normal_form = None
     if options.constrained and options.normal_form:
@@ -525,8 +526,11 @@ def generate_dataset(
             sample_seconds, generated = 0.0, 0
             bar = tqdm(total=options.n, desc="generate", unit="circ", disable=not progress)
             bar.update(sum(_circuit_index(name) < options.n for name in have))
-            todo = [b for b in batches
-                    if not all(_circuit_name(i) in have for i in _batch_indices(options, b))]
+            todo = [
+                b
+                for b in batches
+                if not all(_circuit_name(i) in have for i in _batch_indices(options, b))
+            ]
             with open_append(out / MANIFEST_FILE) as fh:
                 for _batch, samples, seconds in run(todo):
                     sample_seconds += seconds
@@ -591,8 +595,13 @@ class _BatchJob:
         samples = []
         for i, q, ids in zip(idx, qubits, seqs, strict=False):
             text = render_loose(self.tokenizer, ids)
-            row = {"file": _circuit_name(i), "qubits": q, "seed": options.seed, "batch": b,
-                   "index": i}
+            row = {
+                "file": _circuit_name(i),
+                "qubits": q,
+                "seed": options.seed,
+                "batch": b,
+                "index": i,
+            }
             row.update(_describe(self.tokenizer, text, ids))
             samples.append((i, _circuit_name(i), text, row))
         return b, samples, seconds
@@ -642,10 +651,16 @@ def _batches(job: _BatchJob, workers: int, address: str | None):
                     b, samples, _ = next(results)
                 except StopIteration:
                     return
-                except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
-                        ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError) as exc:
-                    raise OSError(f"a Ray worker failed ({type(exc).__name__}); the circuits "
-                                  "written so far are kept: rerun the command to resume") from None
+                except (
+                    ray.exceptions.RayActorError,
+                    ray.exceptions.WorkerCrashedError,
+                    ray.exceptions.NodeDiedError,
+                    ray.exceptions.ObjectLostError,
+                ) as exc:
+                    raise OSError(
+                        f"a Ray worker failed ({type(exc).__name__}); the circuits "
+                        "written so far are kept: rerun the command to resume"
+                    ) from None
                 now = time.perf_counter()
                 yield b, samples, now - last
                 last = now

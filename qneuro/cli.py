@@ -115,11 +115,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     expectation.add_argument("--seed", type=int, default=None, help="shot-noise seed")
     expectation.add_argument(
-        "--engine", default="auto", choices=["auto", "ptm", "statevector"],
+        "--engine",
+        default="auto",
+        choices=["auto", "ptm", "statevector"],
         help="auto: statevectors when the gates are ideal, Pauli vectors otherwise",
     )
     expectation.add_argument(
-        "--memory-gib", type=positive_number, default=4.0,
+        "--memory-gib",
+        type=positive_number,
+        default=4.0,
         help="memory one evaluation may take, GiB (4); larger evaluations are refused",
     )
     _output_options(expectation)
@@ -171,7 +175,11 @@ def _ptm_expectation(args) -> None:
     observable = _parse_observable(args.observable)
     noise = NoiseProfile.preset(args.noise)
     simulator = PTMSimulator(
-        noise, shots=args.shots, shot_model=args.shot_model, seed=args.seed, engine=args.engine,
+        noise,
+        shots=args.shots,
+        shot_model=args.shot_model,
+        seed=args.seed,
+        engine=args.engine,
         memory_budget=int(args.memory_gib * 2**30),
     )
     circuit = read_qasm(args.qasm, max_qubits=MAX_QUBITS)  # only qelib1.inc, finite angles
@@ -182,11 +190,22 @@ def _ptm_expectation(args) -> None:
     start = time.perf_counter()
     value = simulator.expectation(circuit, observable)
     elapsed = time.perf_counter() - start
-    print(f"<H> = {value:.12g}  ({circuit.num_qubits} qubits, noise {args.noise}, "
-          f"{'exact' if args.shots is None else f'{args.shots} shots'}, {engine} engine, "
-          f"{elapsed * 1e3:.2f} ms)")
-    _emit(args, {"expectation": value, "num_qubits": circuit.num_qubits, "noise": args.noise,
-                 "shots": args.shots, "engine": engine, "wall_s": elapsed})
+    print(
+        f"<H> = {value:.12g}  ({circuit.num_qubits} qubits, noise {args.noise}, "
+        f"{'exact' if args.shots is None else f'{args.shots} shots'}, {engine} engine, "
+        f"{elapsed * 1e3:.2f} ms)"
+    )
+    _emit(
+        args,
+        {
+            "expectation": value,
+            "num_qubits": circuit.num_qubits,
+            "noise": args.noise,
+            "shots": args.shots,
+            "engine": engine,
+            "wall_s": elapsed,
+        },
+    )
 
 
 def _parse_observable(text: str):
@@ -237,4 +256,3 @@ def _noise_snapshot(args) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

@@ -64,16 +64,20 @@ def vqe_tour(progress: bool, echo: Callable[[str], None]) -> dict:
     ansatz = QuantumCircuit(2)
     ansatz.x(0)  # the Hartree-Fock state |01>
     ansatz.compose(hardware_efficient_ansatz(2, layers=1), inplace=True)
-    echo(f"[2] VQE: {problem.name} ({problem.num_terms} Pauli terms), exact ground energy "
-         f"{problem.exact_energy:.6f} Ha, Hartree-Fock {problem.hf_energy:.6f} Ha")
+    echo(
+        f"[2] VQE: {problem.name} ({problem.num_terms} Pauli terms), exact ground energy "
+        f"{problem.exact_energy:.6f} Ha, Hartree-Fock {problem.hf_energy:.6f} Ha"
+    )
     start = time.perf_counter()
     result = vqe.run(problem, ansatz, noise="mumbai-median", budget=600, seed=1)
     seconds = time.perf_counter() - start
-    echo(f"    Adam-SPSA, mumbai-median noise, 600 exact noisy evaluations in {seconds:.2f} s: "
-         f"measured {result.energy:.5f} Ha, noiseless {result.noiseless_energy:.6f} Ha, "
-         f"noiseless error {result.error:.1e} Ha "
-         f"({'within' if abs(result.error) < vqe.CHEMICAL_ACCURACY else 'outside'} "
-         "chemical accuracy)")
+    echo(
+        f"    Adam-SPSA, mumbai-median noise, 600 exact noisy evaluations in {seconds:.2f} s: "
+        f"measured {result.energy:.5f} Ha, noiseless {result.noiseless_energy:.6f} Ha, "
+        f"noiseless error {result.error:.1e} Ha "
+        f"({'within' if abs(result.error) < vqe.CHEMICAL_ACCURACY else 'outside'} "
+        "chemical accuracy)"
+    )
     return {
         "problem": problem.name,
         "exact_energy": problem.exact_energy,
@@ -108,8 +112,10 @@ def ptm_tour(progress: bool, echo: Callable[[str], None]) -> dict:
     circuit = hardware_efficient_ansatz(num_qubits, layers)
     hamiltonian = heisenberg(num_qubits)
     angles = np.random.default_rng(7).uniform(0, np.pi, circuit.num_parameters)
-    echo(f"[1] PTM simulator: {num_qubits}-qubit ansatz ({circuit.size()} gates, "
-         f"{circuit.num_parameters} angles), Heisenberg chain, exact noisy energies")
+    echo(
+        f"[1] PTM simulator: {num_qubits}-qubit ansatz ({circuit.size()} gates, "
+        f"{circuit.num_parameters} angles), Heisenberg chain, exact noisy energies"
+    )
 
     energies = {}
     for name in tqdm(DEMO_PRESETS, desc="noise presets", disable=not progress, leave=False):
@@ -124,8 +130,10 @@ def ptm_tour(progress: bool, echo: Callable[[str], None]) -> dict:
     ideal_compiled, pauli_compiled = ideal.compile(wide), pauli.compile(wide)
     statevector_s = _median_time(lambda: ideal.expectation(ideal_compiled, wide_h, wide_angles), 50)
     pauli_s = _median_time(lambda: pauli.expectation(pauli_compiled, wide_h, wide_angles), 20)
-    echo(f"    ideal gates, 8 qubits: {ideal_compiled.engine} engine {statevector_s * 1e3:.3f} ms "
-         f"per energy, Pauli vector {pauli_s * 1e3:.2f} ms")
+    echo(
+        f"    ideal gates, 8 qubits: {ideal_compiled.engine} engine {statevector_s * 1e3:.3f} ms "
+        f"per energy, Pauli vector {pauli_s * 1e3:.2f} ms"
+    )
 
     aer_noise = NoiseModel()
     aer_noise.add_all_qubit_quantum_error(
@@ -142,10 +150,14 @@ def ptm_tour(progress: bool, echo: Callable[[str], None]) -> dict:
     theirs = float(aer.run(bound).result().data()["expectation_value"])
     qneuro_s = _median_time(lambda: simulator.expectation(compiled, hamiltonian, angles), 200)
     aer_s = _median_time(lambda: aer.run(bound).result(), 20)
-    echo(f"    same noise in qiskit-aer (density matrix): E = {theirs:+.12f}, "
-         f"qneuro E = {ours:+.12f}, |diff| = {abs(ours - theirs):.1e}")
-    echo(f"    time per evaluation: qneuro {qneuro_s * 1e3:.3f} ms, "
-         f"aer {aer_s * 1e3:.3f} ms ({aer_s / qneuro_s:.0f}x)")
+    echo(
+        f"    same noise in qiskit-aer (density matrix): E = {theirs:+.12f}, "
+        f"qneuro E = {ours:+.12f}, |diff| = {abs(ours - theirs):.1e}"
+    )
+    echo(
+        f"    time per evaluation: qneuro {qneuro_s * 1e3:.3f} ms, "
+        f"aer {aer_s * 1e3:.3f} ms ({aer_s / qneuro_s:.0f}x)"
+    )
     return {
         "num_qubits": num_qubits,
         "energies": energies,

@@ -50,7 +50,7 @@ def check_includes(text: str, source: str = "<input>") -> None:
     body = _COMMENT.sub("", text)
     names = _INCLUDE.findall(body)
     if body.count("include") != len(names):
-        raise QasmError(f"{source}: malformed include (only include \"qelib1.inc\"; is allowed)")
+        raise QasmError(f'{source}: malformed include (only include "qelib1.inc"; is allowed)')
     for name in names:
         if name != "qelib1.inc":
             raise QasmError(f"{source}: include of {name!r} refused (only qelib1.inc is allowed)")

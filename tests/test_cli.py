@@ -16,8 +16,9 @@ def test_help_lists_the_commands(capsys):
 
 
 def test_version():
-    result = subprocess.run([sys.executable, "-m", "qneuro", "--version"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "qneuro", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == f"qneuro {__version__}"
 
 
@@ -29,8 +30,7 @@ def bell(tmp_path):
 
 
 def test_expectation_json_last_line(bell, capsys):
-    assert main(["ptm", "expectation", str(bell), "--observable", "ZZ:1,XX:1,YY:1",
-                 "--json"]) == 0
+    assert main(["ptm", "expectation", str(bell), "--observable", "ZZ:1,XX:1,YY:1", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["expectation"] == pytest.approx(1.0 + 1.0 - 1.0)
 
@@ -38,20 +38,45 @@ def test_expectation_json_last_line(bell, capsys):
 def test_expectation_engines_agree(bell, capsys):
     values = {}
     for engine in ("auto", "ptm", "statevector"):
-        main(["ptm", "expectation", str(bell), "--observable", "ZZ:1,XI:0.5", "--engine", engine,
-              "--noise", "ideal", "--json"])
+        main(
+            [
+                "ptm",
+                "expectation",
+                str(bell),
+                "--observable",
+                "ZZ:1,XI:0.5",
+                "--engine",
+                engine,
+                "--noise",
+                "ideal",
+                "--json",
+            ]
+        )
         result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         values[engine] = result["expectation"]
         assert result["engine"] == ("ptm" if engine == "ptm" else "statevector")
     assert values["auto"] == pytest.approx(values["ptm"], abs=1e-12)
-    assert main(["ptm", "expectation", str(bell), "--observable", "ZZ", "--noise", "mumbai-max",
-                 "--engine", "statevector"]) == 2
+    assert (
+        main(
+            [
+                "ptm",
+                "expectation",
+                str(bell),
+                "--observable",
+                "ZZ",
+                "--noise",
+                "mumbai-max",
+                "--engine",
+                "statevector",
+            ]
+        )
+        == 2
+    )
     assert "needs ideal gates" in capsys.readouterr().err
 
 
 def test_expectation_with_noise_is_lower(bell, capsys):
-    main(["ptm", "expectation", str(bell), "--observable", "ZZ", "--noise", "mumbai-max",
-          "--json"])
+    main(["ptm", "expectation", str(bell), "--observable", "ZZ", "--noise", "mumbai-max", "--json"])
     value = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["expectation"]
     assert 0.5 < value < 0.99
 

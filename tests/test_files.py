@@ -117,8 +117,9 @@ def test_folder_lock_refuses_a_second_writer_until_released(tmp_path):
     with FolderLock(tmp_path):
         with pytest.raises(UnsafePathError, match="in use by another qneuro process"):
             FolderLock(tmp_path).__enter__()  # a second descriptor, even in this process
-        other = subprocess.run([sys.executable, "-c", probe, str(tmp_path)],
-                               capture_output=True, text=True)
+        other = subprocess.run(
+            [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True
+        )
         assert other.returncode == 3 and "in use" in other.stdout
     again = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True)
     assert again.returncode == 0
@@ -135,7 +136,10 @@ def test_remove_temporaries_deletes_only_leftovers_of_atomic_writes(tmp_path):
     removed = remove_temporaries(tmp_path)
     assert [p.name for p in removed] == [".manifest.jsonl.qneuro-abc.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".manifest.jsonl.abc.tmp", ".mydata.tmp", "manifest.jsonl", "notes.tmp"
+        ".manifest.jsonl.abc.tmp",
+        ".mydata.tmp",
+        "manifest.jsonl",
+        "notes.tmp",
     ]
 
 

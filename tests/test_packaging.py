@@ -73,8 +73,11 @@ def test_pillars_do_not_import_each_other():
 def test_only_the_cli_imports_the_sweep_layer():
     root = pathlib.Path(qneuro.__file__).resolve().parent.parent
     sweep = root / "qneuro" / "sweep"
-    for path in [*(root / "qneuro").rglob("*.py"), *(root / "envs").rglob("*.py"),
-                 *(root / "generators").rglob("*.py")]:
+    for path in [
+        *(root / "qneuro").rglob("*.py"),
+        *(root / "envs").rglob("*.py"),
+        *(root / "generators").rglob("*.py"),
+    ]:
         if path == root / "qneuro" / "cli.py" or sweep in path.parents:
             continue
         for name in imports(path):

@@ -28,7 +28,7 @@ def test_only_the_standard_include_is_allowed(tmp_path, monkeypatch, include):
 
 def test_a_malformed_include_is_refused():
     with pytest.raises(QasmError, match="malformed include"):
-        parse_qasm('OPENQASM 2.0;\ninclude qelib1.inc;\nqreg q[1];\n')
+        parse_qasm("OPENQASM 2.0;\ninclude qelib1.inc;\nqreg q[1];\n")
 
 
 @pytest.mark.parametrize("angle", ["1e400", "-1e400"])

@@ -82,12 +82,23 @@ def test_vqe_reaches_the_ground_energy_and_reports_the_noiseless_error():
     "build, error, match",
     [
         (lambda: vqe.Energy("H2", vqe.hardware_efficient_ansatz(2, 1)), TypeError, "Problem"),
-        (lambda: vqe.Energy(heisenberg(3), vqe.hardware_efficient_ansatz(2, 1)), ValueError,
-         "2 qubits"),
-        (lambda: vqe.Energy(heisenberg(2), vqe.hardware_efficient_ansatz(2, 1))(np.zeros(3)),
-         ValueError, r"expected \(8,\)"),
-        (lambda: vqe.Energy(heisenberg(2), vqe.hardware_efficient_ansatz(2, 1)).error(
-            np.zeros(8)), ValueError, "no exact energy"),
+        (
+            lambda: vqe.Energy(heisenberg(3), vqe.hardware_efficient_ansatz(2, 1)),
+            ValueError,
+            "2 qubits",
+        ),
+        (
+            lambda: vqe.Energy(heisenberg(2), vqe.hardware_efficient_ansatz(2, 1))(np.zeros(3)),
+            ValueError,
+            r"expected \(8,\)",
+        ),
+        (
+            lambda: vqe.Energy(heisenberg(2), vqe.hardware_efficient_ansatz(2, 1)).error(
+                np.zeros(8)
+            ),
+            ValueError,
+            "no exact energy",
+        ),
         (lambda: vqe.hardware_efficient_ansatz(0, 1), ValueError, "num_qubits=0"),
     ],
 )

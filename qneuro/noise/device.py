@@ -285,8 +285,11 @@ def _gate(entry, what: str, num_qubits: int) -> tuple[tuple[str, tuple[int, ...]
     if not isinstance(name, str) or not isinstance(qubits, list):
         raise ValueError(f"{what} must be [name, qubits, error, duration], got {entry!r}")
     indices = all(not isinstance(q, bool) and isinstance(q, int) for q in qubits)
-    if not qubits or not indices or not all(0 <= q < num_qubits for q in qubits) or (
-        len(set(qubits)) != len(qubits)
+    if (
+        not qubits
+        or not indices
+        or not all(0 <= q < num_qubits for q in qubits)
+        or (len(set(qubits)) != len(qubits))
     ):
         raise ValueError(
             f"{what}: qubits {qubits!r}; allowed: distinct indices in 0..{num_qubits - 1}"

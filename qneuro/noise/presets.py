@@ -89,9 +89,7 @@ def snapshot(device: str) -> Calibration:
     try:
         from qiskit_ibm_runtime import fake_provider
     except ImportError as exc:
-        raise ImportError(
-            "snapshots need qiskit-ibm-runtime: pip install 'qneuro[ibm]'"
-        ) from exc
+        raise ImportError("snapshots need qiskit-ibm-runtime: pip install 'qneuro[ibm]'") from exc
     backend = getattr(fake_provider, DEVICES[device][1])()
     return Calibration.from_target(
         backend.target,

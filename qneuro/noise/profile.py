@@ -21,8 +21,9 @@ def _arity(name: str) -> int:
 
 
 #: Supported gates by number of qubits.
-ONE_QUBIT_GATES = tuple(sorted(g for g in {*FIXED_GATES, *ROTATION_GATES, *COMPOSITE_GATES}
-                               if _arity(g) == 1))
+ONE_QUBIT_GATES = tuple(
+    sorted(g for g in {*FIXED_GATES, *ROTATION_GATES, *COMPOSITE_GATES} if _arity(g) == 1)
+)
 TWO_QUBIT_GATES = tuple(sorted(g for g in {*FIXED_GATES, *ROTATION_GATES} if _arity(g) == 2))
 
 
@@ -226,7 +227,9 @@ class NoiseProfile:
                 if props is None:
                     continue
                 ptm = device_gate_channel(
-                    props.error, props.duration, (calibration.t1,) * width,
+                    props.error,
+                    props.duration,
+                    (calibration.t1,) * width,
                     (calibration.t2,) * width,
                 )
                 if ptm is not None:

@@ -205,9 +205,7 @@ class AdamSPSA:
 def _gradient(objective: Objective, x, ck, rng, kwargs):
     """SPSA gradient at ``x`` and the value at ``x``, from one batch of three points."""
     delta = rng.choice([-1.0, 1.0], size=x.size)
-    plus, minus, value = objective.values(
-        np.stack([x + ck * delta, x - ck * delta, x]), **kwargs
-    )
+    plus, minus, value = objective.values(np.stack([x + ck * delta, x - ck * delta, x]), **kwargs)
     return (plus - minus) / (2 * ck) * delta, value
 
 

@@ -63,8 +63,10 @@ def pauli_channel(probabilities: Mapping[str, float]) -> np.ndarray:
         probs[0] = 1 - probs.sum()
     if probs[0] < -_CPTP_ATOL or not math.isclose(probs.sum(), 1, abs_tol=1e-9):
         given = sum(probabilities.values())
-        raise ValueError(f"Pauli probabilities sum to {given:.12g}; they must sum to 1 "
-                         "(or to at most 1 without the identity)")
+        raise ValueError(
+            f"Pauli probabilities sum to {given:.12g}; they must sum to 1 "
+            "(or to at most 1 without the identity)"
+        )
     signs = _commutation_signs(num_qubits)
     return np.diag(signs @ probs)
 

@@ -136,4 +136,3 @@ def _coefficients(basis: np.ndarray, images: np.ndarray) -> np.ndarray:
     """Matrix ``R_ij = Tr(P_i images_j) / 2**k`` (real part)."""
     dim = basis.shape[1]
     return np.einsum("iab,jba->ij", basis, images).real / dim
-

@@ -192,9 +192,7 @@ class CompiledCircuit(MemoryBudget):
                 out = np.empty((batch,) + first.shape[1:], dtype=first.dtype)
                 out[:1] = first  # copied: reduce may return a view of the reused buffer
                 for row in range(1, batch):
-                    out[row : row + 1] = reduce(
-                        self._evolve(values[row : row + 1], state, scratch)
-                    )
+                    out[row : row + 1] = reduce(self._evolve(values[row : row + 1], state, scratch))
                 return out
             result = np.empty((batch, size))  # the results plus one scratch vector
             for row in range(batch):
@@ -202,7 +200,9 @@ class CompiledCircuit(MemoryBudget):
             return result
 
     def _evolve(
-        self, values: np.ndarray, result: np.ndarray | None = None,
+        self,
+        values: np.ndarray,
+        result: np.ndarray | None = None,
         scratch: np.ndarray | None = None,
     ) -> np.ndarray:
         """Evolve ``values`` ``(B, k)`` into ``result`` ``(B, 4**n)`` (new if None).

@@ -186,8 +186,9 @@ class MaskedDQN(DQN):
 
     def random_legal_actions(self, observation: np.ndarray) -> np.ndarray:
         """One uniformly random legal action per row of a batch of observations."""
-        masks = split_mask(np.asarray(observation).reshape(-1, observation.shape[-1]),
-                           self.num_actions)
+        masks = split_mask(
+            np.asarray(observation).reshape(-1, observation.shape[-1]), self.num_actions
+        )
         return np.array([self.action_space.sample(mask=m.astype(np.int8)) for m in masks])
 
     def predict(self, observation, state=None, episode_start=None, deterministic=False):

@@ -40,13 +40,42 @@ from qneuro.vqe import CHEMICAL_ACCURACY
 from .checkpoint import BEST_CIRCUIT_FILES, atomic_write_json
 
 EPISODE_FIELDS = (
-    "episode", "timesteps", "wall_s", "env", "success", "solved", "return", "steps",
-    "error", "noiseless_error", "energy", "noiseless_energy", "lowest_energy", "threshold",
-    "next_threshold", "gates", "cnots", "depth", "parameters", "epsilon",
+    "episode",
+    "timesteps",
+    "wall_s",
+    "env",
+    "success",
+    "solved",
+    "return",
+    "steps",
+    "error",
+    "noiseless_error",
+    "energy",
+    "noiseless_energy",
+    "lowest_energy",
+    "threshold",
+    "next_threshold",
+    "gates",
+    "cnots",
+    "depth",
+    "parameters",
+    "epsilon",
 )
 EVAL_FIELDS = (
-    "evaluation", "episode", "timesteps", "wall_s", "success", "solved", "steps", "error",
-    "noiseless_error", "threshold", "gates", "cnots", "depth", "parameters",
+    "evaluation",
+    "episode",
+    "timesteps",
+    "wall_s",
+    "success",
+    "solved",
+    "steps",
+    "error",
+    "noiseless_error",
+    "threshold",
+    "gates",
+    "cnots",
+    "depth",
+    "parameters",
 )
 
 #: Largest CSV log read when a run is rewound (bytes).
@@ -244,10 +273,21 @@ class TrainingMonitor(BaseCallback):
             run.episodes += 1
             wall = run.wall_s()
             row = {
-                **{k: summary[k] for k in (
-                    "success", "solved", "steps", "energy", "noiseless_energy",
-                    "lowest_energy", "gates", "cnots", "depth", "parameters",
-                )},
+                **{
+                    k: summary[k]
+                    for k in (
+                        "success",
+                        "solved",
+                        "steps",
+                        "energy",
+                        "noiseless_energy",
+                        "lowest_energy",
+                        "gates",
+                        "cnots",
+                        "depth",
+                        "parameters",
+                    )
+                },
                 "episode": run.episodes,
                 "timesteps": self.num_timesteps,
                 "wall_s": wall,

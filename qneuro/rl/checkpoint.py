@@ -65,8 +65,16 @@ BEST_CIRCUIT_FILES = ("best_circuit.qasm", "best_circuit.json")
 
 #: Every file a training session writes in the run folder (regular files or absent), and
 #: its folders (folders or absent); :func:`check_run_folder` checks them all first.
-RUN_FILES = ("config.json", "episodes.csv", "evaluations.csv", *BEST_CIRCUIT_FILES,
-             f"{CHECKPOINTS}/{STATE}", "model.zip", "learning_curve.png", "result.json")
+RUN_FILES = (
+    "config.json",
+    "episodes.csv",
+    "evaluations.csv",
+    *BEST_CIRCUIT_FILES,
+    f"{CHECKPOINTS}/{STATE}",
+    "model.zip",
+    "learning_curve.png",
+    "result.json",
+)
 RUN_FOLDERS = (CHECKPOINTS, "tb", "tb/episodes", "tb/agent")
 
 #: Largest wall time of a run or an episode in ``state.json`` (s, about 31,700 years).
@@ -94,14 +102,28 @@ ADAM_STATE = ("step", "exp_avg", "exp_avg_sq")
 _RECORD_INTEGERS = ("episode", "timesteps", "gates", "cnots", "depth", "parameters")
 _RECORD_REALS = ("wall_s", "energy", "noiseless_energy", "error", "noiseless_error", "threshold")
 _RECORD_FLAGS = ("solved", "success")
-_BEST = (*_RECORD_INTEGERS, *_RECORD_REALS, *_RECORD_FLAGS, "actions", "angles", "qasm",
-         "source")
-_FIRST_SOLVED = ("episode", "timesteps", "wall_s", "source", "gates", "cnots", "depth",
-                 "parameters", "noiseless_error", "error")
+_BEST = (*_RECORD_INTEGERS, *_RECORD_REALS, *_RECORD_FLAGS, "actions", "angles", "qasm", "source")
+_FIRST_SOLVED = (
+    "episode",
+    "timesteps",
+    "wall_s",
+    "source",
+    "gates",
+    "cnots",
+    "depth",
+    "parameters",
+    "noiseless_error",
+    "error",
+)
 
 #: The agent's counters in ``state.json`` (every algorithm; DQN's own).
-_AGENT_COUNTERS = ("num_timesteps", "episode_num", "n_updates", "episode_infos",
-                   "episode_successes")
+_AGENT_COUNTERS = (
+    "num_timesteps",
+    "episode_num",
+    "n_updates",
+    "episode_infos",
+    "episode_successes",
+)
 _DQN_COUNTERS = ("exploration_rate", "n_calls")
 
 
@@ -167,9 +189,7 @@ def check_run_folder(run_dir: str | Path) -> None:
             else:
                 kind = "not a regular file"  # a FIFO, a device, a socket
             allowed = "a folder or nothing" if folder else "a regular file or nothing"
-            raise files.UnsafePathError(
-                f"{path} is {kind}; allowed: {allowed} (the run writes it)"
-            )
+            raise files.UnsafePathError(f"{path} is {kind}; allowed: {allowed} (the run writes it)")
 
 
 def load_state(run_dir: str | Path) -> dict | None:
@@ -300,8 +320,18 @@ def _checked_state(data: dict, folder: Path) -> dict:
             f"format={data.get('format')!r}; allowed: {FORMAT} (checkpoints of older qneuro "
             "versions hold pickled models, which are never loaded; start a new run)"
         )
-    required = ("episodes", "timesteps", "wall_s", "evaluations", "curriculum", "best",
-                "first_solved", "model", "replay_buffer", "agent")
+    required = (
+        "episodes",
+        "timesteps",
+        "wall_s",
+        "evaluations",
+        "curriculum",
+        "best",
+        "first_solved",
+        "model",
+        "replay_buffer",
+        "agent",
+    )
     missing = [name for name in required if name not in data]
     if missing:
         raise ValueError(f"lacks {missing}")
@@ -360,17 +390,20 @@ def _checked_agent(agent, timesteps: int) -> dict:
     if agent["num_timesteps"] != timesteps:
         raise ValueError(f"agent num_timesteps={agent['num_timesteps']!r}; allowed: {timesteps}")
     if "exploration_rate" in agent:
-        agent["exploration_rate"] = checks.real("agent exploration_rate",
-                                                agent["exploration_rate"], 0.0, 1.0)
+        agent["exploration_rate"] = checks.real(
+            "agent exploration_rate", agent["exploration_rate"], 0.0, 1.0
+        )
     infos = agent["episode_infos"]
     if not isinstance(infos, list) or not all(
         isinstance(i, dict) and set(i) == {"r", "l", "t"} for i in infos
     ):
         raise ValueError("agent episode_infos: allowed: a list of {r, l, t}")
     agent["episode_infos"] = [
-        {"r": checks.real("agent episode_infos r", i["r"]),
-         "l": _count("agent episode_infos l", i["l"]),
-         "t": checks.real("agent episode_infos t", i["t"], 0.0, MAX_SECONDS)}
+        {
+            "r": checks.real("agent episode_infos r", i["r"]),
+            "l": _count("agent episode_infos l", i["l"]),
+            "t": checks.real("agent episode_infos t", i["t"], 0.0, MAX_SECONDS),
+        }
         for i in infos
     ]
     if not isinstance(agent["episode_successes"], list):
@@ -453,15 +486,16 @@ def _check_header(path: Path, key: str, shape: tuple, shapes: dict[str, tuple]) 
     if key in shapes and shape == shapes[key]:
         return
     if prefix == "policy":
-        problem = (f"shape {shape}, the network's {shapes[key]}" if key in shapes
-                   else "not a tensor of the network")
+        problem = (
+            f"shape {shape}, the network's {shapes[key]}"
+            if key in shapes
+            else "not a tensor of the network"
+        )
         raise ValueError(
             f"model file {path} does not fit the network of config.json ({key}: {problem})"
         )
     if prefix == "optimizer" and key in shapes:
-        raise ValueError(
-            f"model file {path}: {key} has shape {shape}; allowed: {shapes[key]}"
-        )
+        raise ValueError(f"model file {path}: {key} has shape {shape}; allowed: {shapes[key]}")
     if prefix == "optimizer":
         count = sum(1 for k in shapes if k.startswith("optimizer.")) // len(ADAM_STATE)
         raise ValueError(

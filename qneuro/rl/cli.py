@@ -11,8 +11,19 @@ from qneuro import checks, files
 from .config import ALGOS, TrainConfig
 
 #: Keys every ``--json`` line of ``qas train`` and ``qas eval`` carries.
-JSON_KEYS = ("solved", "best_error", "best_noiseless_error", "episodes", "timesteps", "wall_s",
-             "gates", "cnots", "params", "depth", "qasm")
+JSON_KEYS = (
+    "solved",
+    "best_error",
+    "best_noiseless_error",
+    "episodes",
+    "timesteps",
+    "wall_s",
+    "gates",
+    "cnots",
+    "params",
+    "depth",
+    "qasm",
+)
 
 
 def add_commands(commands, output_options) -> None:
@@ -28,23 +39,39 @@ def add_commands(commands, output_options) -> None:
     train = qas_commands.add_parser(
         "train", help="train an agent on a registered environment (qneuro/QAS-...-v0)"
     )
-    train.add_argument("--env", default=None,
-                       help=f"environment ID (default {TrainConfig.env}; see qneuro.envs.env_ids)")
+    train.add_argument(
+        "--env",
+        default=None,
+        help=f"environment ID (default {TrainConfig.env}; see qneuro.envs.env_ids)",
+    )
     train.add_argument("--algo", default=None, help=f"one of {', '.join(ALGOS)} (default dqn)")
-    train.add_argument("--timesteps", type=int, default=None,
-                       help=f"total environment steps (default {TrainConfig.timesteps})")
+    train.add_argument(
+        "--timesteps",
+        type=int,
+        default=None,
+        help=f"total environment steps (default {TrainConfig.timesteps})",
+    )
     train.add_argument("--seed", type=int, default=None, help="seed (default 0)")
-    train.add_argument("--out", type=Path, default=None,
-                       help=f"run folder (default {TrainConfig.out})")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run in --out from its last checkpoint")
+    train.add_argument(
+        "--out", type=Path, default=None, help=f"run folder (default {TrainConfig.out})"
+    )
+    train.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
     train.add_argument("--n-envs", type=int, default=None, help="parallel environments (1)")
-    train.add_argument("--env-kwargs", default=None,
-                       help="JSON environment overrides, e.g. '{\"optimizer_budget\": 60}'")
-    train.add_argument("--config", default=None,
-                       help="JSON TrainConfig fields, e.g. '{\"net_arch\": [64]}'")
-    train.add_argument("--stop-when-solved", action="store_true",
-                       help="stop at the first circuit within chemical accuracy (noiseless)")
+    train.add_argument(
+        "--env-kwargs",
+        default=None,
+        help="JSON environment overrides, e.g. '{\"optimizer_budget\": 60}'",
+    )
+    train.add_argument(
+        "--config", default=None, help="JSON TrainConfig fields, e.g. '{\"net_arch\": [64]}'"
+    )
+    train.add_argument(
+        "--stop-when-solved",
+        action="store_true",
+        help="stop at the first circuit within chemical accuracy (noiseless)",
+    )
     output_options(train)
     train.set_defaults(run=_train)
 
@@ -53,8 +80,12 @@ def add_commands(commands, output_options) -> None:
     )
     evaluate.add_argument("run_dir", type=Path, help="a run folder written by qas train")
     evaluate.add_argument("--episodes", type=int, default=1, help="greedy episodes (1)")
-    evaluate.add_argument("--seed", type=int, default=None,
-                          help="environment seed, 0 to 2**32 - 1 (default: the run's)")
+    evaluate.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="environment seed, 0 to 2**32 - 1 (default: the run's)",
+    )
     output_options(evaluate)
     evaluate.set_defaults(run=_eval)
 
@@ -68,8 +99,13 @@ def config_from_args(args) -> TrainConfig:
         saved = files.inside(args.out, "config.json", what="run configuration")
         if saved.is_file():
             data = {**TrainConfig.load(saved).to_dict(), **data}
-    for field, value in (("env", args.env), ("algo", args.algo), ("timesteps", args.timesteps),
-                         ("seed", args.seed), ("n_envs", args.n_envs)):
+    for field, value in (
+        ("env", args.env),
+        ("algo", args.algo),
+        ("timesteps", args.timesteps),
+        ("seed", args.seed),
+        ("n_envs", args.n_envs),
+    ):
         if value is not None:
             data[field] = value
     if args.out is not None:
@@ -110,11 +146,12 @@ def _print_circuit(what: str, result: dict, first_solved: dict | None) -> None:
     verdict = "within" if result["solved"] else "NOT within"
     trained = f"{result['episodes']} episodes, {result['timesteps']} steps"
     if what == "training":
-        print(f"training: {result['env']} ({result['algo']}), {trained}, "
-              f"{result['wall_s']:.1f} s")
+        print(f"training: {result['env']} ({result['algo']}), {trained}, {result['wall_s']:.1f} s")
     else:
-        print(f"{what} ({result['wall_s']:.1f} s) of the {result['algo']} agent trained on "
-              f"{result['env']} for {trained}")
+        print(
+            f"{what} ({result['wall_s']:.1f} s) of the {result['algo']} agent trained on "
+            f"{result['env']} for {trained}"
+        )
     print(
         f"best circuit: {result['gates']} gates ({result['cnots']} CNOTs, {result['params']} "
         f"parameters, depth {result['depth']}), error {result['best_error']:.2e} Ha, "

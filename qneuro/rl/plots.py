@@ -39,12 +39,18 @@ def learning_curve(csv_path: str | Path, png_path: str | Path, window: int = 50)
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
     floor = 1e-10
-    top.semilogy(episode, np.maximum(data["error"], floor), ".", ms=3, alpha=0.5,
-                 label="error (measured)")
-    top.semilogy(episode, np.maximum(data["noiseless_error"], floor), ".", ms=3, alpha=0.5,
-                 label="noiseless error")
-    top.semilogy(episode, np.maximum(data["threshold"], floor), "-", color="k",
-                 label="threshold")
+    top.semilogy(
+        episode, np.maximum(data["error"], floor), ".", ms=3, alpha=0.5, label="error (measured)"
+    )
+    top.semilogy(
+        episode,
+        np.maximum(data["noiseless_error"], floor),
+        ".",
+        ms=3,
+        alpha=0.5,
+        label="noiseless error",
+    )
+    top.semilogy(episode, np.maximum(data["threshold"], floor), "-", color="k", label="threshold")
     top.axhline(CHEMICAL_ACCURACY, color="tab:red", ls="--", lw=1, label="chemical accuracy")
     top.set_ylabel("|E - E_exact| (Ha)")
     top.legend(loc="upper right", fontsize=8)

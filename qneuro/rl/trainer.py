@@ -58,8 +58,18 @@ AUTO_REPLAY_BYTES = 64 * 2**20
 
 #: Config fields a resumed run takes from the call (``out``: the folder may have moved);
 #: the others come from the saved run.
-RESUMABLE_FIELDS = ("timesteps", "progress", "stop_when_solved", "torch_threads", "device",
-                    "eval_every", "checkpoint_every", "save_replay_buffer", "resume", "out")
+RESUMABLE_FIELDS = (
+    "timesteps",
+    "progress",
+    "stop_when_solved",
+    "torch_threads",
+    "device",
+    "eval_every",
+    "checkpoint_every",
+    "save_replay_buffer",
+    "resume",
+    "out",
+)
 
 
 @dataclass
@@ -170,8 +180,18 @@ class Run:
             record = circuit_record(summary, qasm, **where)
             self.first_solved = {
                 k: record[k]
-                for k in ("episode", "timesteps", "wall_s", "source", "gates", "cnots",
-                          "depth", "parameters", "noiseless_error", "error")
+                for k in (
+                    "episode",
+                    "timesteps",
+                    "wall_s",
+                    "source",
+                    "gates",
+                    "cnots",
+                    "depth",
+                    "parameters",
+                    "noiseless_error",
+                    "error",
+                )
             }
 
     def evaluate_greedy(self) -> dict:
@@ -187,8 +207,19 @@ class Run:
             "episode": self.episodes,
             "timesteps": int(self.model.num_timesteps),
             "wall_s": self.wall_s(),
-            **{k: summary[k] for k in ("success", "solved", "steps", "threshold", "gates",
-                                       "cnots", "depth", "parameters")},
+            **{
+                k: summary[k]
+                for k in (
+                    "success",
+                    "solved",
+                    "steps",
+                    "threshold",
+                    "gates",
+                    "cnots",
+                    "depth",
+                    "parameters",
+                )
+            },
             "error": abs(summary["error"]),
             "noiseless_error": abs(summary["noiseless_error"]),
         }
@@ -404,8 +435,11 @@ def resume(run_dir: str | Path, **overrides) -> TrainResult:
     if not path.is_file():
         raise FileNotFoundError(f"no run to resume in {run_dir} (no config.json)")
     config = TrainConfig.load(path)
-    return train(TrainConfig.from_dict({**config.to_dict(), **overrides, "resume": True,
-                                        "out": str(run_dir)}))
+    return train(
+        TrainConfig.from_dict(
+            {**config.to_dict(), **overrides, "resume": True, "out": str(run_dir)}
+        )
+    )
 
 
 def _resumed_config(run_dir: Path, config: TrainConfig) -> TrainConfig:

@@ -15,8 +15,9 @@ def test_greedy_shift_every_k_episodes():
 
 
 def test_tightening_after_s_successes_at_most_max_times_and_not_below_best():
-    c = MovingThreshold(initial=5e-3, ball=1e-3, shift_every=10_000, tighten_every=2,
-                        max_tightenings=3)
+    c = MovingThreshold(
+        initial=5e-3, ball=1e-3, shift_every=10_000, tighten_every=2, max_tightenings=3
+    )
     mu = 0.0
     for _ in range(2):
         c.update(1e-3, mu, True)

@@ -46,8 +46,13 @@ def test_reset_and_step_are_seeded():
 
 def test_encoding_of_a_known_sequence_equals_the_hand_written_tensor():
     state = CircuitState(3, 5)
-    for gate in (Gate("rx", (0,)), Gate("cx", (0, 2)), Gate("rz", (1,)), Gate("ry", (2,)),
-                 Gate("cx", (1, 0))):
+    for gate in (
+        Gate("rx", (0,)),
+        Gate("cx", (0, 2)),
+        Gate("rz", (1,)),
+        Gate("ry", (2,)),
+        Gate("cx", (1, 0)),
+    ):
         state.add(gate)
     expected = np.zeros((5, 6, 3), dtype=np.float32)
     expected[0, 3 + 0, 0] = 1  # rx q0 in moment 0
@@ -62,8 +67,9 @@ def test_encoding_of_a_known_sequence_equals_the_hand_written_tensor():
 def test_actions_and_the_repeat_rule():
     actions = ActionSet(3)
     assert len(actions) == 3 * 5
-    assert actions.gates[:6] == tuple(Gate("cx", p) for p in
-                                      [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)])
+    assert actions.gates[:6] == tuple(
+        Gate("cx", p) for p in [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+    )
     assert actions.gates[6 + 3 * 1 + 2] == Gate("rz", (1,))
     state = CircuitState(3, 4)
     state.add(Gate("cx", (0, 1)))
@@ -282,8 +288,13 @@ def test_the_program_the_environment_builds_equals_its_circuit():
     from qneuro.vqe import Energy
 
     state = CircuitState(4, 10, "0101")
-    for gate in (Gate("ry", (1,)), Gate("cx", (1, 3)), Gate("rz", (3,)), Gate("cx", (0, 2)),
-                 Gate("rx", (2,))):
+    for gate in (
+        Gate("ry", (1,)),
+        Gate("cx", (1, 3)),
+        Gate("rz", (3,)),
+        Gate("cx", (0, 2)),
+        Gate("rx", (2,)),
+    ):
         state.add(gate)
     problem = load("H2-4q")
     angles = np.array([[0.3, -1.1, 2.2], [0.0, 0.5, -0.7]])

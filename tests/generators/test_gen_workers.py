@@ -10,15 +10,20 @@ OPTIONS = GenerateOptions(n=14, qubits=(2, 4), batch_size=3, seed=7)
 
 
 def _folder_bytes(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()
-            and p.name != ".lock"}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 def test_sharded_generation_is_byte_identical_and_resumes_per_batch(
-        tiny_model, local_ray, tmp_path):
+    tiny_model, local_ray, tmp_path
+):
     single = generate_dataset(tmp_path / "one", OPTIONS, model_dir=tiny_model, progress=False)
-    sharded = generate_dataset(tmp_path / "two", OPTIONS, model_dir=tiny_model, progress=False,
-                               workers=2)
+    sharded = generate_dataset(
+        tmp_path / "two", OPTIONS, model_dir=tiny_model, progress=False, workers=2
+    )
     assert single["generated"] == sharded["generated"] == 14
     expected = _folder_bytes(tmp_path / "one")
     assert set(expected) >= {"manifest.jsonl", "generate.json", "circuit_000013.qasm"}
@@ -32,24 +37,26 @@ def test_sharded_generation_is_byte_identical_and_resumes_per_batch(
     assert again["generated"] == 4 and again["skipped"] == 10
     now = _folder_bytes(out)
     assert {k: v for k, v in now.items() if k.endswith(".qasm")} == {
-        k: v for k, v in expected.items() if k.endswith(".qasm")}
+        k: v for k, v in expected.items() if k.endswith(".qasm")
+    }
     rows = sorted(json.loads(line)["index"] for line in now["manifest.jsonl"].splitlines())
     assert rows == list(range(14))  # every circuit once, none doubled
 
     # more workers than the Ray has CPUs would wait forever: refused before any write
     with pytest.raises(ValueError, match="workers=3 exceeds the 2 CPUs"):
-        generate_dataset(tmp_path / "three", OPTIONS, model_dir=tiny_model, progress=False,
-                         workers=3)
+        generate_dataset(
+            tmp_path / "three", OPTIONS, model_dir=tiny_model, progress=False, workers=3
+        )
     assert not (tmp_path / "three").exists()
 
 
 def test_bad_workers_and_addresses_are_refused_before_writing(tiny_model, tmp_path):
     with pytest.raises(ValueError, match="address='nowhere'"):
-        generate_dataset(tmp_path / "x", OPTIONS, model_dir=tiny_model, progress=False,
-                         address="nowhere")
+        generate_dataset(
+            tmp_path / "x", OPTIONS, model_dir=tiny_model, progress=False, address="nowhere"
+        )
     with pytest.raises(ValueError, match="workers=0"):
-        generate_dataset(tmp_path / "x", OPTIONS, model_dir=tiny_model, progress=False,
-                         workers=0)
+        generate_dataset(tmp_path / "x", OPTIONS, model_dir=tiny_model, progress=False, workers=0)
     assert not (tmp_path / "x").exists()
 
 
@@ -59,7 +66,19 @@ def test_workers_without_ray_name_the_extra(tiny_model, tmp_path, capsys, monkey
     from qneuro.cli import main
 
     monkeypatch.setitem(sys.modules, "ray", None)
-    code = main(["generate", "--n", "4", "--workers", "2", "--model", str(tiny_model),
-                 "--out", str(tmp_path / "x"), "--quiet"])
+    code = main(
+        [
+            "generate",
+            "--n",
+            "4",
+            "--workers",
+            "2",
+            "--model",
+            str(tiny_model),
+            "--out",
+            str(tmp_path / "x"),
+            "--quiet",
+        ]
+    )
     assert code == 2 and 'pip install "qneuro[ray]"' in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

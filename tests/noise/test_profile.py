@@ -34,12 +34,15 @@ def test_from_noise_model_keeps_every_error_exactly():
     model.add_all_qubit_quantum_error(depolarizing_error(0.03, 2), ["cx"])
     model.add_readout_error(ReadoutError([[0.9, 0.1], [0.25, 0.75]]), [1])
     profile = NoiseProfile.from_noise_model(model)
-    np.testing.assert_allclose(profile.gate_channel("h", (5,)), channels.depolarizing(0.01),
-                               atol=1e-12)
-    np.testing.assert_allclose(profile.gate_channel("rx", (2,)), channels.amplitude_damping(0.2),
-                               atol=1e-12)
-    np.testing.assert_allclose(profile.gate_channel("cx", (1, 0)),
-                               channels.depolarizing(0.03, 2), atol=1e-12)
+    np.testing.assert_allclose(
+        profile.gate_channel("h", (5,)), channels.depolarizing(0.01), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        profile.gate_channel("rx", (2,)), channels.amplitude_damping(0.2), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        profile.gate_channel("cx", (1, 0)), channels.depolarizing(0.03, 2), atol=1e-12
+    )
     assert profile.readout(1) == (0.1, 0.25)
     assert profile.readout(0) is None
 
@@ -105,8 +108,10 @@ def test_presets_by_name():
     median, worst, ten = (preset(f"mumbai-{s}") for s in ("median", "max", "10x-max"))
     # Worse calibrations give lower fidelity on every gate kind.
     for gate, qubits in [("rx", (0,)), ("cx", (0, 1))]:
-        fidelities = [channels.average_gate_fidelity(p.gate_channel(gate, qubits))
-                      for p in (median, worst, ten)]
+        fidelities = [
+            channels.average_gate_fidelity(p.gate_channel(gate, qubits))
+            for p in (median, worst, ten)
+        ]
         assert fidelities[0] > fidelities[1] > fidelities[2]
     assert median.readout(5) == median.readout(0)
     with pytest.raises(ValueError, match="unknown noise preset 'nope'.*mumbai-median"):
@@ -148,5 +153,6 @@ def test_unknown_gate_names_are_rejected():
 
 
 def test_lowercase_pauli_labels():
-    np.testing.assert_allclose(channels.pauli_channel({"i": 0.9, "x": 0.1}),
-                               channels.pauli_channel({"X": 0.1}))
+    np.testing.assert_allclose(
+        channels.pauli_channel({"i": 0.9, "x": 0.1}), channels.pauli_channel({"X": 0.1})
+    )

@@ -18,8 +18,9 @@ def aer_ptm(error):
 
 @pytest.mark.parametrize("lam", [0.0, 0.01, 0.3, 1.0, 4 / 3])
 def test_depolarizing_one_qubit_matches_aer(lam):
-    np.testing.assert_allclose(channels.depolarizing(lam), aer_ptm(depolarizing_error(lam, 1)),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        channels.depolarizing(lam), aer_ptm(depolarizing_error(lam, 1)), atol=1e-12
+    )
     np.testing.assert_allclose(np.diag(channels.depolarizing(lam)), [1] + [1 - lam] * 3)
 
 
@@ -45,8 +46,9 @@ def test_phase_damping_matches_aer():
     np.testing.assert_allclose(np.diag(channels.phase_damping(0.2)), [1, 0.8**0.5, 0.8**0.5, 1])
 
 
-@pytest.mark.parametrize("t1,t2,time", [(50e-6, 70e-6, 300e-9), (50e-6, 100e-6, 1e-6),
-                                        (80e-6, 20e-6, 50e-9)])
+@pytest.mark.parametrize(
+    "t1,t2,time", [(50e-6, 70e-6, 300e-9), (50e-6, 100e-6, 1e-6), (80e-6, 20e-6, 50e-9)]
+)
 def test_thermal_relaxation_reference_and_aer(t1, t2, time):
     ptm = channels.thermal_relaxation(t1, t2, time)
     assert ptm[1, 1] == pytest.approx(np.exp(-time / t2))
@@ -72,15 +74,20 @@ def test_kraus_and_qiskit_channels():
     np.testing.assert_allclose(channels.from_qiskit(channel), expected, atol=1e-12)
     np.testing.assert_allclose(channels.kraus(Kraus(channel).data), expected, atol=1e-12)
     np.testing.assert_allclose(
-        channels.from_qiskit(amplitude_damping_error(0.3)), channels.amplitude_damping(0.3),
+        channels.from_qiskit(amplitude_damping_error(0.3)),
+        channels.amplitude_damping(0.3),
         atol=1e-12,
     )
 
 
 @pytest.mark.parametrize(
     "ptm",
-    [channels.depolarizing(0.2, 2), channels.amplitude_damping(0.3),
-     channels.thermal_relaxation(1.0, 1.5, 0.2), channels.pauli_channel({"Y": 0.3})],
+    [
+        channels.depolarizing(0.2, 2),
+        channels.amplitude_damping(0.3),
+        channels.thermal_relaxation(1.0, 1.5, 0.2),
+        channels.pauli_channel({"Y": 0.3}),
+    ],
 )
 def test_trace_preservation_and_complete_positivity(ptm):
     assert ptm[0, 0] == 1 and np.all(ptm[0, 1:] == 0)

@@ -23,8 +23,14 @@ from qneuro.ptm.gates import (
 from qneuro.ptm.pauli import pauli_index
 
 ROTATIONS = {
-    "rx": RXGate, "ry": RYGate, "rz": RZGate, "p": PhaseGate,
-    "rxx": RXXGate, "ryy": RYYGate, "rzz": RZZGate, "rzx": RZXGate,
+    "rx": RXGate,
+    "ry": RYGate,
+    "rz": RZGate,
+    "p": PhaseGate,
+    "rxx": RXXGate,
+    "ryy": RYYGate,
+    "rzz": RZZGate,
+    "rzx": RZXGate,
 }
 
 

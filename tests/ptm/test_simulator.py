@@ -59,9 +59,9 @@ def random_noise_model(num_qubits, seed):
     for gate in ALL_TWO:
         model.add_all_qubit_quantum_error(depolarizing_error(rng.uniform(0, 0.05), 2), [gate])
     model.add_all_qubit_quantum_error(
-        thermal_relaxation_error(40e-6, 30e-6, 300e-9).expand(
-            thermal_relaxation_error(60e-6, 90e-6, 300e-9)
-        ).compose(depolarizing_error(0.01, 2)),
+        thermal_relaxation_error(40e-6, 30e-6, 300e-9)
+        .expand(thermal_relaxation_error(60e-6, 90e-6, 300e-9))
+        .compose(depolarizing_error(0.01, 2)),
         ["cx"],
     )
     if num_qubits >= 2:
@@ -139,9 +139,7 @@ def test_mumbai_noise_model_equals_aer(physical):
     )
     observable = random_observable(n, 20, seed=n)
     profile = NoiseProfile.from_noise_model(model)
-    profile_without_readout = NoiseProfile.from_noise_model(
-        _without_readout(model)
-    )
+    profile_without_readout = NoiseProfile.from_noise_model(_without_readout(model))
     expected = aer_expectation(circuit, observable, model)  # Aer ignores readout here
     ours = PTMSimulator(profile_without_readout).expectation(circuit, observable)
     assert ours == pytest.approx(expected, abs=1e-9)
@@ -176,15 +174,17 @@ def test_readout_error_matches_sampled_counts():
         model.add_readout_error(ReadoutError([[1 - p10, p10], [p01, 1 - p01]]), [q])
     profile = NoiseProfile.from_noise_model(model)
     assert profile.readout(1) == (0.02, 0.12)
-    observable = SparsePauliOp.from_list([("ZZZ", 0.7), ("IZZ", -0.4), ("ZII", 1.2),
-                                          ("IIZ", 0.3)])
+    observable = SparsePauliOp.from_list([("ZZZ", 0.7), ("IZZ", -0.4), ("ZII", 1.2), ("IIZ", 0.3)])
     ours = PTMSimulator(profile).expectation(circuit, observable)
     measured = circuit.copy()
     measured.measure_all()
     shots = 400_000
-    counts = AerSimulator(noise_model=model, seed_simulator=3).run(
-        measured, shots=shots
-    ).result().get_counts()
+    counts = (
+        AerSimulator(noise_model=model, seed_simulator=3)
+        .run(measured, shots=shots)
+        .result()
+        .get_counts()
+    )
     estimate = 0.0
     for bits, count in counts.items():
         z = [1 - 2 * int(b) for b in reversed(bits)]  # z[q] for qubit q
@@ -241,9 +241,12 @@ def test_pauli_vector_and_density_matrix():
     rho = simulator.density_matrix(circuit)
     aer_circuit = circuit.copy()
     aer_circuit.save_density_matrix()
-    expected = AerSimulator(method="density_matrix", noise_model=model).run(
-        aer_circuit
-    ).result().data()["density_matrix"]
+    expected = (
+        AerSimulator(method="density_matrix", noise_model=model)
+        .run(aer_circuit)
+        .result()
+        .data()["density_matrix"]
+    )
     np.testing.assert_allclose(rho, np.asarray(expected), atol=1e-10)
     state = simulator.pauli_vector(circuit)
     assert state.shape == (64,) and state[0] == pytest.approx(1.0)
@@ -316,16 +319,23 @@ def test_bad_inputs_get_clear_errors():
 
 def test_memory_budget_error_states_the_size():
     circuit = QuantumCircuit(15)
-    with pytest.raises(ValueError, match=r"on Pauli vectors needs 16\.0 GiB \(Pauli vectors "
-                       r"8\.0 GiB, scratch 8\.0 GiB.*budget of 4\.0 GiB"):
+    with pytest.raises(
+        ValueError,
+        match=r"on Pauli vectors needs 16\.0 GiB \(Pauli vectors "
+        r"8\.0 GiB, scratch 8\.0 GiB.*budget of 4\.0 GiB",
+    ):
         PTMSimulator(engine="ptm").compile(circuit)
-    with pytest.raises(ValueError, match=r"on statevectors needs 16\.0 GiB \(statevectors "
-                       r"8\.0 GiB, scratch 8\.0 GiB.*budget"):
+    with pytest.raises(
+        ValueError,
+        match=r"on statevectors needs 16\.0 GiB \(statevectors "
+        r"8\.0 GiB, scratch 8\.0 GiB.*budget",
+    ):
         PTMSimulator().compile(QuantumCircuit(29))
     small = PTMSimulator(memory_budget=2**20, engine="ptm")
     with pytest.raises(ValueError, match="batch 64"):
-        small.expectation(QuantumCircuit(6, global_phase=0), SparsePauliOp("I" * 6),
-                          np.zeros((64, 0)))
+        small.expectation(
+            QuantumCircuit(6, global_phase=0), SparsePauliOp("I" * 6), np.zeros((64, 0))
+        )
 
 
 def test_gaussian_shot_noise_statistics_and_seed():
@@ -341,8 +351,9 @@ def test_gaussian_shot_noise_statistics_and_seed():
     assert np.std(values) == pytest.approx(np.sqrt((1 + 0.25) / shots), rel=0.05)
     assert np.mean(values) == pytest.approx(exact, abs=4 * np.std(values) / np.sqrt(4000))
     again = PTMSimulator(shots=shots, shot_model="gaussian", seed=5)
-    np.testing.assert_array_equal(again.expectation(circuit, observable, np.zeros((4000, 0))),
-                                  values)
+    np.testing.assert_array_equal(
+        again.expectation(circuit, observable, np.zeros((4000, 0))), values
+    )
 
 
 def test_sampled_shot_noise_is_unbiased_with_readout():

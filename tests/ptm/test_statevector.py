@@ -61,7 +61,8 @@ def test_batched_parametric_statevectors_match_qiskit_and_the_ptm(num_qubits):
     np.testing.assert_allclose(energies, ptm, atol=1e-10)
     np.testing.assert_allclose(
         simulator.pauli_vector(compiled, values),
-        PTMSimulator(engine="ptm").pauli_vector(circuit, values), atol=1e-10,
+        PTMSimulator(engine="ptm").pauli_vector(circuit, values),
+        atol=1e-10,
     )
 
 
@@ -109,8 +110,9 @@ def test_observable_values_in_every_batch_path(batch):
     expected = [Statevector(s).expectation_value(observable).real for s in states]
     np.testing.assert_allclose(operator.values(states), expected, atol=1e-12)
     applied = operator.apply(states)
-    np.testing.assert_allclose(np.einsum("bj,bj->b", states.conj(), applied).real, expected,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        np.einsum("bj,bj->b", states.conj(), applied).real, expected, atol=1e-12
+    )
     np.testing.assert_allclose(
         pauli_expectations(states[:2], indices, num_qubits) @ coeffs, expected[:2], atol=1e-12
     )
@@ -132,7 +134,8 @@ def test_program_built_by_hand_equals_the_lowered_circuit():
     program.add_rotation("rx", (1,), 2)
     values = np.array([[0.3, -1.2, 2.0], [1.0, 0.5, -0.1]])
     np.testing.assert_allclose(
-        StatevectorCircuit(program).evolve(values), StatevectorCircuit(circuit).evolve(values),
+        StatevectorCircuit(program).evolve(values),
+        StatevectorCircuit(circuit).evolve(values),
         atol=1e-14,
     )
     with pytest.raises(ValueError, match="parameter index 3"):

@@ -72,8 +72,9 @@ def test_statevector_sweep_equals_evaluations(num_qubits):
 
     def sweep_for(compiled, x, first):
         indices, coeffs, _ = simulator.observable_terms(observable, num_qubits)
-        return StatevectorSweep(compiled, StatevectorObservable(indices, coeffs, num_qubits),
-                                x, first)
+        return StatevectorSweep(
+            compiled, StatevectorObservable(indices, coeffs, num_qubits), x, first
+        )
 
     check_sweep(simulator, sweep_for, circuit, observable, first=0, seed=2)
 

@@ -79,8 +79,9 @@ def test_a_14_qubit_noisy_evaluation_is_refused_before_allocating():
     assert "evolving 14 qubits with batch 1 on Pauli vectors needs 4,295," in message
     assert "Pauli vectors 2.0 GiB, scratch 2.0 GiB" in message
     assert "over the memory budget of 4,294,967,296 bytes" in message
-    peak = _peak_bytes(lambda: pytest.raises(ValueError, simulator.expectation, circuit,
-                                             observable))
+    peak = _peak_bytes(
+        lambda: pytest.raises(ValueError, simulator.expectation, circuit, observable)
+    )
     assert peak < 64 * 2**20  # refused with nothing of the 4 GiB allocated
     needs = PTMSimulator(NOISY, memory_budget=8 * GiB).memory_needed(circuit, "Z" * 14)
     assert 4 * GiB < sum(needs.values()) < 4.01 * GiB
@@ -102,9 +103,7 @@ def test_observables_and_shot_plans_count_against_the_budget():
     circuit.h(range(12))
     wide = SparsePauliOp(["X" * 12, "Y" * 12, "Z" * 12])  # one sampled group on 12 qubits
     with pytest.raises(ValueError, match=r"shot-sampling plan .* measured on 12 qubits\) needs"):
-        PTMSimulator(shots=10, shot_model="sampled", memory_budget=2**26).expectation(
-            circuit, wide
-        )
+        PTMSimulator(shots=10, shot_model="sampled", memory_budget=2**26).expectation(circuit, wide)
     many = random_observable(12, 400, seed=5)  # hundreds of masks x 2**12 amplitudes
     with pytest.raises(ValueError, match="statevector form of an observable with"):
         PTMSimulator(memory_budget=2**22).expectation(circuit, many)
@@ -169,8 +168,9 @@ def test_threads_leave_blas_threads_as_they_found_them():
     observable = SparsePauliOp("Z" * 7)
     values = np.full(circuit.num_parameters, 0.1)
     threads = [
-        threading.Thread(target=lambda: [simulator.expectation(compiled, observable, values)
-                                         for _ in range(5)])
+        threading.Thread(
+            target=lambda: [simulator.expectation(compiled, observable, values) for _ in range(5)]
+        )
         for _ in range(4)
     ]
     for thread in threads:

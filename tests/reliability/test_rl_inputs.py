@@ -42,15 +42,23 @@ def saved_run(tmp_path_factory):
     from qneuro.rl.trainer import build_model, make_vec_env
 
     folder = tmp_path_factory.mktemp("saved") / "run"
-    config = TrainConfig(env=H2, timesteps=40, out=str(folder), env_kwargs=TINY_ENV,
-                         progress=False, **TINY_AGENT).resolved()
+    config = TrainConfig(
+        env=H2, timesteps=40, out=str(folder), env_kwargs=TINY_ENV, progress=False, **TINY_AGENT
+    ).resolved()
     vec_env = make_vec_env(config, seed=0)
     model = build_model(config, vec_env, TINY_ENV["max_gates"])
     folder.mkdir()
     atomic_write_json(folder / "config.json", config.to_dict())
     curriculum = vec_env.env_method("get_curriculum_state", indices=[0])[0]
-    state = {"episodes": 0, "timesteps": 0, "wall_s": 0.0, "evaluations": 0,
-             "curriculum": curriculum, "best": None, "first_solved": None}
+    state = {
+        "episodes": 0,
+        "timesteps": 0,
+        "wall_s": 0.0,
+        "evaluations": 0,
+        "curriculum": curriculum,
+        "best": None,
+        "first_solved": None,
+    }
     save_checkpoint(folder, model, state, replay=False)
     vec_env.close()
     return folder
@@ -65,8 +73,20 @@ def run(saved_run, tmp_path):
 
 
 def _train(out, *extra):
-    return ["qas", "train", "--out", str(out), "--quiet", "--env-kwargs", json.dumps(TINY_ENV),
-            "--config", json.dumps(TINY_AGENT), "--timesteps", "40", *extra]
+    return [
+        "qas",
+        "train",
+        "--out",
+        str(out),
+        "--quiet",
+        "--env-kwargs",
+        json.dumps(TINY_ENV),
+        "--config",
+        json.dumps(TINY_AGENT),
+        "--timesteps",
+        "40",
+        *extra,
+    ]
 
 
 # -- qas train: options and JSON ------------------------------------------------------
@@ -83,8 +103,10 @@ TRAIN_CASES = [
     (["--config", "{bad"], "--config is not valid JSON"),
     (["--config", "5"], "--config must be a JSON object"),
     (["--config", '{"device": "foo"}'], "device='foo'; allowed: 'auto' or a torch device"),
-    (["--config", '{"gradient_steps": -5}'],
-     f"gradient_steps=-5; allowed: an integer in 1..{COUNTS}, or -1"),
+    (
+        ["--config", '{"gradient_steps": -5}'],
+        f"gradient_steps=-5; allowed: an integer in 1..{COUNTS}, or -1",
+    ),
     (["--config", '{"exploration_steps": true}'], "exploration_steps=True; allowed: an integer"),
     (["--config", '{"learning_rate": "fast"}'], "learning_rate='fast'; allowed: a finite number"),
     (["--config", '{"learning_rate": NaN}'], "learning_rate=nan; allowed: a finite number > 0"),
@@ -99,16 +121,20 @@ TRAIN_CASES = [
     (["--config", '{"torch_threads": 0}'], "torch_threads=0"),
     (["--config", '{"vec_env": "threads"}'], "vec_env='threads'; allowed: dummy, subproc"),
     (["--config", '{"stop_when_solved": "yes"}'], "stop_when_solved='yes'; allowed: true or false"),
-    (["--env-kwargs", '{"max_gates": 1000000000}'],
-     "max_gates=1000000000 needs observations of 10,000,000,001 entries"),
+    (
+        ["--env-kwargs", '{"max_gates": 1000000000}'],
+        "max_gates=1000000000 needs observations of 10,000,000,001 entries",
+    ),
     (["--env-kwargs", '{"max_gates": true}'], "max_gates=True; allowed: an integer in 1..13,107"),
     (["--env-kwargs", '{"illegal_action_reward": NaN}'], "illegal_action_reward=nan"),
     (["--env-kwargs", '{"shots": 0}'], "shots=0; allowed: an integer >= 1"),
     (["--env-kwargs", '{"optimizer_budget": 0}'], "optimizer_budget=0"),
     (["--env-kwargs", '{"nope": 1}'], "env_kwargs has unknown keywords ['nope']; allowed: problem"),
     (["--env-kwargs", '{"curriculum": {"kind": "moving", "zz": 1}}'], "unknown keys ['zz']"),
-    (["--env-kwargs", '{"curriculum": 1e999}'],
-     "threshold=inf; allowed: a finite number in (0, 1e+06]"),
+    (
+        ["--env-kwargs", '{"curriculum": 1e999}'],
+        "threshold=inf; allowed: a finite number in (0, 1e+06]",
+    ),
     (["--env-kwargs", '{"halting": {"n": "a"}, "random_halting": true}'], "halting n='a'"),
     (["--env-kwargs", '{"rotations": 5}'], "rotations=5; allowed: distinct letters"),
     (["--env-kwargs", '{"coupling_map": [[0, 0.5]]}'], "coupling-map edge [0, 0.5]"),
@@ -118,26 +144,47 @@ TRAIN_CASES = [
     (["--env-kwargs", '{"render_mode": 5}'], "render_mode=5"),
     (["--env-kwargs", '{"optimizer_options": 5}'], "optimizer_options=5"),
     # sizes: bounded in TrainConfig, then estimated with the environment's observations
-    (["--config", '{"buffer_size": 1000000000000}'],
-     "buffer_size=1000000000000; allowed: an integer in 1..16,777,216"),
-    (["--env-kwargs", '{"max_gates": 10000}', "--config", '{"buffer_size": 100000}'],
-     "buffer_size=100,000 needs a replay buffer of about 80,009,200,000 bytes"),
-    (["--config", '{"algo": "maskable-ppo", "ppo_rollout": 1000000}', "--env-kwargs",
-      '{"max_gates": 10000}'], "ppo_rollout=1,000,000 needs a rollout of about"),
+    (
+        ["--config", '{"buffer_size": 1000000000000}'],
+        "buffer_size=1000000000000; allowed: an integer in 1..16,777,216",
+    ),
+    (
+        ["--env-kwargs", '{"max_gates": 10000}', "--config", '{"buffer_size": 100000}'],
+        "buffer_size=100,000 needs a replay buffer of about 80,009,200,000 bytes",
+    ),
+    (
+        [
+            "--config",
+            '{"algo": "maskable-ppo", "ppo_rollout": 1000000}',
+            "--env-kwargs",
+            '{"max_gates": 10000}',
+        ],
+        "ppo_rollout=1,000,000 needs a rollout of about",
+    ),
     (["--config", '{"batch_size": 70000}'], "batch_size=70000; allowed: an integer in 1..65,536"),
-    (["--config", '{"batch_size": 65536, "net_arch": [4096, 4096]}'],
-     "batch_size=65,536 needs about 8,"),
+    (
+        ["--config", '{"batch_size": 65536, "net_arch": [4096, 4096]}'],
+        "batch_size=65,536 needs about 8,",
+    ),
     (["--config", json.dumps({"net_arch": [16] * 65})], "net_arch has 65 layers; allowed: 1 to 64"),
-    (["--config", json.dumps({"net_arch": [65536] * 20})],
-     "has at least 81,605,820,417 parameters; allowed: at most 268,435,456"),
-    (["--env-kwargs", '{"max_gates": 10000}', "--config", '{"net_arch": [65536]}'],
-     "net_arch=[65536] makes a network of 6,554,"),
+    (
+        ["--config", json.dumps({"net_arch": [65536] * 20})],
+        "has at least 81,605,820,417 parameters; allowed: at most 268,435,456",
+    ),
+    (
+        ["--env-kwargs", '{"max_gates": 10000}', "--config", '{"net_arch": [65536]}'],
+        "net_arch=[65536] makes a network of 6,554,",
+    ),
     (["--config", '{"n_steps": 1000}'], "n_steps=1000; allowed: an integer in 1..256"),
     (["--timesteps", str(10**30)], f"timesteps={10**30}; allowed: an integer in 1..{COUNTS}"),
-    (["--config", '{"algo": "ppo", "ppo_batch_size": 1}'],
-     "ppo_batch_size=1; allowed: an integer in 2..65,536"),
-    (["--config", '{"algo": "ppo", "ppo_rollout": 1}'],
-     "ppo_rollout=1 with n_envs=1; allowed: ppo_rollout * n_envs >= 2"),
+    (
+        ["--config", '{"algo": "ppo", "ppo_batch_size": 1}'],
+        "ppo_batch_size=1; allowed: an integer in 2..65,536",
+    ),
+    (
+        ["--config", '{"algo": "ppo", "ppo_rollout": 1}'],
+        "ppo_rollout=1 with n_envs=1; allowed: ppo_rollout * n_envs >= 2",
+    ),
 ]
 
 
@@ -165,8 +212,11 @@ def test_out_that_is_a_symbolic_link(capsys, tmp_path):
 
 def test_existing_run_without_resume_and_a_changed_environment(capsys, run):
     _fails_cleanly(capsys, _train(run), "already holds a run; resume it (--resume)")
-    _fails_cleanly(capsys, _train(run, "--resume", "--env", "qneuro/QAS-H2-3q-v0"),
-                   "resume: env='qneuro/QAS-H2-3q-v0' differs from the saved run's")
+    _fails_cleanly(
+        capsys,
+        _train(run, "--resume", "--env", "qneuro/QAS-H2-3q-v0"),
+        "resume: env='qneuro/QAS-H2-3q-v0' differs from the saved run's",
+    )
 
 
 def test_a_second_writer_is_refused(capsys, run):
@@ -207,12 +257,18 @@ STATE_CASES = [
     (_set("timesteps", 10**30), f"timesteps={10**30}; allowed: an integer in 0..{COUNTS}"),
     (_set("evaluations", 2**53 + 1), f"evaluations={2**53 + 1}; allowed"),
     (_set("wall_s", 1e308), "wall_s=1e+308; allowed: a finite number in [0, 1e+12]"),
-    (lambda state: {**state, "agent": {**state["agent"], "num_timesteps": 10**30}},
-     f"agent num_timesteps={10**30}; allowed: an integer in 0..{COUNTS}"),
-    (lambda state: {**state, "curriculum": {**state["curriculum"], "threshold": 1e308}},
-     "curriculum: threshold=1e+308; allowed: a finite number <= 1e+06"),
-    (lambda state: {**state, "curriculum": {**state["curriculum"], "episodes": 10**30}},
-     f"curriculum: episodes={10**30}; allowed: an integer in 0..{COUNTS}"),
+    (
+        lambda state: {**state, "agent": {**state["agent"], "num_timesteps": 10**30}},
+        f"agent num_timesteps={10**30}; allowed: an integer in 0..{COUNTS}",
+    ),
+    (
+        lambda state: {**state, "curriculum": {**state["curriculum"], "threshold": 1e308}},
+        "curriculum: threshold=1e+308; allowed: a finite number <= 1e+06",
+    ),
+    (
+        lambda state: {**state, "curriculum": {**state["curriculum"], "episodes": 10**30}},
+        f"curriculum: episodes={10**30}; allowed: an integer in 0..{COUNTS}",
+    ),
 ]
 
 
@@ -264,10 +320,14 @@ def test_non_finite_weights_are_refused_naming_the_tensor(capsys, run, value):
 
 
 def test_eval_options_and_missing_runs(capsys, run, tmp_path):
-    _fails_cleanly(capsys, ["qas", "eval", str(run), "--seed", "-1"],
-                   "seed=-1; allowed: an integer in 0..4,294,967,295")
-    _fails_cleanly(capsys, ["qas", "eval", str(run), "--episodes", "0"],
-                   "episodes=0; allowed: an integer >= 1")
+    _fails_cleanly(
+        capsys,
+        ["qas", "eval", str(run), "--seed", "-1"],
+        "seed=-1; allowed: an integer in 0..4,294,967,295",
+    )
+    _fails_cleanly(
+        capsys, ["qas", "eval", str(run), "--episodes", "0"], "episodes=0; allowed: an integer >= 1"
+    )
     _fails_cleanly(capsys, ["qas", "eval", str(tmp_path / "nothing")], "no run in")
     (tmp_path / "file").write_text("x")
     _fails_cleanly(capsys, ["qas", "eval", str(tmp_path / "file")], "no run in")

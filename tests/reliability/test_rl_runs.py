@@ -37,26 +37,52 @@ from qneuro.rl import TrainConfig, train
 from qneuro.rl.checkpoint import RUN_FILES, RUN_FOLDERS, load_state
 
 TINY_ENV = {"optimizer_budget": 10, "max_gates": 4}
-TINY_AGENT = {"net_arch": [16], "batch_size": 8, "buffer_size": 300, "learning_starts": 20,
-              "eval_every": 5, "checkpoint_every": 10}
+TINY_AGENT = {
+    "net_arch": [16],
+    "batch_size": 8,
+    "buffer_size": 300,
+    "learning_starts": 20,
+    "eval_every": 5,
+    "checkpoint_every": 10,
+}
 
 
 def _train_argv(out, *extra, env=TINY_ENV):
-    return ["qas", "train", "--out", str(out), "--quiet", "--seed", "2",
-            "--env-kwargs", json.dumps(env), "--config", json.dumps(TINY_AGENT), *extra]
+    return [
+        "qas",
+        "train",
+        "--out",
+        str(out),
+        "--quiet",
+        "--seed",
+        "2",
+        "--env-kwargs",
+        json.dumps(env),
+        "--config",
+        json.dumps(TINY_AGENT),
+        *extra,
+    ]
 
 
 def _resume(out, timesteps):
-    return ["qas", "train", "--out", str(out), "--resume", "--quiet", "--timesteps",
-            str(timesteps)]
+    return ["qas", "train", "--out", str(out), "--resume", "--quiet", "--timesteps", str(timesteps)]
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     """A finished 60-step run (checkpoints every 10 episodes, replay buffer saved)."""
     out = tmp_path_factory.mktemp("trained") / "run"
-    train(TrainConfig(env="qneuro/QAS-H2-2q-v0", timesteps=60, seed=2, out=str(out),
-                      env_kwargs=TINY_ENV, progress=False, **TINY_AGENT))
+    train(
+        TrainConfig(
+            env="qneuro/QAS-H2-2q-v0",
+            timesteps=60,
+            seed=2,
+            out=str(out),
+            env_kwargs=TINY_ENV,
+            progress=False,
+            **TINY_AGENT,
+        )
+    )
     return out
 
 
@@ -123,7 +149,8 @@ def _armed_model_zip(genuine, path, payload):
             if item.filename == "data":
                 data = json.loads(content)
                 data["policy_class"][":serialized:"] = base64.b64encode(
-                    pickle.dumps(payload)).decode()
+                    pickle.dumps(payload)
+                ).decode()
                 content = json.dumps(data).encode()
             target.writestr(item, content)
 
@@ -157,8 +184,15 @@ def test_crafted_pickles_in_a_run_folder_never_run(run, tmp_path, capsys):
     genuine = json.loads(state_path.read_text())
     replay = {**genuine["replay_buffer"], "file": "replay-evil.npz"}
     tampered = [
-        ({**genuine, "format": None, "model": "model-evil.zip",
-          "replay_buffer": "replay-evil.pkl"}, "format=None; allowed: 2"),
+        (
+            {
+                **genuine,
+                "format": None,
+                "model": "model-evil.zip",
+                "replay_buffer": "replay-evil.pkl",
+            },
+            "format=None; allowed: 2",
+        ),
         ({**genuine, "model": "model-evil.zip"}, "allowed: a .safetensors file"),
         ({**genuine, "model": "model-evil.safetensors"}, "is not a safetensors file"),
         ({**genuine, "replay_buffer": replay}, "does not fit this run"),
@@ -269,6 +303,7 @@ def _edit_state(change):
         state = json.loads(path.read_text())
         change(state)
         path.write_text(json.dumps(state))
+
     return edit
 
 
@@ -280,6 +315,7 @@ def _edit_tensors(change):
         tensors = load_file(path)
         change(tensors)
         save_file(tensors, path)
+
     return edit
 
 
@@ -291,12 +327,14 @@ def _edit_replay(change):
         change(arrays)
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
+
     return edit
 
 
 def _set_first(name, value):
     def change(arrays):
         arrays[name].reshape(-1)[0] = value
+
     return change
 
 
@@ -304,26 +342,39 @@ def _cut(name, length):
     def change(arrays):
         part = arrays[name][:length]
         arrays[name] = part.clone() if hasattr(part, "clone") else part.copy()
+
     return change
 
 
 BAD_CHECKPOINTS = [
     (_edit_state(lambda s: s.update(episodes=10**30)), f"episodes={10**30}; allowed"),
     (_edit_state(lambda s: s.update(timesteps=10**30)), f"timesteps={10**30}; allowed"),
-    (_edit_state(lambda s: s["agent"].update(num_timesteps=10**30)),
-     f"agent num_timesteps={10**30}; allowed"),
+    (
+        _edit_state(lambda s: s["agent"].update(num_timesteps=10**30)),
+        f"agent num_timesteps={10**30}; allowed",
+    ),
     (_edit_state(lambda s: s["agent"].update(n_calls=-1)), "agent n_calls=-1; allowed"),
-    (_edit_state(lambda s: s["curriculum"].update(threshold=1e308)),
-     "curriculum: threshold=1e+308; allowed: a finite number <= 1e+06"),
+    (
+        _edit_state(lambda s: s["curriculum"].update(threshold=1e308)),
+        "curriculum: threshold=1e+308; allowed: a finite number <= 1e+06",
+    ),
     (_edit_state(lambda s: s["best"].update(episode=10**30)), f"best episode={10**30}"),
-    (_edit_state(lambda s: s["replay_buffer"].update(pos=10**6)),
-     "replay_buffer pos=1000000 (for "),
-    (_edit_tensors(_set_first("policy.q_net.q_net.0.weight", float("nan"))),
-     "policy.q_net.q_net.0.weight holds NaN or infinite values"),
-    (_edit_tensors(_set_first("optimizer.0.exp_avg_sq", float("inf"))),
-     "optimizer.0.exp_avg_sq holds NaN or infinite values"),
-    (_edit_tensors(_cut("policy.q_net.q_net.0.bias", 2)),
-     "does not fit the network of config.json (policy.q_net.q_net.0.bias: shape (2,)"),
+    (
+        _edit_state(lambda s: s["replay_buffer"].update(pos=10**6)),
+        "replay_buffer pos=1000000 (for ",
+    ),
+    (
+        _edit_tensors(_set_first("policy.q_net.q_net.0.weight", float("nan"))),
+        "policy.q_net.q_net.0.weight holds NaN or infinite values",
+    ),
+    (
+        _edit_tensors(_set_first("optimizer.0.exp_avg_sq", float("inf"))),
+        "optimizer.0.exp_avg_sq holds NaN or infinite values",
+    ),
+    (
+        _edit_tensors(_cut("policy.q_net.q_net.0.bias", 2)),
+        "does not fit the network of config.json (policy.q_net.q_net.0.bias: shape (2,)",
+    ),
     (_edit_replay(_set_first("rewards", float("nan"))), "rewards holds NaN or infinite values"),
     (_edit_replay(_set_first("actions", 99)), "actions hold values in 0..99; allowed: 0..7"),
     (_edit_replay(_cut("observations", 5)), "does not fit this run"),
@@ -356,13 +407,21 @@ def test_the_cleanup_deletes_only_what_qneuro_wrote(run):
     checkpoints = run / "checkpoints"
     older = checkpoints / "model-00000001-0000000004.safetensors"
     shutil.copy(next(checkpoints.glob("model-*.safetensors")), older)
-    users = [run / "notes.txt", run / ".mydata.tmp", run / "episodes.csv.partial",
-             checkpoints / ".mydata.tmp", checkpoints / "model-notes.txt",
-             checkpoints / "replay-old.npz", checkpoints / "model-1.safetensors"]
+    users = [
+        run / "notes.txt",
+        run / ".mydata.tmp",
+        run / "episodes.csv.partial",
+        checkpoints / ".mydata.tmp",
+        checkpoints / "model-notes.txt",
+        checkpoints / "replay-old.npz",
+        checkpoints / "model-1.safetensors",
+    ]
     for path in users:
         path.write_text("the user's")
-    leftovers = [_leftover_temporary(run / "result.json"),
-                 _leftover_temporary(checkpoints / "state.json")]
+    leftovers = [
+        _leftover_temporary(run / "result.json"),
+        _leftover_temporary(checkpoints / "state.json"),
+    ]
     assert main(_resume(run, 80)) == 0
     assert all(path.read_text() == "the user's" for path in users)
     assert not any(path.exists() for path in [*leftovers, older])
@@ -378,8 +437,10 @@ def test_resume_rewinds_what_a_killed_session_wrote_after_its_checkpoint(run):
     (run / "best_circuit.qasm").write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n')
     (run / "best_circuit.json").write_text("{}")
     _write_events(run / "tb" / "episodes", "episode/error", range(extra, extra + 5))
-    leftovers = [_leftover_temporary(run / "episodes.csv"),
-                 _leftover_temporary(run / "checkpoints" / "state.json")]
+    leftovers = [
+        _leftover_temporary(run / "episodes.csv"),
+        _leftover_temporary(run / "checkpoints" / "state.json"),
+    ]
     assert main(_resume(run, state["timesteps"])) == 0  # nothing to train: rewind only
     _assert_consistent(run)
     assert not any(path.exists() for path in leftovers)
@@ -403,8 +464,17 @@ def test_empty_and_headerless_logs_are_tolerated(tmp_path):
     out.mkdir()
     (out / "episodes.csv").write_text("")  # killed before the header reached the disk
     (out / "evaluations.csv").write_text("1,1,4,0.1,0,0,4,0.02,0.02,0.005,4,0,3,4\n")
-    result = train(TrainConfig(env="qneuro/QAS-H2-2q-v0", timesteps=40, seed=2, out=str(out),
-                               env_kwargs=TINY_ENV, progress=False, **TINY_AGENT))
+    result = train(
+        TrainConfig(
+            env="qneuro/QAS-H2-2q-v0",
+            timesteps=40,
+            seed=2,
+            out=str(out),
+            env_kwargs=TINY_ENV,
+            progress=False,
+            **TINY_AGENT,
+        )
+    )
     assert _assert_consistent(out)["episodes"] == result.episodes > 0
 
 
@@ -415,7 +485,8 @@ def _train_until(out, condition, *argv, env=TINY_ENV):
     """Start ``qneuro qas train`` in a subprocess and SIGKILL it once ``condition()``."""
     process = subprocess.Popen(
         [sys.executable, "-m", "qneuro", *_train_argv(out, *argv, env=env)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         while not condition():

@@ -18,8 +18,14 @@ NUM_ACTIONS = 8  # H2-2q: 2 CNOTs + 6 rotations
 def model():
     env = ActionMaskObservation(gym.make("qneuro/QAS-H2-2q-v0", optimizer_budget=5))
     agent = MaskedDQN(
-        "MlpPolicy", env, buffer_size=100, learning_starts=10, batch_size=4,
-        policy_kwargs={"net_arch": [8]}, seed=0, device="cpu",
+        "MlpPolicy",
+        env,
+        buffer_size=100,
+        learning_starts=10,
+        batch_size=4,
+        policy_kwargs={"net_arch": [8]},
+        seed=0,
+        device="cpu",
     )
     yield agent
     env.close()
@@ -95,8 +101,15 @@ def test_training_steps_take_only_legal_actions(model):
 
 def test_epsilon_decays_geometrically_to_its_floor():
     env = ActionMaskObservation(gym.make("qneuro/QAS-H2-2q-v0", optimizer_budget=5))
-    agent = MaskedDQN("MlpPolicy", env, exploration_decay=0.5, exploration_final_eps=0.1,
-                      policy_kwargs={"net_arch": [4]}, buffer_size=10, device="cpu")
+    agent = MaskedDQN(
+        "MlpPolicy",
+        env,
+        exploration_decay=0.5,
+        exploration_final_eps=0.1,
+        policy_kwargs={"net_arch": [4]},
+        buffer_size=10,
+        device="cpu",
+    )
     assert agent.epsilon(0) == 1.0
     assert agent.epsilon(2) == pytest.approx(0.25)
     assert agent.epsilon(50) == pytest.approx(0.1)

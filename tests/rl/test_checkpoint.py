@@ -40,7 +40,9 @@ def test_restored_model_equals_the_saved_one(trained, tmp_path):
     config, vec_env, model = trained
     save_checkpoint(tmp_path, model, _state(model), replay=True)
     assert sorted(p.suffix for p in (tmp_path / "checkpoints").iterdir()) == [
-        ".json", ".npz", ".safetensors"
+        ".json",
+        ".npz",
+        ".safetensors",
     ]
     fresh = build_model(config, vec_env, MAX_GATES)
     restore_model(load_state(tmp_path), fresh)
@@ -59,10 +61,12 @@ def test_restored_model_equals_the_saved_one(trained, tmp_path):
         {"r": float(i["r"]), "l": int(i["l"]), "t": float(i["t"])} for i in model.ep_info_buffer
     ]
     for name in ("observations", "next_observations", "actions", "rewards", "dones"):
-        assert np.array_equal(getattr(fresh.replay_buffer, name),
-                              getattr(model.replay_buffer, name)), name
+        assert np.array_equal(
+            getattr(fresh.replay_buffer, name), getattr(model.replay_buffer, name)
+        ), name
     assert (fresh.replay_buffer.pos, fresh.replay_buffer.full) == (
-        model.replay_buffer.pos, model.replay_buffer.full
+        model.replay_buffer.pos,
+        model.replay_buffer.full,
     )
 
 

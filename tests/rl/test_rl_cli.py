@@ -10,8 +10,15 @@ import pytest
 from qneuro.rl.cli import JSON_KEYS, add_commands
 
 TINY = json.dumps({"optimizer_budget": 10, "max_gates": 4})
-SMALL_AGENT = json.dumps({"net_arch": [16], "batch_size": 8, "learning_starts": 20,
-                          "eval_every": 5, "checkpoint_every": 10})
+SMALL_AGENT = json.dumps(
+    {
+        "net_arch": [16],
+        "batch_size": 8,
+        "learning_starts": 20,
+        "eval_every": 5,
+        "checkpoint_every": 10,
+    }
+)
 
 
 def _output_options(parser):
@@ -34,17 +41,33 @@ def _last_json(capsys):
 @pytest.mark.slow
 def test_train_then_eval_print_json_last(tmp_path, capsys):
     out = tmp_path / "run"
-    _run(["qas", "train", "--env", "qneuro/QAS-H2-2q-v0", "--timesteps", "80", "--seed", "1",
-          "--out", str(out), "--env-kwargs", TINY, "--config", SMALL_AGENT, "--json",
-          "--quiet"])
+    _run(
+        [
+            "qas",
+            "train",
+            "--env",
+            "qneuro/QAS-H2-2q-v0",
+            "--timesteps",
+            "80",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--env-kwargs",
+            TINY,
+            "--config",
+            SMALL_AGENT,
+            "--json",
+            "--quiet",
+        ]
+    )
     result, text = _last_json(capsys)
     assert set(JSON_KEYS) <= set(result)
     assert result["timesteps"] == 80 and result["episodes"] >= 20
     assert "best circuit:" in text
     assert (out / "best_circuit.qasm").read_text() == result["qasm"]
 
-    _run(["qas", "train", "--out", str(out), "--resume", "--timesteps", "100", "--json",
-          "--quiet"])
+    _run(["qas", "train", "--out", str(out), "--resume", "--timesteps", "100", "--json", "--quiet"])
     resumed, _ = _last_json(capsys)
     assert resumed["timesteps"] == 100 and resumed["episodes"] > result["episodes"]
 

@@ -41,8 +41,16 @@ def test_tiny_run_writes_every_artefact_and_resumes(tiny_config, tmp_path):
     config = tiny_config()
     result = train(config)
     run = tmp_path / "run"
-    for name in ("config.json", "episodes.csv", "evaluations.csv", "best_circuit.qasm",
-                 "best_circuit.json", "learning_curve.png", "model.zip", "result.json"):
+    for name in (
+        "config.json",
+        "episodes.csv",
+        "evaluations.csv",
+        "best_circuit.qasm",
+        "best_circuit.json",
+        "learning_curve.png",
+        "model.zip",
+        "result.json",
+    ):
         assert (run / name).is_file(), name
     assert list((run / "tb" / "episodes").glob("events.out.tfevents.*"))
     assert list((run / "tb" / "agent").glob("events.out.tfevents.*"))
@@ -190,8 +198,16 @@ def test_unknown_config_field_and_missing_run():
 
 @pytest.mark.parametrize("algo", ["ppo", "maskable-ppo"])
 def test_ppo_agents_train_and_replay(tiny_config, tmp_path, algo):
-    result = train(tiny_config(algo=algo, timesteps=32, ppo_rollout=16, ppo_batch_size=8,
-                               eval_every=4, checkpoint_every=0))
+    result = train(
+        tiny_config(
+            algo=algo,
+            timesteps=32,
+            ppo_rollout=16,
+            ppo_batch_size=8,
+            eval_every=4,
+            checkpoint_every=0,
+        )
+    )
     assert result.timesteps == 32 and result.episodes >= 8
     report = evaluate(tmp_path / "run")
     assert report["algo"] == algo and report["gates"] <= TINY_ENV_KWARGS["max_gates"]

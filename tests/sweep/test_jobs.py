@@ -7,8 +7,14 @@ import pytest
 from qneuro.sweep import JOBS, run_trial
 from qneuro.sweep.runner import ERROR_FILE, RESULT_FILE
 
-HLOP_TINY = {"n_tasks": 2, "n_hidden": 32, "epochs_per_task": 1, "subspace_initial": [10, 10],
-             "subspace_per_task": [5, 5], "oja_passes": 1}
+HLOP_TINY = {
+    "n_tasks": 2,
+    "n_hidden": 32,
+    "epochs_per_task": 1,
+    "subspace_initial": [10, 10],
+    "subspace_per_task": [5, 5],
+    "oja_passes": 1,
+}
 
 
 def test_vqe_trial_equals_a_direct_vqe_run(tmp_path):
@@ -17,8 +23,13 @@ def test_vqe_trial_equals_a_direct_vqe_run(tmp_path):
     args = {"problem": "H2-2q", "budget": 80, "seed": 3, "noise": "depolarizing-0.001-0.005"}
     row = run_trial("vqe", args, tmp_path / "t")
     problem = chem.load("H2-2q")
-    direct = vqe.run(problem, vqe.hardware_efficient_ansatz(2, 1),
-                     noise="depolarizing-0.001-0.005", budget=80, seed=3)
+    direct = vqe.run(
+        problem,
+        vqe.hardware_efficient_ansatz(2, 1),
+        noise="depolarizing-0.001-0.005",
+        budget=80,
+        seed=3,
+    )
     assert row["status"] == "finished"
     assert row["energy"] == direct.energy and row["error"] == direct.error
     assert row["within_chemical_accuracy"] == (abs(direct.error) <= vqe.CHEMICAL_ACCURACY)
@@ -30,10 +41,12 @@ def test_sfq_trial_equals_evaluate_xor_at_the_same_biases(tmp_path):
     from qneuro.sfq.units import uamp
     from qneuro.sfq.xor import DEFAULT_XOR_SETTING, evaluate_xor
 
-    row = run_trial("sfq-xor", {"trials": 12, "seed": 2, "excitatory_bias_ua": 124.0},
-                    tmp_path / "t")
+    row = run_trial(
+        "sfq-xor", {"trials": 12, "seed": 2, "excitatory_bias_ua": 124.0}, tmp_path / "t"
+    )
     setting = DEFAULT_XOR_SETTING.__class__(
-        **{**DEFAULT_XOR_SETTING.__dict__, "excitatory_bias": 124.0 * uamp})
+        **{**DEFAULT_XOR_SETTING.__dict__, "excitatory_bias": 124.0 * uamp}
+    )
     direct = evaluate_xor(setting, trials=12, seed=2)
     assert row["margin"] == direct.margin and row["correct"] == direct.correct
     assert set(row) == {"status", "trial_wall_s", *JOBS["sfq-xor"].outputs}
@@ -52,8 +65,14 @@ def test_hlop_trial_equals_run_continual(tmp_path):
 
 
 def test_qas_trial_trains_in_its_run_folder_and_resumes_there(tmp_path):
-    args = {"env": "qneuro/QAS-H2-2q-v0", "timesteps": 150, "learning_starts": 50,
-            "net_arch": [16], "seed": 2, "env_kwargs": {"optimizer_budget": 30}}
+    args = {
+        "env": "qneuro/QAS-H2-2q-v0",
+        "timesteps": 150,
+        "learning_starts": 50,
+        "net_arch": [16],
+        "seed": 2,
+        "env_kwargs": {"optimizer_budget": 30},
+    }
     row = run_trial("qas-train", args, tmp_path / "t")
     saved = json.loads((tmp_path / "t" / "run" / "config.json").read_text())
     assert saved["env"] == args["env"] and saved["seed"] == 2 and saved["timesteps"] == 150
@@ -72,8 +91,9 @@ def test_a_finished_trial_is_not_run_again(tmp_path, monkeypatch):
     def explode(args, folder):
         raise AssertionError("ran again")
 
-    monkeypatch.setitem(JOBS, "vqe", JOBS["vqe"].__class__(
-        **{**JOBS["vqe"].__dict__, "run": explode}))
+    monkeypatch.setitem(
+        JOBS, "vqe", JOBS["vqe"].__class__(**{**JOBS["vqe"].__dict__, "run": explode})
+    )
     assert run_trial("vqe", {"budget": 20}, tmp_path / "t") == first
     # a folder holding another trial's result is a failure, not that result
     other = run_trial("vqe", {"budget": 21}, tmp_path / "t")
@@ -91,18 +111,21 @@ def test_a_failing_trial_is_a_row_with_its_error_and_a_traceback(tmp_path):
     assert row["status"] == "failed" and "file" in row["error"]
 
 
-@pytest.mark.parametrize("kind, args, message", [
-    ("qas-train", {"out": "x"}, r"arguments \['out'\] are set by the sweep"),
-    ("qas-train", {"env": "qneuro/QAS-H9-v0"}, "env='qneuro/QAS-H9-v0' is not a registered"),
-    ("qas-train", {"timestep": 5}, r"unknown TrainConfig fields \['timestep'\]"),
-    ("hlop-run", {"method": "sgd"}, "method='sgd'; allowed"),
-    ("hlop-run", {"tasks": 2}, r"unknown hlop-run arguments \['tasks'\]"),
-    ("sfq-xor", {"bias_ua": 1.0}, r"unknown XOR setting keys \['bias_ua'\]"),
-    ("sfq-xor", {"trials": 0}, "trials=0"),
-    ("vqe", {"optimizer": "adam"}, "optimizer='adam'; allowed"),
-    ("vqe", {"noise": "loud"}, "loud"),
-    ("vqe", {"budgets": 3}, r"unknown vqe arguments \['budgets'\]"),
-])
+@pytest.mark.parametrize(
+    "kind, args, message",
+    [
+        ("qas-train", {"out": "x"}, r"arguments \['out'\] are set by the sweep"),
+        ("qas-train", {"env": "qneuro/QAS-H9-v0"}, "env='qneuro/QAS-H9-v0' is not a registered"),
+        ("qas-train", {"timestep": 5}, r"unknown TrainConfig fields \['timestep'\]"),
+        ("hlop-run", {"method": "sgd"}, "method='sgd'; allowed"),
+        ("hlop-run", {"tasks": 2}, r"unknown hlop-run arguments \['tasks'\]"),
+        ("sfq-xor", {"bias_ua": 1.0}, r"unknown XOR setting keys \['bias_ua'\]"),
+        ("sfq-xor", {"trials": 0}, "trials=0"),
+        ("vqe", {"optimizer": "adam"}, "optimizer='adam'; allowed"),
+        ("vqe", {"noise": "loud"}, "loud"),
+        ("vqe", {"budgets": 3}, r"unknown vqe arguments \['budgets'\]"),
+    ],
+)
 def test_checks_name_the_bad_argument(kind, args, message):
     with pytest.raises(ValueError, match=message):
         JOBS[kind].check(args)

@@ -8,8 +8,9 @@ import pytest
 from qneuro.sweep import JOBS, SweepSpec, report
 from qneuro.sweep.runner import _LiveTable
 
-SPEC = SweepSpec("qas-train", grid={"env": ["qneuro/QAS-H2-2q-v0", "qneuro/QAS-H2-3q-v0"],
-                                    "seed": [0, 1, 2]})
+SPEC = SweepSpec(
+    "qas-train", grid={"env": ["qneuro/QAS-H2-2q-v0", "qneuro/QAS-H2-3q-v0"], "seed": [0, 1, 2]}
+)
 
 
 def _rows():
@@ -22,8 +23,12 @@ def _rows():
         i = trial.index
         row = {"trial": trial.name, **trial.axes, "status": status[i]}
         if status[i] == "finished":
-            row.update(solved=solved[i], best_noiseless_error=errors[i], gates=4 + i,
-                       wall_s_to_solve=to_solve[i])
+            row.update(
+                solved=solved[i],
+                best_noiseless_error=errors[i],
+                gates=4 + i,
+                wall_s_to_solve=to_solve[i],
+            )
         else:
             row["error"] = "ValueError: boom"
         rows.append(row)
@@ -50,8 +55,10 @@ def test_files_and_the_best_trial(tmp_path):
     assert table[5]["status"] == "failed" and table[5]["error"] == "ValueError: boom"
     assert json.loads((tmp_path / "results.json").read_text())["rows"] == rows
     summary = report.summarize(SPEC, JOBS["qas-train"], rows)
-    assert report.plot_summary(tmp_path / "s.png", SPEC, JOBS["qas-train"], summary).stat() \
-        .st_size > 1000
+    assert (
+        report.plot_summary(tmp_path / "s.png", SPEC, JOBS["qas-train"], summary).stat().st_size
+        > 1000
+    )
     lines = report.format_table(SPEC, JOBS["qas-train"], summary)
     assert lines[1].split()[:5] == ["env=QAS-H2-2q-v0", "3", "3", "0", "0.667"]
 
@@ -61,12 +68,17 @@ def test_files_and_the_best_trial(tmp_path):
         def set_postfix_str(self, text):
             self.text = text
 
-    live = _LiveTable(tmp_path, SPEC, SPEC.trials(), {r["trial"]: r for r in rows}, Bar(),
-                      print)
+    live = _LiveTable(tmp_path, SPEC, SPEC.trials(), {r["trial"]: r for r in rows}, Bar(), print)
     assert live.best(rows)["trial"] == "0001"  # the lowest error
     assert live.bar.text == "running 0, failed 1, best best_noiseless_error 0.0005 (trial 0001)"
     hlop = SweepSpec("hlop-run", grid={"seed": [0, 1]})
-    scored = [{"trial": "0000", "status": "finished", "acc": 0.5},
-              {"trial": "0001", "status": "finished", "acc": 0.7}]
-    assert _LiveTable(tmp_path / "h", hlop, hlop.trials(), {r["trial"]: r for r in scored},
-                      Bar(), print).best(scored)["trial"] == "0001"  # the highest ACC
+    scored = [
+        {"trial": "0000", "status": "finished", "acc": 0.5},
+        {"trial": "0001", "status": "finished", "acc": 0.7},
+    ]
+    assert (
+        _LiveTable(
+            tmp_path / "h", hlop, hlop.trials(), {r["trial"]: r for r in scored}, Bar(), print
+        ).best(scored)["trial"]
+        == "0001"
+    )  # the highest ACC

@@ -14,8 +14,18 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys):
-    code = main(["sweep", "qas", "--env", "qneuro/QAS-H2-2q-v0,qneuro/QAS-He-v0", "--seeds",
-                 "0-1", "--out", str(tmp_path / "s")])
+    code = main(
+        [
+            "sweep",
+            "qas",
+            "--env",
+            "qneuro/QAS-H2-2q-v0,qneuro/QAS-He-v0",
+            "--seeds",
+            "0-1",
+            "--out",
+            str(tmp_path / "s"),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("qneuro: error: trial 0002 (env=QAS-He-v0 seed=0)")
     assert not (tmp_path / "s" / "sweep.json").exists()
@@ -25,17 +35,32 @@ def test_bad_options_exit_2_with_one_line(tmp_path, capsys):
     assert "none.toml does not exist" in capsys.readouterr().err
     file = tmp_path / "s.toml"
     file.write_text('kind = "vqe"\n[grid]\nseed = [0]\n')
-    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address",
-                 "no address"]) == 2
+    assert (
+        main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address", "no address"])
+        == 2
+    )
     assert "address='no address'; allowed: auto or HOST:PORT" in capsys.readouterr().err
-    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address",
-                 "ray://head:10001"]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                "run",
+                str(file),
+                "--out",
+                str(tmp_path / "o"),
+                "--address",
+                "ray://head:10001",
+            ]
+        )
+        == 2
+    )
     assert "Ray Client addresses are not supported" in capsys.readouterr().err
-    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--num-cpus",
-                 "0"]) == 2
+    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--num-cpus", "0"]) == 2
     assert "num_cpus=0" in capsys.readouterr().err
-    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address",
-                 "127.0.0.1:1"]) == 2  # nothing listens there: refused, not retried for ever
+    assert (
+        main(["sweep", "run", str(file), "--out", str(tmp_path / "o"), "--address", "127.0.0.1:1"])
+        == 2
+    )  # nothing listens there: refused, not retried for ever
     assert "address='127.0.0.1:1': no Ray answers there" in capsys.readouterr().err
     assert not (tmp_path / "o" / "sweep.json").exists()
 
@@ -53,9 +78,17 @@ def test_show_prints_the_summary_of_a_sweep_folder(tmp_path, capsys):
     from qneuro.sweep import report
 
     spec = SweepSpec("vqe", grid={"noise": ["ideal"], "seed": [0, 1]})
-    rows = [{"trial": "0000", "noise": "ideal", "seed": 0, "status": "finished", "error": 1e-3,
-             "within_chemical_accuracy": True},
-            {"trial": "0001", "noise": "ideal", "seed": 1, "status": "failed", "error": "boom"}]
+    rows = [
+        {
+            "trial": "0000",
+            "noise": "ideal",
+            "seed": 0,
+            "status": "finished",
+            "error": 1e-3,
+            "within_chemical_accuracy": True,
+        },
+        {"trial": "0001", "noise": "ideal", "seed": 1, "status": "failed", "error": "boom"},
+    ]
     (tmp_path / "sweep.json").write_text(json.dumps(spec.to_dict()))
     report.write_results(tmp_path, spec, JOBS["vqe"], rows)
     assert main(["sweep", "show", str(tmp_path), "--json"]) == 0
@@ -78,8 +111,9 @@ def _record_runs():
         if "qas_training.py" not in record["command"]:
             continue  # another benchmark's record
         words = shlex.split(record["command"])
-        option = {words[i]: words[i + 1] for i in range(len(words) - 1)
-                  if words[i].startswith("--")}
+        option = {
+            words[i]: words[i + 1] for i in range(len(words) - 1) if words[i].startswith("--")
+        }
         kwargs = record["env_kwargs"]  # (some commands were stored without shell quotes)
         for task in option["--tasks"].split(","):
             env, cap = TASKS[task]
@@ -133,8 +167,21 @@ def test_a_sweep_whose_trials_all_finished_needs_no_ray_and_keeps_its_file(tmp_p
         run_trial("vqe", trial.args, tmp_path / "s" / "trials" / trial.name)
     file = tmp_path / "s.toml"
     file.write_text('kind = "vqe"\n[fixed]\nbudget = 5\n[grid]\nseed = [0, 1]\n')
-    assert main(["sweep", "run", str(file), "--out", str(tmp_path / "s"), "--address",
-                 "127.0.0.1:1", "--json"]) == 0  # never connects: nothing to run
+    assert (
+        main(
+            [
+                "sweep",
+                "run",
+                str(file),
+                "--out",
+                str(tmp_path / "s"),
+                "--address",
+                "127.0.0.1:1",
+                "--json",
+            ]
+        )
+        == 0
+    )  # never connects: nothing to run
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert result["ran"] == 0 and result["counts"]["finished"] == 2
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())["kind"] == "vqe"

@@ -26,8 +26,9 @@ def test_a_sweep_runs_on_both_nodes_by_address(two_nodes, tmp_path):
 
     # trials long enough (about 2 s each) that both nodes are busy at once
     spec = SweepSpec("sfq-xor", fixed={"trials": 60}, grid={"seed": "0-3"})
-    result = run_sweep(spec, tmp_path / "s", address=two_nodes.address, progress=False,
-                       echo=lambda line: None)
+    result = run_sweep(
+        spec, tmp_path / "s", address=two_nodes.address, progress=False, echo=lambda line: None
+    )
     assert result.counts["finished"] == 4
     assert not ray.is_initialized()  # connected by address for the sweep only
     nodes = {node.node_id for node in two_nodes.list_all_nodes()}

@@ -13,8 +13,9 @@ import pytest
 from qneuro.sweep import SweepSpec, run_sweep
 from qneuro.sweep.runner import RESULT_FILE
 
-VQE_2X2 = SweepSpec("vqe", fixed={"budget": 40},
-                    grid={"problem": ["H2-2q", "H2-3q"], "seed": "0-1"})
+VQE_2X2 = SweepSpec(
+    "vqe", fixed={"budget": 40}, grid={"problem": ["H2-2q", "H2-3q"], "seed": "0-1"}
+)
 
 
 def test_a_2x2_grid_completes_and_its_table_is_right(local_ray, tmp_path):
@@ -23,11 +24,13 @@ def test_a_2x2_grid_completes_and_its_table_is_right(local_ray, tmp_path):
     result = run_sweep(VQE_2X2, tmp_path / "s", progress=False, echo=lambda line: None)
     assert result.counts == {"finished": 4, "failed": 0, "running": 0, "pending": 0}
     assert not result.interrupted and result.ran == 4
-    for row, (problem, seed) in zip(result.rows, [("H2-2q", 0), ("H2-2q", 1), ("H2-3q", 0),
-                                                  ("H2-3q", 1)], strict=True):
+    for row, (problem, seed) in zip(
+        result.rows, [("H2-2q", 0), ("H2-2q", 1), ("H2-3q", 0), ("H2-3q", 1)], strict=True
+    ):
         loaded = chem.load(problem)
-        direct = vqe.run(loaded, vqe.hardware_efficient_ansatz(loaded.num_qubits, 1),
-                         budget=40, seed=seed)
+        direct = vqe.run(
+            loaded, vqe.hardware_efficient_ansatz(loaded.num_qubits, 1), budget=40, seed=seed
+        )
         assert (row["problem"], row["seed"], row["status"]) == (problem, seed, "finished")
         assert row["error"] == direct.error and row["energy"] == direct.energy
         assert row["node"] == local_ray.get_runtime_context().get_node_id()
@@ -58,8 +61,9 @@ def test_a_failing_trial_is_reported_while_the_others_finish(local_ray, tmp_path
     assert any(line.startswith("trial 0002 (problem=H2-3q seed=0) failed:") for line in lines)
     # the failed trial runs again on resume; the finished ones do not
     (out / "trials" / "0002").unlink()
-    stamps = {n: (out / "trials" / n / RESULT_FILE).stat().st_mtime_ns
-              for n in ("0000", "0001", "0003")}
+    stamps = {
+        n: (out / "trials" / n / RESULT_FILE).stat().st_mtime_ns for n in ("0000", "0001", "0003")
+    }
     again = run_sweep(VQE_2X2, out, resume=True, progress=False, echo=lambda line: None)
     assert again.ran == 1 and again.counts["finished"] == 4
     assert stamps == {n: (out / "trials" / n / RESULT_FILE).stat().st_mtime_ns for n in stamps}
@@ -78,16 +82,16 @@ def test_a_sweep_folder_is_refused_without_resume_or_for_another_grid(local_ray,
 def test_resuming_with_the_axes_reordered_is_refused(local_ray, tmp_path):
     first = SweepSpec("vqe", fixed={"budget": 10}, grid={"seed": [0, 1], "problem": ["H2-2q"]})
     run_sweep(first, tmp_path / "s", progress=False, plot=False, echo=lambda line: None)
-    swapped = SweepSpec("vqe", fixed={"budget": 10},
-                        grid={"problem": ["H2-2q"], "seed": [0, 1]})
+    swapped = SweepSpec("vqe", fixed={"budget": 10}, grid={"problem": ["H2-2q"], "seed": [0, 1]})
     with pytest.raises(ValueError, match="whose grid differ"):
         run_sweep(swapped, tmp_path / "s", resume=True, progress=False)
     saved = json.loads((tmp_path / "s" / "sweep.json").read_text())
     assert list(saved["grid"]) == ["seed", "problem"]  # left as it was
 
 
-def test_a_relative_sweep_folder_works_from_the_command_line(local_ray, tmp_path, monkeypatch,
-                                                              capsys):
+def test_a_relative_sweep_folder_works_from_the_command_line(
+    local_ray, tmp_path, monkeypatch, capsys
+):
     from qneuro.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -96,7 +100,9 @@ def test_a_relative_sweep_folder_works_from_the_command_line(local_ray, tmp_path
     result = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert result["counts"]["finished"] == 2 and result["out"] == str(tmp_path / "runs" / "s")
     assert sorted(p.name for p in (tmp_path / "runs" / "s" / "trials").iterdir()) == [
-        "0000", "0001"]
+        "0000",
+        "0001",
+    ]
 
 
 def test_bad_trial_arguments_are_refused_before_anything_is_written(tmp_path):
@@ -128,10 +134,25 @@ def _episodes(run_folder):
 def test_a_killed_sweep_resumes_without_rerunning_or_doubling(tmp_path):
     file, out = tmp_path / "qas.toml", tmp_path / "s"
     file.write_text(QAS_SWEEP)
-    command = [sys.executable, "-m", "qneuro", "sweep", "run", str(file), "--out", str(out),
-               "--num-cpus", "2", "--max-concurrent", "1", "--quiet", "--no-plot"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "qneuro",
+        "sweep",
+        "run",
+        str(file),
+        "--out",
+        str(out),
+        "--num-cpus",
+        "2",
+        "--max-concurrent",
+        "1",
+        "--quiet",
+        "--no-plot",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     checkpoint = out / "trials" / "0001" / "run" / "checkpoints" / "state.json"
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -143,15 +164,15 @@ def test_a_killed_sweep_resumes_without_rerunning_or_doubling(tmp_path):
     stamp = (first / RESULT_FILE).stat().st_mtime_ns
     assert not (out / "trials" / "0001" / RESULT_FILE).exists()
 
-    done = subprocess.run([*command, "--resume", "--json"], capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [*command, "--resume", "--json"], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["counts"]["finished"] == 3
     assert result["ran"] == 2  # 0001 (resumed) and 0002; 0000 had finished
     assert (first / RESULT_FILE).stat().st_mtime_ns == stamp
-    state = json.loads((out / "trials" / "0001" / "run" / "checkpoints" / "state.json")
-                       .read_text())
+    state = json.loads((out / "trials" / "0001" / "run" / "checkpoints" / "state.json").read_text())
     assert state["timesteps"] == 300
     for name in ("0000", "0001", "0002"):
         episodes = _episodes(out / "trials" / name / "run")
