@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import inspect
 import json
 import logging
 import math
@@ -163,12 +162,14 @@ class CorpusEntry:
 
 
 def _create(family: str, n: int, seed: int):  # noqa: ANN202
-    from mqt.bench.benchmarks import _get_factory, create_circuit
+    from mqt.bench.benchmarks import create_circuit
 
-    kwargs = {}
-    if "seed" in inspect.signature(_get_factory(family)).parameters:
-        kwargs["seed"] = 10 + seed
-    qc = create_circuit(family, n, **kwargs)
+    try:  # seeded families take ``seed``; the others refuse the keyword
+        qc = create_circuit(family, n, seed=10 + seed)
+    except TypeError as exc:
+        if "seed" not in str(exc):
+            raise
+        qc = create_circuit(family, n)
     if qc.parameters:
         rng = np.random.default_rng(10 + seed)
         qc.assign_parameters({p: rng.uniform(0, 2 * np.pi) for p in qc.parameters}, inplace=True)
@@ -218,9 +219,9 @@ def random_program(
     else:
         from fractions import Fraction
 
-        from qneuro.generators.tokenizer import _angle_text
+        from qneuro.generators.tokenizer import angle_text
 
-        angles = [_angle_text(Fraction(k, 128)) for k in range(-127, 129) if k]
+        angles = [angle_text(Fraction(k, 128)) for k in range(-127, 129) if k]
         pa = np.full(len(angles), 1 / len(angles))
     statements = []
     for g in rng.choice(names, size=num_gates, p=p):

@@ -66,7 +66,7 @@ PAD, BOS, EOS, MEASURE = 0, 1, 2, 3
 UNKNOWN_FAMILY = "?"
 
 
-def _angle_text(fraction: Fraction) -> str:
+def angle_text(fraction: Fraction) -> str:
     """Canonical text of ``fraction * pi``."""
     if fraction == 0:
         return "0"
@@ -81,7 +81,7 @@ def _angle_values() -> list[tuple[float, str]]:
     for j in SMALL_DYADIC:
         values.add(Fraction(1, 2**j))
         values.add(Fraction(-1, 2**j))
-    return sorted((float(v) * math.pi, _angle_text(v)) for v in values)
+    return sorted((float(v) * math.pi, angle_text(v)) for v in values)
 
 
 ANGLES: list[tuple[float, str]] = _angle_values()

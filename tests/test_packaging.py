@@ -1,8 +1,8 @@
 """The layout maps envs/ and generators/ to qneuro.envs and qneuro.generators."""
 
+import ast
 import importlib
 import pathlib
-import re
 import tomllib
 
 import qneuro
@@ -16,29 +16,129 @@ def test_top_level_folders_install_under_qneuro():
         assert module.__doc__
 
 
-def imports(path: pathlib.Path) -> set[str]:
-    pattern = r"^\s*(?:from|import)\s+(qneuro[\w.]*|\.+[\w.]*)"
-    return set(re.findall(pattern, path.read_text(), flags=re.MULTILINE))
+ROOT = pathlib.Path(qneuro.__file__).resolve().parent.parent
+FOLDERS = {
+    "qneuro": ROOT / "qneuro",
+    "qneuro.envs": ROOT / "envs",
+    "qneuro.generators": ROOT / "generators",
+}
+
+#: The core every pillar builds on, and the pillars (module-name prefixes).
+CORE = (
+    "qneuro.ptm",
+    "qneuro.noise",
+    "qneuro.chem",
+    "qneuro.optim",
+    "qneuro.vqe",
+    "qneuro.files",
+    "qneuro.checks",
+    "qneuro.qasm",
+)
+PILLARS = ("qneuro.envs", "qneuro.rl", "qneuro.generators", "qneuro.sfq", "qneuro.hlop")
+#: Entry points and tools above the pillars (``qneuro.cluster``, the Ray connection, imports
+#: no qneuro module and may be used anywhere).
+TOP = ("qneuro.cli", "qneuro.demo", "qneuro.sweep", "qneuro.__main__")
 
 
-def test_core_does_not_import_pillars_or_cli():
-    core = pathlib.Path(qneuro.__file__).resolve().parent
-    forbidden = (
-        "qneuro.cli",
-        "qneuro.demo",
-        "qneuro.envs",
-        "qneuro.generators",
-        "qneuro.rl",
-        "qneuro.sfq",
-        "qneuro.hlop",
-    )
-    for package in ("ptm", "noise", "chem", "optim"):
-        for path in (core / package).rglob("*.py"):
-            for name in imports(path):
-                assert not name.startswith(forbidden), f"{path} imports {name}"
-    for path in (core / "ptm").rglob("*.py"):
-        for name in imports(path):
-            assert not name.startswith(("qneuro.noise", "..noise")), f"{path} imports {name}"
+def _modules() -> dict[str, pathlib.Path]:
+    modules = {}
+    for package, folder in FOLDERS.items():
+        for path in folder.rglob("*.py"):
+            parts = [p for p in path.relative_to(folder).with_suffix("").parts if p != "__init__"]
+            modules[".".join([package, *parts])] = path
+    return modules
+
+
+MODULES = _modules()
+
+
+def _within(name: str, prefixes) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def import_graph() -> tuple[dict[str, set[str]], list[tuple[str, str, str]]]:
+    """Module -> qneuro modules it imports (function-level imports included), and every
+    ``from M import _private`` as ``(importer, M, name)``."""
+    graph, private = {}, []
+    for module, path in MODULES.items():
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                source = node.module or ""
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    source = ".".join(base + ([node.module] if node.module else []))
+                for alias in node.names:
+                    full = f"{source}.{alias.name}"
+                    targets.add(full if full in MODULES else source)
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        private.append((module, source, alias.name))
+        resolved = set()
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != module:
+                resolved.add(target)
+        graph[module] = resolved
+    return graph, private
+
+
+def test_core_imports_no_pillar_and_the_simulator_no_noise():
+    graph, _ = import_graph()
+    for module, targets in graph.items():
+        if _within(module, CORE):
+            bad = {t for t in targets if _within(t, PILLARS + TOP)}
+            assert not bad, f"{module} imports {sorted(bad)}"
+        if _within(module, ("qneuro.ptm",)):
+            bad = {t for t in targets if _within(t, ("qneuro.noise",))}
+            assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_pillars_import_no_other_pillar_except_rl_from_envs():
+    graph, _ = import_graph()
+    allowed = {"qneuro.rl": ("qneuro.envs",)}
+    for module, targets in graph.items():
+        pillar = next((p for p in PILLARS if _within(module, (p,))), None)
+        if pillar is None:
+            continue
+        others = tuple(p for p in PILLARS if p != pillar and p not in allowed.get(pillar, ()))
+        bad = {t for t in targets if _within(t, others + TOP)}
+        assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_no_import_cycle():
+    graph, _ = import_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycle = path[path.index(target) :] + [target]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_no_private_name_is_imported_from_another_module():
+    _, private = import_graph()
+    assert not private, [f"{m} imports {name} from {source}" for m, source, name in private]
+
+
+def test_the_graph_sees_imports_an_import_test_must_catch():
+    """The checks above would fail on a pillar import, a cycle and a private import."""
+    graph, _ = import_graph()
+    assert "qneuro.envs" in graph["qneuro.rl.checkpoint"]  # a function-level import
+    assert "qneuro.noise.presets" in graph["qneuro.noise.profile"]  # from . import presets
+    assert "qneuro.ptm.sweep" in graph["qneuro.vqe"]
 
 
 def test_pyproject_lists_every_package():
@@ -53,34 +153,10 @@ def test_pyproject_lists_every_package():
     assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
 
 
-def test_pillars_do_not_import_each_other():
-    root = pathlib.Path(qneuro.__file__).resolve().parent.parent
-    pillars = {
-        "envs": root / "envs",
-        "generators": root / "generators",
-        "sfq": root / "qneuro" / "sfq",
-        "hlop": root / "qneuro" / "hlop",
-    }
-    for pillar, folder in pillars.items():
-        others = tuple(f"qneuro.{other}" for other in pillars if other != pillar)
-        for path in folder.rglob("*.py"):
-            for name in imports(path):
-                assert not name.startswith((*others, "qneuro.rl", "qneuro.cli")), (
-                    f"{path} imports {name}"
-                )
-
-
-def test_only_the_cli_imports_the_sweep_layer():
-    root = pathlib.Path(qneuro.__file__).resolve().parent.parent
-    sweep = root / "qneuro" / "sweep"
-    for path in [
-        *(root / "qneuro").rglob("*.py"),
-        *(root / "envs").rglob("*.py"),
-        *(root / "generators").rglob("*.py"),
-    ]:
-        if path == root / "qneuro" / "cli.py" or sweep in path.parents:
-            continue
-        for name in imports(path):
-            assert not name.startswith("qneuro.sweep"), f"{path} imports {name}"
-    for name in imports(root / "qneuro" / "cluster.py"):
-        raise AssertionError(f"qneuro/cluster.py imports {name}")  # Ray only
+def test_only_the_cli_imports_the_sweep_layer_and_cluster_imports_nothing():
+    graph, _ = import_graph()
+    for module, targets in graph.items():
+        if module != "qneuro.cli" and not _within(module, ("qneuro.sweep",)):
+            bad = {t for t in targets if _within(t, ("qneuro.sweep",))}
+            assert not bad, f"{module} imports {sorted(bad)}"
+    assert graph["qneuro.cluster"] == set()  # Ray only

@@ -29,7 +29,6 @@ from pathlib import Path
 from qneuro.files import output_folder
 
 from .device import Calibration
-from .profile import NoiseProfile
 
 #: Bundled calibration snapshots: device -> (file, fake backend class in qiskit-ibm-runtime).
 DEVICES = {"mumbai": ("ibm_mumbai.json", "FakeMumbaiV2")}
@@ -46,29 +45,30 @@ def preset_names() -> list[str]:
     return names
 
 
-def preset(name: str) -> NoiseProfile:
-    """The :class:`NoiseProfile` called ``name`` (see the module docstring)."""
+def resolve(name: str) -> Calibration | tuple[float, float] | None:
+    """What the preset ``name`` stands for (see the module docstring).
+
+    Returns None for ``ideal``, ``(p1, p2)`` for ``depolarizing-P1-P2``, and the device's
+    calibration (summarised for ``-median``, ``-max``, ``-10x-max``) for a device preset;
+    :meth:`NoiseProfile.preset <qneuro.noise.NoiseProfile.preset>` builds the profile.
+    """
     if not isinstance(name, str):
         raise TypeError(f"preset name must be a string, got {type(name).__name__}")
     if name == "ideal":
-        return NoiseProfile.ideal()
+        return None
     match = _DEPOLARIZING.match(name)
     if match:
         try:
-            p1, p2 = float(match.group(1)), float(match.group(2))
+            return float(match.group(1)), float(match.group(2))
         except ValueError:
             raise ValueError(f"cannot read the probabilities in preset {name!r}") from None
-        return NoiseProfile.depolarizing(p1, p2)
     device, _, summary = name.partition("-")
     if device in DEVICES and (not summary or summary in _SUMMARIES):
         calibration = device_calibration(device)
         if not summary:
-            profile = NoiseProfile.from_calibration(calibration)
-        else:
-            statistic, scale = _SUMMARIES[summary]
-            profile = NoiseProfile.from_calibration(calibration.summary(statistic, scale))
-        profile.name = name
-        return profile
+            return calibration
+        statistic, scale = _SUMMARIES[summary]
+        return calibration.summary(statistic, scale)
     raise ValueError(
         f"unknown noise preset {name!r}; allowed: {', '.join(preset_names())}, "
         "or depolarizing-P1-P2"

@@ -9,6 +9,7 @@ import numpy as np
 from qneuro.ptm import channels
 from qneuro.ptm.gates import COMPOSITE_GATES, FIXED_GATES, ROTATION_GATES
 
+from . import presets
 from .device import Calibration, UniformCalibration, device_gate_channel
 
 
@@ -271,9 +272,14 @@ class NoiseProfile:
     @classmethod
     def preset(cls, name: str) -> NoiseProfile:
         """A named profile; see :func:`qneuro.noise.presets.preset_names`."""
-        from .presets import preset
-
-        return preset(name)
+        meaning = presets.resolve(name)
+        if meaning is None:
+            return cls.ideal()
+        if isinstance(meaning, tuple):
+            return cls.depolarizing(*meaning)
+        profile = cls.from_calibration(meaning)
+        profile.name = name
+        return profile
 
 
 def _as_ptm(channel) -> np.ndarray:

@@ -6,8 +6,10 @@ from qiskit_aer.noise import NoiseModel, ReadoutError, amplitude_damping_error, 
 
 from qneuro.noise import Calibration, NoiseProfile, preset_names
 from qneuro.noise.device import device_gate_channel
-from qneuro.noise.presets import device_calibration, preset
+from qneuro.noise.presets import device_calibration
 from qneuro.ptm import channels
+
+preset = NoiseProfile.preset
 
 
 def test_depolarizing_profile_covers_one_and_two_qubit_gates():
