@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 _UMASK = os.umask(0)  # the process umask, read once (os.umask can only be read by setting it)
 os.umask(_UMASK)
 
@@ -56,8 +58,22 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def atomic_write_json(path: str | Path, data, *, indent: int = 1, default=None) -> Path:
-    """Write ``json.dumps(data, indent=indent)`` plus a newline to ``path`` atomically."""
-    return atomic_write_text(path, json.dumps(data, indent=indent, default=default) + "\n")
+    """Write ``json.dumps(data, indent=indent)`` plus a newline to ``path`` atomically.
+
+    numpy scalars and arrays are written as numbers and lists; other objects json cannot
+    write go to ``default`` (json's meaning; None: a TypeError).
+    """
+
+    def encode(value):
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if default is None:
+            raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+        return default(value)
+
+    return atomic_write_text(path, json.dumps(data, indent=indent, default=encode) + "\n")
 
 
 def atomic_save_figure(figure, path: str | Path, **savefig_options) -> Path:

@@ -148,3 +148,19 @@ def test_atomic_files_get_the_permissions_of_a_plain_open(tmp_path):
     (tmp_path / "plain.txt").write_text("b")
     mode = (tmp_path / "atomic.txt").stat().st_mode & 0o777
     assert mode == (tmp_path / "plain.txt").stat().st_mode & 0o777
+
+
+def test_json_writes_numpy_values_and_refuses_other_objects_whole(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "state.json"
+    data = {"step": np.int64(3), "rate": np.float32(0.5), "angles": np.array([0.25, -1.0])}
+    atomic_write_json(path, data, indent=2)
+    assert json.loads(path.read_text()) == {"step": 3, "rate": 0.5, "angles": [0.25, -1.0]}
+    assert path.read_text().startswith('{\n  "step"')
+    with pytest.raises(TypeError, match="not JSON serialisable: object"):
+        atomic_write_json(path, {"x": object()})
+    assert json.loads(path.read_text())["step"] == 3  # the old file stands
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+    atomic_write_json(path, {"x": {1, 2}}, default=sorted)
+    assert json.loads(path.read_text()) == {"x": [1, 2]}

@@ -37,7 +37,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from qneuro import files
 from qneuro.vqe import CHEMICAL_ACCURACY
 
-from .checkpoint import BEST_CIRCUIT_FILES, atomic_write_json
+from .checkpoint import BEST_CIRCUIT_FILES
 
 EPISODE_FIELDS = (
     "episode",
@@ -147,7 +147,7 @@ class BestCircuit:
             record.unlink(missing_ok=True)
             return
         files.atomic_write_text(qasm, self.record["qasm"])
-        atomic_write_json(record, self.record)
+        files.atomic_write_json(record, self.record, indent=2)
 
 
 def circuit_record(summary: dict, qasm: str, **where) -> dict:

@@ -127,11 +127,6 @@ _AGENT_COUNTERS = (
 _DQN_COUNTERS = ("exploration_rate", "n_calls")
 
 
-def atomic_write_json(path: str | Path, data: dict) -> None:
-    """Atomic ``json.dumps(data, indent=2)``, numpy scalars and arrays included."""
-    files.atomic_write_json(path, data, indent=2, default=_json_default)
-
-
 def save_checkpoint(run_dir: str | Path, model, state: dict, replay: bool) -> Path:
     """Write a checkpoint of ``model`` and the JSON-ready ``state``; returns ``state.json``.
 
@@ -162,7 +157,7 @@ def save_checkpoint(run_dir: str | Path, model, state: dict, replay: bool) -> Pa
         "replay_buffer": replay_record,
         "agent": _agent_counters(model),
     }
-    atomic_write_json(folder / STATE, state)
+    files.atomic_write_json(folder / STATE, state, indent=2)
     keep = {model_name, replay_record and replay_record["file"]}
     for old in folder.iterdir():
         if old.name not in keep and _CHECKPOINT_FILE.fullmatch(old.name):
@@ -609,11 +604,3 @@ def _npy_header(handle) -> tuple[tuple, np.dtype]:
     else:
         shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
     return tuple(shape), dtype
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

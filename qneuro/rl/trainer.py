@@ -382,14 +382,14 @@ def _train_session(run_dir: Path, config: TrainConfig, eval_env) -> TrainResult:
             checkpoint.restore_model(state, run.model)
         # all checked: the session's first writes
         checkpoint.remove_temporaries(run_dir)
-        checkpoint.atomic_write_json(run.path("config.json"), config.to_dict())
+        files.atomic_write_json(run.path("config.json"), config.to_dict(), indent=2)
         run.rewind()
         _learn(run, resumed=state is not None)
         files.atomic_write(run.path("model.zip"), functools.partial(_save_sb3_zip, run.model))
     finally:
         vec_env.close()
     result = _result(run)
-    checkpoint.atomic_write_json(run.path("result.json"), result.to_json())
+    files.atomic_write_json(run.path("result.json"), result.to_json(), indent=2)
     return result
 
 

@@ -38,7 +38,8 @@ def _fails_cleanly(capsys, argv, message) -> str:
 @pytest.fixture(scope="module")
 def saved_run(tmp_path_factory):
     """A run folder with config.json and a checkpoint of an untrained agent."""
-    from qneuro.rl.checkpoint import atomic_write_json, save_checkpoint
+    from qneuro.files import atomic_write_json
+    from qneuro.rl.checkpoint import save_checkpoint
     from qneuro.rl.trainer import build_model, make_vec_env
 
     folder = tmp_path_factory.mktemp("saved") / "run"
@@ -48,7 +49,7 @@ def saved_run(tmp_path_factory):
     vec_env = make_vec_env(config, seed=0)
     model = build_model(config, vec_env, TINY_ENV["max_gates"])
     folder.mkdir()
-    atomic_write_json(folder / "config.json", config.to_dict())
+    atomic_write_json(folder / "config.json", config.to_dict(), indent=2)
     curriculum = vec_env.env_method("get_curriculum_state", indices=[0])[0]
     state = {
         "episodes": 0,
