@@ -42,7 +42,7 @@ class Problem:
             than the molecule's particle-number sector this can lie below the molecule's
             ground energy; ``metadata["sector_ground_energy"]`` is the latter (see
             :mod:`qneuro.chem.molecule`). For every bundled problem the two agree or the
-            README says which differ.
+            docs/vqe.md says which differ.
         hf_energy: Hartree-Fock total energy, ``<hf|H|hf>``; ``None`` when unknown.
         hf_bitstring: the Hartree-Fock computational basis state in qiskit order (the
             rightmost character is qubit 0); ``None`` when unknown.

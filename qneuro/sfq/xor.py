@@ -150,7 +150,7 @@ class XorSetting:
         return replace(base or DEFAULT_XOR_SETTING, **changes)
 
 
-#: The shipped setting: the result of ``train_xor()`` with its defaults (see the README
+#: The shipped setting: the result of ``train_xor()`` with its defaults (see docs/sfq.md
 #: for the command and the numbers it gave).
 DEFAULT_XOR_SETTING = XorSetting()
 

@@ -26,7 +26,7 @@ def test_default_xor_classifies_all_patterns_with_wide_margin(result):
     assert result.trials == 200 and result.rates.shape == (4, 200)
     assert result.margin >= 0.3
     assert result.worst_case_margin >= 0.3
-    # what the shipped setting achieves (README numbers): near the top of the range
+    # what the shipped setting achieves (docs/sfq.md numbers): near the top of the range
     assert result.margin > 0.95
     assert np.all(result.trial_accuracy >= 0.95)
 
