@@ -14,13 +14,14 @@ import json
 import os
 from pathlib import Path
 
+from qneuro.commands import emit, output_options
 
-def add_commands(commands, output_options) -> None:  # noqa: ANN001
+
+def add_commands(commands) -> None:
     """Register ``generators`` (corpus, train, verify) and ``generate`` on ``commands``.
 
     Args:
         commands: The top-level argparse sub-parsers object.
-        output_options: Function adding ``--json`` and ``--quiet`` to a parser.
     """
     group = commands.add_parser("generators", help="transformer OpenQASM circuit generator")
     sub = group.add_subparsers(title="commands", metavar="COMMAND")
@@ -214,8 +215,7 @@ def _generate(args: argparse.Namespace) -> None:
         f"({result['skipped']} already there); decodable {100 * result['valid']:.1f}%"
         + (f"; {rate:.0f} circuits/s" if rate else "")
     )
-    if args.json:
-        print(json.dumps(result))
+    emit(args, result)
 
 
 def _verify(args: argparse.Namespace) -> None:
@@ -230,8 +230,7 @@ def _verify(args: argparse.Namespace) -> None:
         progress=not args.quiet,
     )
     print(format_report(result))
-    if args.json:
-        print(json.dumps(result))
+    emit(args, result)
 
 
 def demo_step(progress: bool, echo) -> dict:  # noqa: ANN001

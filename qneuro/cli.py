@@ -1,10 +1,7 @@
 """The ``qneuro`` command: a thin layer over the public API.
 
-Conventions: ``--json`` makes a command print one JSON object as its last line; long
-work shows a progress bar unless ``--quiet``; bad input (options argparse refuses,
-``ValueError``, ``TypeError``, ``OSError`` such as a missing or unwritable file) exits
-with status 2 and one line ``qneuro: error: <message>`` on stderr, never a traceback.
-Files named on the command line are checked before any long work starts
+Options, output, refusals and exit status follow :mod:`qneuro.commands`. Files named on
+the command line are checked before any long work starts
 (:func:`qneuro.files.figure_file`, :func:`qneuro.files.output_folder`).
 """
 
@@ -12,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import math
 import sys
 import time
 from pathlib import Path
 
 from qneuro import __version__
+from qneuro.commands import Parser, UsageError, emit, output_options, positive_number, run
 
-#: Modules whose ``add_commands(commands, output_options)`` adds a command group.
+#: Modules whose ``add_commands(commands)`` adds a command group.
 PILLAR_COMMANDS = (
     "qneuro.chem.cli",
     "qneuro.rl.cli",
@@ -31,61 +28,13 @@ PILLAR_COMMANDS = (
 )
 
 
-class UsageError(Exception):
-    """Bad input from the command line (exit status 2)."""
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, one-line message)."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or an option argparse refused
-        return exc.code if isinstance(exc.code, int) else 2
-    if not hasattr(args, "run"):
-        parser.print_help()
-        return 0
-    try:
-        args.run(args)
-    except (UsageError, ValueError, TypeError, OSError) as exc:
-        print(f"qneuro: error: {_message(exc)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("qneuro: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-def _message(exc: Exception) -> str:
-    """One line for ``exc``; an ``OSError`` names its file(s) and the system's reason."""
-    if isinstance(exc, OSError) and exc.filename is not None:
-        files = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else str(exc.filename)
-        return f"{files}: {exc.strerror or type(exc).__name__}"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-class _Parser(argparse.ArgumentParser):
-    """``argparse`` whose refusals are one line, ``qneuro: error: ...``, with status 2."""
-
-    def error(self, message: str):
-        """Print ``qneuro: error: <command>: <message>`` and exit with status 2."""
-        self.exit(2, f"qneuro: error: {self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def positive_number(text: str) -> float:
-    """``argparse`` type: a finite number > 0 (refusals name the value)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}; allowed: a finite number > 0")
-    return value
+    return run(_parser(), argv, "qneuro")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="qneuro",
         description="Quantum and neuromorphic circuit research: exact noisy PTM simulation, "
         "RL architecture search, circuit generation, neuromorphic models.",
@@ -94,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="a short tour of every pillar")
-    _output_options(demo)
+    output_options(demo)
     demo.set_defaults(run=_demo)
 
     ptm = commands.add_parser("ptm", help="the PTM noisy simulator")
@@ -126,13 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         default=4.0,
         help="memory one evaluation may take, GiB (4); larger evaluations are refused",
     )
-    _output_options(expectation)
+    output_options(expectation)
     expectation.set_defaults(run=_ptm_expectation)
 
     noise = commands.add_parser("noise", help="noise profiles and device calibrations")
     noise_commands = noise.add_subparsers(title="commands", metavar="COMMAND")
     listing = noise_commands.add_parser("list", help="the preset names")
-    _output_options(listing)
+    output_options(listing)
     listing.set_defaults(run=_noise_list)
     snapshot = noise_commands.add_parser(
         "snapshot",
@@ -142,18 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     snapshot.set_defaults(run=_noise_snapshot)
 
     for module in PILLAR_COMMANDS:
-        importlib.import_module(module).add_commands(commands, _output_options)
+        importlib.import_module(module).add_commands(commands)
     return parser
-
-
-def _output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON object last")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
-def _emit(args, result: dict) -> None:
-    if args.json:
-        print(json.dumps(result))
 
 
 # -- commands ------------------------------------------------------------------------
@@ -163,7 +102,7 @@ def _demo(args) -> None:
     from qneuro.demo import run_demo
 
     result = run_demo(progress=not args.quiet, echo=print)
-    _emit(args, result)
+    emit(args, result)
 
 
 def _ptm_expectation(args) -> None:
@@ -195,7 +134,7 @@ def _ptm_expectation(args) -> None:
         f"{'exact' if args.shots is None else f'{args.shots} shots'}, {engine} engine, "
         f"{elapsed * 1e3:.2f} ms)"
     )
-    _emit(
+    emit(
         args,
         {
             "expectation": value,
@@ -240,7 +179,7 @@ def _noise_list(args) -> None:
     for name in names:
         print(name)
     print("depolarizing-P1-P2  (any probabilities)")
-    _emit(args, {"presets": names})
+    emit(args, {"presets": names})
 
 
 def _noise_snapshot(args) -> None:

@@ -33,6 +33,7 @@ CORE = (
     "qneuro.files",
     "qneuro.checks",
     "qneuro.qasm",
+    "qneuro.commands",
 )
 PILLARS = ("qneuro.envs", "qneuro.rl", "qneuro.generators", "qneuro.sfq", "qneuro.hlop")
 #: Entry points and tools above the pillars (``qneuro.cluster``, the Ray connection, imports

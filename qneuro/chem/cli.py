@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from qneuro.commands import output_options
 
-def add_commands(commands, output_options) -> None:
+
+def add_commands(commands) -> None:
     """Register the ``chem`` command group on the top-level ``qneuro`` sub-parsers.
 
     Args:
         commands: the ``argparse`` sub-parsers object of ``qneuro``.
-        output_options: ``output_options(parser)`` adds ``--json`` and ``--quiet``.
     """
     chem = commands.add_parser("chem", help="bundled molecular VQE problems")
     chem_commands = chem.add_subparsers(title="commands", metavar="COMMAND")

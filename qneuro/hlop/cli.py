@@ -6,16 +6,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from qneuro.commands import emit, output_options
+
 from .config import DEFAULT_TASKS, METHODS, STREAMS, HLOPConfig
 
 
-def add_commands(commands, output_options: Callable) -> None:
+def add_commands(commands) -> None:
     """Register ``qneuro hlop run`` on the top-level sub-parsers ``commands``."""
     hlop = commands.add_parser(
         "hlop", help="spiking continual learning with Hebbian orthogonal projection (Brian2)"
@@ -77,8 +78,7 @@ def _run(args) -> None:
             )
         if args.plot is not None:
             print(f"plot: {data['plot']}")
-    if args.json:
-        print(json.dumps(data))
+    emit(args, data)
 
 
 DEMO_CONFIG = HLOPConfig(

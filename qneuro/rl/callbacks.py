@@ -4,7 +4,7 @@
 worker whose episode just ended (``info["episode_summary"]``), in this order:
 
 1. replays the episode into the authoritative curriculum (:class:`CurriculumSync`);
-2. appends a row to ``episodes.csv`` and scalars to TensorBoard (:class:`EpisodeLog`);
+2. appends a row to ``episodes.csv`` (:class:`CsvLog`) and scalars to TensorBoard;
 3. offers the episode's circuit to :class:`BestCircuit` (written atomically when better);
 
 then broadcasts the curriculum state to every worker, runs a greedy evaluation episode

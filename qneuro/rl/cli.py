@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from qneuro import checks, files
+from qneuro.commands import output_options
 
 from .config import ALGOS, TrainConfig
 
@@ -26,12 +27,11 @@ JSON_KEYS = (
 )
 
 
-def add_commands(commands, output_options) -> None:
+def add_commands(commands) -> None:
     """Register the ``qas`` command group on the top-level ``qneuro`` sub-parsers.
 
     Args:
         commands: the ``argparse`` sub-parsers object of ``qneuro``.
-        output_options: ``output_options(parser)`` adds ``--json`` and ``--quiet``.
     """
     qas = commands.add_parser("qas", help="curriculum RL quantum architecture search")
     qas_commands = qas.add_subparsers(title="commands", metavar="COMMAND")

@@ -14,10 +14,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from qneuro.commands import emit, output_options
+
 __all__ = ["add_commands", "demo_step"]
 
 
-def add_commands(commands, output_options: Callable) -> None:
+def add_commands(commands) -> None:
     """Register the ``sfq`` command group on the top-level sub-parsers ``commands``."""
     sfq = commands.add_parser("sfq", help="superconducting SFQ neuromorphic networks (Brian2)")
     sub = sfq.add_subparsers(title="commands", metavar="COMMAND")
@@ -152,8 +154,7 @@ def _xor(args) -> None:
 
         out["plot"] = str(plot_raster(result, args.plot))
         print(f"wrote {out['plot']}")
-    if args.json:
-        print(json.dumps(out))
+    emit(args, out)
 
 
 def _sweep(args) -> None:
@@ -194,8 +195,7 @@ def _sweep(args) -> None:
 
         out["plot"] = str(plot_margin_heatmap(grid, args.plot))
         print(f"wrote {out['plot']}")
-    if args.json:
-        print(json.dumps(out))
+    emit(args, out)
 
 
 def _train(args) -> None:

@@ -7,12 +7,13 @@ summary of a sweep folder (no Ray needed). ``--resume`` continues a stopped swee
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from qneuro.commands import emit, output_options
 
-def add_commands(commands, output_options) -> None:
+
+def add_commands(commands) -> None:
     """Register the ``sweep`` command group on the top-level ``qneuro`` sub-parsers."""
     from .jobs import JOBS
 
@@ -25,7 +26,7 @@ def add_commands(commands, output_options) -> None:
 
     run = sub.add_parser("run", help="run (or --resume) the sweep of a TOML file")
     run.add_argument("file", type=Path, help="sweep file (TOML: kind, [fixed], [grid])")
-    _run_options(run, output_options)
+    _run_options(run)
     run.set_defaults(run=_run)
 
     qas = sub.add_parser("qas", help="architecture-search training runs: environments x seeds")
@@ -41,7 +42,7 @@ def add_commands(commands, output_options) -> None:
         action="store_true",
         help="stop each run at its first circuit within chemical accuracy",
     )
-    _run_options(qas, output_options)
+    _run_options(qas)
     qas.set_defaults(run=_qas)
 
     show = sub.add_parser("show", help="the summary table of a sweep folder")
@@ -50,7 +51,7 @@ def add_commands(commands, output_options) -> None:
     show.set_defaults(run=_show)
 
 
-def _run_options(parser, output_options) -> None:
+def _run_options(parser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="sweep folder")
     parser.add_argument("--resume", action="store_true", help="continue the sweep in --out")
     parser.add_argument(
@@ -129,8 +130,7 @@ def _execute(spec, args) -> None:
         f"sweep {result.out}: {counts} ({result.ran} run now, {result.wall_s:.1f} s); "
         f"results.csv, results.json, summary.json" + ("" if args.no_plot else ", summary.png")
     )
-    if args.json:
-        print(json.dumps(result.to_json()))
+    emit(args, result.to_json())
     if result.interrupted:
         print(
             f"qneuro: {result.counts['pending']} trials left; continue with --resume",
@@ -159,5 +159,4 @@ def _show(args) -> None:
         raise ValueError(f"{args.dir / 'summary.json'}: 'groups' must be a list")
     for line in format_table(spec, job(spec.kind), groups):
         print(line)
-    if args.json:
-        print(json.dumps({"kind": spec.kind, "groups": groups}))
+    emit(args, {"kind": spec.kind, "groups": groups})

@@ -6,14 +6,9 @@ import json
 from qneuro.chem.cli import add_commands
 
 
-def _output_options(parser):
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-
-
 def _run(argv):
     parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(), _output_options)
+    add_commands(parser.add_subparsers())
     args = parser.parse_args(argv)
     args.run(args)
 

@@ -8,14 +8,9 @@ import pytest
 from qneuro.generators.cli import add_commands, demo_step
 
 
-def _output_options(parser):
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-
-
 def _run(argv, capsys):
     parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(), _output_options)
+    add_commands(parser.add_subparsers())
     args = parser.parse_args(argv)
     args.run(args)
     out = capsys.readouterr().out.strip().splitlines()
@@ -161,3 +156,22 @@ def test_demo_step():
     assert result["valid"] == 1.0 and result["circuits"] == 6
     assert lines and "parse and run on Aer" in lines[0]
     json.dumps(result)
+
+
+def test_module_entry_point_refuses_like_qneuro(capsys, tmp_path):
+    """``python -m qneuro.generators``: help without a command; bad input exits 2, one line."""
+    from qneuro.generators.__main__ import main
+
+    assert main([]) == 0
+    assert "generate" in capsys.readouterr().out
+    assert main(["generate", "--n", "0", "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("python -m qneuro.generators: error: ")
+    assert "n=0" in err[0] or "--n" in err[0]
+    assert main(["generate", "--bogus"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "python -m qneuro.generators: error: python -m qneuro.generators generate: the "
+        "following arguments are required: --out (see python -m qneuro.generators generate "
+        "--help)"
+    ]

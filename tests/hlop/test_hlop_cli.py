@@ -8,14 +8,9 @@ import pytest
 from qneuro.hlop.cli import add_commands, config_from_args, demo_step
 
 
-def _output_options(parser):
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-
-
 def _parse(argv):
     parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(), _output_options)
+    add_commands(parser.add_subparsers())
     return parser.parse_args(argv)
 
 

@@ -8,14 +8,9 @@ import pytest
 from qneuro.sfq.cli import add_commands, demo_step
 
 
-def _output_options(parser):
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-
-
 def _run(argv, capsys):
     parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(), _output_options)
+    add_commands(parser.add_subparsers())
     args = parser.parse_args(argv)
     args.run(args)
     return capsys.readouterr().out

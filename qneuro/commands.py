@@ -1,0 +1,86 @@
+"""What every qneuro command line shares: options, output, refusals and exit status.
+
+Conventions: ``--json`` makes a command print one JSON object as its last line; long
+work shows a progress bar unless ``--quiet``; bad input (options argparse refuses,
+``ValueError``, ``TypeError``, ``OSError`` such as a missing or unwritable file) exits
+with status 2 and one line ``PROG: error: <message>`` on stderr, never a traceback;
+Ctrl-C exits with status 130. ``qneuro`` (:mod:`qneuro.cli`) and
+``python -m qneuro.generators`` both run through :func:`run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+
+class UsageError(Exception):
+    """Bad input from the command line (exit status 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse`` whose refusals are one line, ``PROG: error: ...``, with status 2."""
+
+    def error(self, message: str):
+        """Print ``<program>: error: <command>: <message>`` and exit with status 2."""
+        words = self.prog.split()
+        program = " ".join(words[:3]) if words[0] == "python" else words[0]  # python -m X
+        self.exit(2, f"{program}: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def output_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--json`` (one JSON object printed last) and ``--quiet`` (no progress bars)."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def emit(args, result: dict) -> None:
+    """Print ``result`` as one JSON line when ``--json`` was given."""
+    if args.json:
+        print(json.dumps(result))
+
+
+def positive_number(text: str) -> float:
+    """``argparse`` type: a finite number > 0 (refusals name the value)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}; allowed: a finite number > 0")
+    return value
+
+
+def error_message(exc: Exception) -> str:
+    """One line for ``exc``; an ``OSError`` names its file(s) and the system's reason."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        files = f"{exc.filename} -> {exc.filename2}" if exc.filename2 else str(exc.filename)
+        return f"{files}: {exc.strerror or type(exc).__name__}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None, program: str) -> int:
+    """Parse ``argv`` and run the chosen command's ``args.run(args)``; the exit status.
+
+    No command prints the help (status 0); refusals are one line ``PROGRAM: error: ...``
+    with status 2 (module docstring).
+    """
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an option argparse refused
+        return exc.code if isinstance(exc.code, int) else 2
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        args.run(args)
+    except (UsageError, ValueError, TypeError, OSError) as exc:
+        print(f"{program}: error: {error_message(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted", file=sys.stderr)
+        return 130
+    return 0
