@@ -141,6 +141,46 @@ class Merger(_Cell):
         )
 
 
+def merger_group(merger: Merger, size: int, dt: Quantity, codeobj_class):
+    """``size`` mergers as one brian2 ``NeuronGroup`` (the model of :class:`Merger`).
+
+    ``arrivals`` counts the pulses that reached a merger this step (set by the synapses);
+    at the end of the step it passes one pulse (``fire``) unless its last passed pulse is
+    less than ``dead_time`` ago, and counts ``passed`` and ``lost`` pulses.
+    """
+    import brian2 as b2
+
+    group = b2.NeuronGroup(
+        size,
+        """
+        arrivals : 1
+        fire : 1
+        t_last : second
+        dead : second (constant)
+        passed : 1
+        lost : 1
+        """,
+        threshold="fire > 0.5",
+        reset="fire = 0",
+        name="sfq_mergers*",
+        dt=dt,
+        codeobj_class=codeobj_class,
+    )
+    group.t_last = -1 * b2.second
+    group.dead = (float(merger.dead_time) - 1e-3 * float(dt)) * b2.second
+    group.run_regularly(
+        "passnow = int(arrivals > 0.5)*int(t - t_last >= dead)\n"
+        "passed += passnow\n"
+        "lost += arrivals - passnow\n"
+        "t_last = t_last + passnow*(t - t_last)\n"
+        "fire = passnow\n"
+        "arrivals = 0",
+        when="end",
+        codeobj_class=codeobj_class,
+    )
+    return group
+
+
 def _check_rate(rate, name: str) -> Quantity:
     return check_quantity(rate, Ghertz, name, minimum=0, allow_array=True)
 

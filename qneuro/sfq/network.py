@@ -36,6 +36,7 @@ draws); the same seed and codegen target give the same result.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,9 +46,9 @@ from brian2 import Quantity
 
 from qneuro import checks
 
-from .cells import JTL, DCSFQSource, Merger, Splitter
+from .cells import JTL, DCSFQSource, Merger, Splitter, merger_group
 from .constants import DEFAULT_DT
-from .soma import Soma
+from .soma import Soma, soma_group
 from .synapse import StochasticSynapse
 from .units import Ghertz, amp, check_quantity, joule, psecond, second, uamp
 
@@ -366,38 +367,122 @@ def simulate(
     Raises:
         ValueError: bad rates, shapes, biases outside the curve's domain, a bad target.
     """
-    import brian2 as b2
-
     codeobj = _check_target(target)
     checks.seed("seed", seed, limit=2**32)
     if not isinstance(spec, NetworkSpec):
         raise ValueError(f"spec must be a NetworkSpec, got {type(spec).__name__}")
     dt = check_quantity(dt, psecond, "dt", minimum=0, strict_minimum=True)
     duration = check_quantity(duration, psecond, "duration", minimum=0, strict_minimum=True)
-    dt_s = float(dt)
-    n_in = spec.layer_sizes[0]
     rng = np.random.default_rng(seed)
+    copies, source, steps = _input_pulses(spec, input_rates, input_steps, copies, duration, dt, rng)
+    probabilities = _probabilities(spec, bias, copies)
+    layout = _Layout.of(spec, float(dt))
+    groups = _build(spec, layout, probabilities, copies, source, steps, dt, codeobj, record)
+    _run(groups.objects, duration, seed, progress)
+    return _collect(spec, layout, groups, probabilities, copies, source, duration, dt)
 
-    # -- input pulses ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Link:
+    """One stochastic synapse of the network (the same in every copy).
+
+    Attributes:
+        source: ``"input"`` or ``"soma"``; ``source_index`` the input number or the soma's
+            index among all somas.
+        layer: the projection it belongs to; ``pre``, ``post`` its row and column there.
+        sign: +1 (to the soma's excitatory port) or -1 (inhibitory).
+        delay_s: seconds from the source's emission to the synapse's decision (source
+            delay, splitter tree, JTL stage, synapse).
+    """
+
+    source: str
+    source_index: int
+    layer: int
+    pre: int
+    post: int
+    sign: int
+    delay_s: float
+
+
+@dataclass
+class _Layout:
+    """The wiring of one copy: somas of all layers in one group, links, merger trees."""
+
+    soma_offsets: np.ndarray  # soma index of the first soma of layer l + 1
+    soma_layer: np.ndarray  # per soma, its layer - 1
+    links: list[_Link]
+    link_target: dict[int, tuple[str, int]]  # link -> ("soma" | "merger", index)
+    merger_edges: list[tuple[int, int]]  # merger -> merger
+    root_edges: list[tuple[int, int, int]]  # merger -> (soma, sign)
+    n_merger: int
+
+    @property
+    def n_soma(self) -> int:
+        return int(self.soma_offsets[-1])
+
+    @classmethod
+    def of(cls, spec: NetworkSpec, dt_s: float) -> _Layout:
+        sizes = spec.layer_sizes
+        offsets = np.concatenate([[0], np.cumsum(sizes[1:])])
+        layout = cls(offsets, np.repeat(np.arange(len(sizes) - 1), sizes[1:]), [], {}, [], [], 0)
+        mergers = itertools.count()
+        for layer, projection in enumerate(spec.projections):
+            fan_out = spec.fan_out(layer)
+            for j in range(projection.shape[1]):
+                post = int(offsets[layer] + j)
+                for sign in (1, -1):
+                    ids = []
+                    for i in np.flatnonzero(projection.sign[:, j] == sign):
+                        if layer == 0:
+                            emit, source = float(spec.source.delay), ("input", int(i))
+                        else:
+                            emit = float(spec.somas[layer - 1].delay) - dt_s
+                            source = ("soma", int(offsets[layer - 1] + i))
+                        depth = Splitter.tree(int(fan_out[i]))[1]
+                        delay = (
+                            emit
+                            + depth * float(spec.splitter.delay)
+                            + float(spec.jtl.delay)
+                            + float(spec.synapse.delay)
+                        )
+                        layout.links.append(_Link(*source, layer, int(i), j, sign, delay))
+                        ids.append(len(layout.links) - 1)
+                    if ids:
+                        layout._port(ids, post, sign, lambda: next(mergers))
+        layout.n_merger = next(mergers)
+        return layout
+
+    def _port(self, ids: list[int], soma: int, sign: int, new_merger) -> None:
+        """Feed the links ``ids`` into ``soma``'s port through a merger tree."""
+        leaf_edges, node_edges, root = _merger_tree(ids, new_merger)
+        for link, node in leaf_edges:
+            self.link_target[link] = ("merger", node)
+        self.merger_edges.extend(node_edges)
+        if root[0] == "in":
+            self.link_target[root[1]] = ("soma", soma)
+        else:
+            self.root_edges.append((root[1], soma, sign))
+
+
+@dataclass
+class _Groups:
+    """The brian2 objects of a run."""
+
+    inputs: object
+    somas: object
+    mergers: object | None
+    synapses: list = field(default_factory=list)  # (Synapses, copy of each synapse)
+    monitors: list = field(default_factory=list)
+    objects: list = field(default_factory=list)
+
+
+def _input_pulses(spec, input_rates, input_steps, copies, duration, dt, rng):
+    """``(copies, source, steps)``: each input pulse's input (over all copies) and step."""
+    n_in = spec.layer_sizes[0]
     if input_steps is not None:
         if input_rates is not None:
             raise ValueError("give input_rates or input_steps, not both")
-        if copies is None or copies < 1:
-            raise ValueError("input_steps needs copies >= 1")
-        copy_idx, input_idx, steps = (np.asarray(a, dtype=np.int64) for a in input_steps)
-        if not copy_idx.shape == input_idx.shape == steps.shape:
-            raise ValueError("input_steps: copy, input and step arrays must have one shape")
-        if copy_idx.size and (
-            copy_idx.min() < 0
-            or copy_idx.max() >= copies
-            or input_idx.min() < 0
-            or input_idx.max() >= n_in
-            or steps.min() < 0
-        ):
-            raise ValueError(
-                f"input_steps out of range: copy in [0, {copies}), input in [0, {n_in}), step >= 0"
-            )
-        source = copy_idx * n_in + input_idx
+        source, steps = _explicit_pulses(input_steps, copies, n_in)
     else:
         if input_rates is None:
             raise ValueError("give input_rates (copies, n_inputs) or input_steps")
@@ -414,9 +499,31 @@ def simulate(
         raise ValueError("copies must be >= 1")
     if np.unique(source * (steps.max(initial=0) + 1) + steps).size != source.size:
         raise ValueError("input_steps has two pulses of one input in one time step")
-    input_counts = np.bincount(source, minlength=copies * n_in).reshape(copies, n_in)
+    return copies, source, steps
 
-    # -- per-copy probabilities -----------------------------------------------------
+
+def _explicit_pulses(input_steps, copies, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(source, steps)`` of ``input_steps = (copy, input, step)``, each checked."""
+    if copies is None or copies < 1:
+        raise ValueError("input_steps needs copies >= 1")
+    copy_idx, input_idx, steps = (np.asarray(a, dtype=np.int64) for a in input_steps)
+    if not copy_idx.shape == input_idx.shape == steps.shape:
+        raise ValueError("input_steps: copy, input and step arrays must have one shape")
+    if copy_idx.size and (
+        copy_idx.min() < 0
+        or copy_idx.max() >= copies
+        or input_idx.min() < 0
+        or input_idx.max() >= n_in
+        or steps.min() < 0
+    ):
+        raise ValueError(
+            f"input_steps out of range: copy in [0, {copies}), input in [0, {n_in}), step >= 0"
+        )
+    return copy_idx * n_in + input_idx, steps
+
+
+def _probabilities(spec, bias, copies) -> list[np.ndarray]:
+    """Per projection, the pass probability of each synapse in each copy."""
     if bias is None:
         bias = [None] * len(spec.projections)
     if len(bias) != len(spec.projections):
@@ -435,159 +542,27 @@ def simulate(
         used = np.broadcast_to(projection.sign != 0, prob.shape)
         prob[used] = spec.synapse.probability(np.asarray(values)[used] * amp)
         probabilities.append(prob)
+    return probabilities
 
-    # -- layout: somas (all non-input layers in one group) and mergers ---------------
-    sizes = spec.layer_sizes
-    offsets = np.concatenate([[0], np.cumsum(sizes[1:])])  # soma offset of layer l+1
-    n_soma = int(offsets[-1])
-    soma_of_layer = np.repeat(np.arange(len(sizes) - 1), sizes[1:])
 
-    def soma_index(layer: int, j: int) -> int:  # layer >= 1
-        return int(offsets[layer - 1] + j)
+def _build(spec, layout, probabilities, copies, source, steps, dt, codeobj, record) -> _Groups:
+    """The brian2 groups, synapses and monitors of ``copies`` copies of ``layout``."""
+    import brian2 as b2
 
-    # Per copy: links (stochastic synapses) and the merger trees of each soma port.
-    links = []  # (src_kind, src_index, layer, pre, post, sign, delay_s)
-    merger_count = [0]
-
-    def new_merger() -> int:
-        merger_count[0] += 1
-        return merger_count[0] - 1
-
-    link_target = {}  # link id -> ("soma", idx) or ("merger", idx)
-    node_edges_all = []  # (merger, merger)
-    root_edges = []  # (merger, soma, sign)
-    for layer, projection in enumerate(spec.projections):
-        fan_out = spec.fan_out(layer)
-        for j in range(projection.shape[1]):
-            post = soma_index(layer + 1, j)
-            for sign in (1, -1):
-                pre_list = np.flatnonzero(projection.sign[:, j] == sign)
-                ids = []
-                for i in pre_list:
-                    if layer == 0:
-                        emit = float(spec.source.delay)
-                        src = ("input", int(i))
-                    else:
-                        emit = float(spec.somas[layer - 1].delay) - dt_s
-                        src = ("soma", soma_index(layer, int(i)))
-                    depth = Splitter.tree(int(fan_out[i]))[1]
-                    delay = (
-                        emit
-                        + depth * float(spec.splitter.delay)
-                        + float(spec.jtl.delay)
-                        + float(spec.synapse.delay)
-                    )
-                    links.append((src[0], src[1], layer, int(i), j, sign, delay))
-                    ids.append(len(links) - 1)
-                if not ids:
-                    continue
-                leaf_edges, node_edges, root = _merger_tree(ids, new_merger)
-                for link, node in leaf_edges:
-                    link_target[link] = ("merger", node)
-                node_edges_all.extend(node_edges)
-                if root[0] == "in":
-                    link_target[root[1]] = ("soma", post)
-                else:
-                    root_edges.append((root[1], post, sign))
-    n_merger = merger_count[0]
-    merger_delay = float(spec.merger.delay) - dt_s
-
-    # -- brian2 objects -------------------------------------------------------------
     common = {"dt": dt, "codeobj_class": codeobj}
-    objects = []
+    n_in, n_soma, n_merger = spec.layer_sizes[0], layout.n_soma, layout.n_merger
     inputs = b2.SpikeGeneratorGroup(copies * n_in, source, steps * dt, name="sfq_inputs*", **common)
-    objects.append(inputs)
-
-    leaks = np.array([0.0 if s.tau_leak is None else 1.0 / float(s.tau_leak) for s in spec.somas])
-    leaky = bool(np.any(leaks > 0))
-    soma_eqs = """
-    exc : 1
-    inh : 1
-    fire : 1
-    theta : 1 (constant)
-    width : 1 (constant)
-    refr : second (constant)
-    t_fire : second
-    t_first : second
-    count : 1
-    arrived : 1
-    lost : 1
-    """ + ("dn/dt = -n*leak : 1\nleak : hertz (constant)\n" if leaky else "n : 1\n")
-    somas = b2.NeuronGroup(
-        copies * n_soma,
-        soma_eqs,
-        threshold="fire > 0.5",
-        reset="fire = 0\nn = 0\nt_fire = t\ncount += 1\n"
-        "t_first = t_first + (t - t_first)*int(count < 1.5)",
-        method="exact" if leaky else None,
-        name="sfq_somas*",
-        **common,
-    )
-    per_soma = np.tile(soma_of_layer, copies)
-    somas.theta = np.array([s.effective_threshold for s in spec.somas])[per_soma] - 1e-9
-    somas.refr = (
-        np.array([float(s.refractory) for s in spec.somas])[per_soma] - 1e-3 * dt_s
-    ) * second
-    somas.t_fire = -1 * second
-    somas.t_first = -1 * second
-    if leaky:
-        somas.leak = leaks[per_soma] * b2.Hz
-    widths = np.array([s.threshold_width for s in spec.somas])
-    if np.any(widths > 0):
-        # thermal variant: on a step with accepted input, fire with probability
-        # (1 + tanh((n - theta + 1/2) / width)) / 2; width 0 keeps the sharp threshold
-        somas.width = widths[per_soma]
-        fire_rule = (
-            "fire = int(width <= 0)*int(n >= theta) + int(width > 0)*int(exc + inh > 0.5)"
-            "*accept*int(rand() < 0.5*(1 + tanh((n - theta + 0.5)/(width + 1e-12))))\n"
-        )
-    else:
-        fire_rule = "fire = int(n >= theta)\n"
-    somas.run_regularly(
-        "accept = int(t - t_fire >= refr)\n"
-        "arrived += exc + inh\n"
-        "lost += (exc + inh)*(1 - accept)\n"
-        "n = n + accept*(exc - inh)\n"
-        "n = n*int(n > 0)\n" + fire_rule + "exc = 0\n"
-        "inh = 0",
-        when="end",
-        codeobj_class=codeobj,
-    )
-    objects.append(somas)
-
-    mergers = None
-    if n_merger:
-        mergers = b2.NeuronGroup(
-            copies * n_merger,
-            """
-            arrivals : 1
-            fire : 1
-            t_last : second
-            dead : second (constant)
-            passed : 1
-            lost : 1
-            """,
-            threshold="fire > 0.5",
-            reset="fire = 0",
-            name="sfq_mergers*",
-            **common,
-        )
-        mergers.t_last = -1 * second
-        mergers.dead = (float(spec.merger.dead_time) - 1e-3 * dt_s) * second
-        mergers.run_regularly(
-            "passnow = int(arrivals > 0.5)*int(t - t_last >= dead)\n"
-            "passed += passnow\n"
-            "lost += arrivals - passnow\n"
-            "t_last = t_last + passnow*(t - t_last)\n"
-            "fire = passnow\n"
-            "arrivals = 0",
-            when="end",
-            codeobj_class=codeobj,
-        )
-        objects.append(mergers)
-
+    somas = soma_group(spec.somas, np.tile(layout.soma_layer, copies), dt, codeobj)
+    mergers = merger_group(spec.merger, copies * n_merger, dt, codeobj) if n_merger else None
+    groups = _Groups(inputs, somas, mergers)
+    groups.objects += [inputs, somas] + ([mergers] if mergers is not None else [])
     copy_range = np.arange(copies)
-    synapse_groups = []  # (Synapses, copy of each synapse)
+
+    def tile(indices, size):  # one copy's indices -> every copy's
+        return (copy_range[:, None] * size + np.asarray(indices)[None, :]).ravel()
+
+    dt_s = float(dt)
+    links = layout.links
     for src_kind, src_group, src_size in (("input", inputs, n_in), ("soma", somas, n_soma)):
         for tgt_kind, tgt_group, tgt_size in (
             ("soma", somas, n_soma),
@@ -596,25 +571,11 @@ def simulate(
             chosen = [
                 k
                 for k, link in enumerate(links)
-                if link[0] == src_kind and link_target[k][0] == tgt_kind
+                if link.source == src_kind and layout.link_target[k][0] == tgt_kind
             ]
             if not chosen:
                 continue
-            src = np.array([links[k][1] for k in chosen])
-            tgt = np.array([link_target[k][1] for k in chosen])
-            pre = (copy_range[:, None] * src_size + src[None, :]).ravel()
-            post = (copy_range[:, None] * tgt_size + tgt[None, :]).ravel()
-            if tgt_kind == "soma":
-                model = "p : 1 (constant)\nexcite : 1 (constant)\nn_pass : 1\nn_block : 1"
-                on_pre = (
-                    "ok = int(rand() < p)\nexc_post += ok*excite\ninh_post += ok*(1 - excite)\n"
-                    "n_pass += ok\nn_block += 1 - ok"
-                )
-            else:
-                model = "p : 1 (constant)\nn_pass : 1\nn_block : 1"
-                on_pre = (
-                    "ok = int(rand() < p)\narrivals_post += ok\nn_pass += ok\nn_block += 1 - ok"
-                )
+            model, on_pre = spec.synapse.equations(tgt_kind)
             syn = b2.Synapses(
                 src_group,
                 tgt_group,
@@ -623,39 +584,31 @@ def simulate(
                 name=f"sfq_{src_kind}_to_{tgt_kind}*",
                 **common,
             )
-            syn.connect(i=pre, j=post)
-            layer = np.array([links[k][2] for k in chosen])
-            i_pre = np.array([links[k][3] for k in chosen])
-            j_post = np.array([links[k][4] for k in chosen])
-            p = np.stack(
-                [
-                    probabilities[lay][:, a, b]
-                    for lay, a, b in zip(layer, i_pre, j_post, strict=True)
-                ],
-                axis=1,
+            syn.connect(
+                i=tile([links[k].source_index for k in chosen], src_size),
+                j=tile([layout.link_target[k][1] for k in chosen], tgt_size),
             )
-            syn.p = p.ravel()
+            syn.p = np.stack(
+                [probabilities[links[k].layer][:, links[k].pre, links[k].post] for k in chosen],
+                axis=1,
+            ).ravel()
             if tgt_kind == "soma":
-                syn.excite = np.tile([links[k][5] > 0 for k in chosen], copies).astype(float)
-            syn.delay = np.tile(_round_steps([links[k][6] for k in chosen], dt_s), copies) * second
-            synapse_groups.append((syn, np.repeat(copy_range, len(chosen))))
-            objects.append(syn)
-    if node_edges_all:
-        a = np.array([e[0] for e in node_edges_all])
-        b = np.array([e[1] for e in node_edges_all])
+                syn.excite = np.tile([links[k].sign > 0 for k in chosen], copies).astype(float)
+            delays = _round_steps([links[k].delay_s for k in chosen], dt_s)
+            syn.delay = np.tile(delays, copies) * second
+            groups.synapses.append((syn, np.repeat(copy_range, len(chosen))))
+            groups.objects.append(syn)
+    merger_delay = float(_round_steps(float(spec.merger.delay) - dt_s, dt_s)) * second
+    if layout.merger_edges:
+        a, b = np.array(layout.merger_edges).T
         syn = b2.Synapses(
             mergers, mergers, on_pre="arrivals_post += 1", name="sfq_merger_tree*", **common
         )
-        syn.connect(
-            i=(copy_range[:, None] * n_merger + a).ravel(),
-            j=(copy_range[:, None] * n_merger + b).ravel(),
-        )
-        syn.delay = float(_round_steps(merger_delay, dt_s)) * second
-        objects.append(syn)
-    if root_edges:
-        a = np.array([e[0] for e in root_edges])
-        b = np.array([e[1] for e in root_edges])
-        excite = np.array([e[2] > 0 for e in root_edges], dtype=float)
+        syn.connect(i=tile(a, n_merger), j=tile(b, n_merger))
+        syn.delay = merger_delay
+        groups.objects.append(syn)
+    if layout.root_edges:
+        a, b, sign = np.array(layout.root_edges).T
         syn = b2.Synapses(
             mergers,
             somas,
@@ -664,23 +617,23 @@ def simulate(
             name="sfq_merger_to_soma*",
             **common,
         )
-        syn.connect(
-            i=(copy_range[:, None] * n_merger + a).ravel(),
-            j=(copy_range[:, None] * n_soma + b).ravel(),
-        )
-        syn.excite = np.tile(excite, copies)
-        syn.delay = float(_round_steps(merger_delay, dt_s)) * second
-        objects.append(syn)
-
-    monitors = []
+        syn.connect(i=tile(a, n_merger), j=tile(b, n_soma))
+        syn.excite = np.tile((sign > 0).astype(float), copies)
+        syn.delay = merger_delay
+        groups.objects.append(syn)
     if record:
-        monitors = [
+        groups.monitors = [
             b2.SpikeMonitor(inputs, codeobj_class=codeobj),
             b2.SpikeMonitor(somas, codeobj_class=codeobj),
         ]
-        objects.extend(monitors)
+        groups.objects.extend(groups.monitors)
+    return groups
 
-    # -- run ------------------------------------------------------------------------
+
+def _run(objects, duration, seed: int, progress: bool) -> None:
+    """One brian2 run of ``objects`` (seeded; a tqdm bar of simulated time if asked)."""
+    import brian2 as b2
+
     net = b2.Network(*objects)
     report = None
     bar = None
@@ -701,7 +654,13 @@ def simulate(
             if bar is not None:
                 bar.close()
 
-    # -- collect --------------------------------------------------------------------
+
+def _collect(spec, layout, groups, probabilities, copies, source, duration, dt) -> Simulation:
+    """The run's counts, first pulses, losses, energy and (if recorded) spikes."""
+    sizes, offsets, n_soma = spec.layer_sizes, layout.soma_offsets, layout.n_soma
+    n_in, n_merger, dt_s = sizes[0], layout.n_merger, float(dt)
+    somas, mergers = groups.somas, groups.mergers
+    input_counts = np.bincount(source, minlength=copies * n_in).reshape(copies, n_in)
     count = np.asarray(somas.count[:]).reshape(copies, n_soma)
     t_first = np.asarray(somas.t_first[:]).reshape(copies, n_soma)
     t_first = np.where(t_first < 0, np.nan, t_first)
@@ -714,7 +673,7 @@ def simulate(
     ]
     syn_passed = np.zeros(copies)
     syn_blocked = np.zeros(copies)
-    for syn, copy_of in synapse_groups:
+    for syn, copy_of in groups.synapses:
         syn_passed += np.bincount(copy_of, np.asarray(syn.n_pass[:]), minlength=copies)
         syn_blocked += np.bincount(copy_of, np.asarray(syn.n_block[:]), minlength=copies)
     if mergers is not None:
@@ -724,30 +683,17 @@ def simulate(
         m_passed = m_lost = np.zeros(copies)
     arrived = np.asarray(somas.arrived[:]).reshape(copies, n_soma)
     lost = np.asarray(somas.lost[:]).reshape(copies, n_soma).sum(axis=1)
-
-    # Energy (joule) per copy.
-    energy = input_counts.sum(axis=1) * spec.source.jj_count * float(spec.source.switch_energy)
-    for layer in range(len(sizes) - 1):
-        k = spec.fan_out(layer)
-        pulses = counts[layer]
-        energy += (pulses * np.maximum(k - 1, 0)).sum(axis=1) * float(spec.splitter.pulse_energy)
-        energy += (pulses * k).sum(axis=1) * float(spec.jtl.pulse_energy)
-    syn_switch = float(spec.synapse.switch_energy)
-    energy += (syn_passed * spec.synapse.jj_count + syn_blocked) * syn_switch
-    energy += (m_passed * spec.merger.jj_count + m_lost) * float(spec.merger.switch_energy)
-    for layer, soma in enumerate(spec.somas):
-        block = slice(offsets[layer], offsets[layer + 1])
-        energy += (
-            arrived[:, block].sum(axis=1) + count[:, block].sum(axis=1) * soma.jj_count
-        ) * float(soma.switch_energy)
-
+    energy = _energy(
+        spec, layout, counts, count, arrived, syn_passed, syn_blocked, m_passed, m_lost
+    )
     spikes = None
-    if record:
-        in_i, in_t = np.asarray(monitors[0].i[:]), np.asarray(monitors[0].t[:])
-        so_i, so_t = np.asarray(monitors[1].i[:]), np.asarray(monitors[1].t[:])
+    if groups.monitors:
+        monitor_in, monitor_soma = groups.monitors
+        in_i, in_t = np.asarray(monitor_in.i[:]), np.asarray(monitor_in.t[:])
+        so_i, so_t = np.asarray(monitor_soma.i[:]), np.asarray(monitor_soma.t[:])
         spikes = [(in_i // n_in, in_i % n_in, in_t * second)]
         so_copy, so_local = so_i // n_soma, so_i % n_soma
-        so_layer = soma_of_layer[so_local]
+        so_layer = layout.soma_layer[so_local]
         for layer in range(len(sizes) - 1):
             keep = so_layer == layer
             spikes.append((so_copy[keep], so_local[keep] - offsets[layer], so_t[keep] * second))
@@ -768,3 +714,23 @@ def simulate(
         probabilities=probabilities,
         spikes=spikes,
     )
+
+
+def _energy(spec, layout, counts, fired, arrived, syn_passed, syn_blocked, m_passed, m_lost):
+    """Joules per copy: every switching event of the module docstring, ``Ic * Phi0`` each."""
+    offsets = layout.soma_offsets
+    energy = counts[0].sum(axis=1) * spec.source.jj_count * float(spec.source.switch_energy)
+    for layer in range(len(spec.layer_sizes) - 1):
+        k = spec.fan_out(layer)
+        pulses = counts[layer]
+        energy += (pulses * np.maximum(k - 1, 0)).sum(axis=1) * float(spec.splitter.pulse_energy)
+        energy += (pulses * k).sum(axis=1) * float(spec.jtl.pulse_energy)
+    syn_switch = float(spec.synapse.switch_energy)
+    energy += (syn_passed * spec.synapse.jj_count + syn_blocked) * syn_switch
+    energy += (m_passed * spec.merger.jj_count + m_lost) * float(spec.merger.switch_energy)
+    for layer, soma in enumerate(spec.somas):
+        block = slice(offsets[layer], offsets[layer + 1])
+        energy += (
+            arrived[:, block].sum(axis=1) + fired[:, block].sum(axis=1) * soma.jj_count
+        ) * float(soma.switch_energy)
+    return energy

@@ -24,6 +24,7 @@ design lives in its synapses):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,3 +135,78 @@ class Soma:
     def switch_energy(self) -> Quantity:
         """Energy of one junction switching, ``ic * Phi0``."""
         return self.ic * PHI0
+
+
+def soma_group(somas: Sequence[Soma], layer_of: np.ndarray, dt: Quantity, codeobj_class):
+    """Every soma of every copy as one brian2 ``NeuronGroup`` (the model above).
+
+    Args:
+        somas: the soma of each non-input layer.
+        layer_of: per group member, the index into ``somas`` of its layer.
+        dt: the time step.
+        codeobj_class: brian2's code object class (the codegen target).
+
+    State: ``exc``, ``inh`` (pulses arrived this step, set by the synapses), ``n`` (stored
+    fluxons), ``count`` and ``t_first`` (output pulses; -1 s before the first), ``arrived``
+    and ``lost`` (input pulses). At the end of each step the rules accept or lose the
+    step's pulses, update ``n`` and decide ``fire``; a fired soma resets.
+    """
+    import brian2 as b2
+
+    leaks = np.array([0.0 if s.tau_leak is None else 1.0 / float(s.tau_leak) for s in somas])
+    leaky = bool(np.any(leaks > 0))
+    equations = """
+    exc : 1
+    inh : 1
+    fire : 1
+    theta : 1 (constant)
+    width : 1 (constant)
+    refr : second (constant)
+    t_fire : second
+    t_first : second
+    count : 1
+    arrived : 1
+    lost : 1
+    """ + ("dn/dt = -n*leak : 1\nleak : hertz (constant)\n" if leaky else "n : 1\n")
+    group = b2.NeuronGroup(
+        len(layer_of),
+        equations,
+        threshold="fire > 0.5",
+        reset="fire = 0\nn = 0\nt_fire = t\ncount += 1\n"
+        "t_first = t_first + (t - t_first)*int(count < 1.5)",
+        method="exact" if leaky else None,
+        name="sfq_somas*",
+        dt=dt,
+        codeobj_class=codeobj_class,
+    )
+    dt_s = float(dt)
+    group.theta = np.array([s.effective_threshold for s in somas])[layer_of] - 1e-9
+    group.refr = (
+        np.array([float(s.refractory) for s in somas])[layer_of] - 1e-3 * dt_s
+    ) * b2.second
+    group.t_fire = -1 * b2.second
+    group.t_first = -1 * b2.second
+    if leaky:
+        group.leak = leaks[layer_of] * b2.Hz
+    widths = np.array([s.threshold_width for s in somas])
+    if np.any(widths > 0):
+        # thermal variant: on a step with accepted input, fire with probability
+        # (1 + tanh((n - theta + 1/2) / width)) / 2; width 0 keeps the sharp threshold
+        group.width = widths[layer_of]
+        fire_rule = (
+            "fire = int(width <= 0)*int(n >= theta) + int(width > 0)*int(exc + inh > 0.5)"
+            "*accept*int(rand() < 0.5*(1 + tanh((n - theta + 0.5)/(width + 1e-12))))\n"
+        )
+    else:
+        fire_rule = "fire = int(n >= theta)\n"
+    group.run_regularly(
+        "accept = int(t - t_fire >= refr)\n"
+        "arrived += exc + inh\n"
+        "lost += (exc + inh)*(1 - accept)\n"
+        "n = n + accept*(exc - inh)\n"
+        "n = n*int(n > 0)\n" + fire_rule + "exc = 0\n"
+        "inh = 0",
+        when="end",
+        codeobj_class=codeobj_class,
+    )
+    return group

@@ -183,6 +183,25 @@ class StochasticSynapse:
         """Pass probability at ``bias`` (delegates to the curve)."""
         return self.curve.probability(bias)
 
+    @staticmethod
+    def equations(target: str) -> tuple[str, str]:
+        """brian2 ``(model, on_pre)`` of synapses into a ``"soma"`` or a ``"merger"``.
+
+        Each arriving pulse passes with probability ``p`` (one ``rand()`` draw) and counts
+        into ``n_pass`` or ``n_block``; into a soma it adds to the ``exc`` or ``inh`` port
+        (``excite`` 1 or 0), into a merger to its ``arrivals``.
+        """
+        if target == "soma":
+            return (
+                "p : 1 (constant)\nexcite : 1 (constant)\nn_pass : 1\nn_block : 1",
+                "ok = int(rand() < p)\nexc_post += ok*excite\ninh_post += ok*(1 - excite)\n"
+                "n_pass += ok\nn_block += 1 - ok",
+            )
+        return (
+            "p : 1 (constant)\nn_pass : 1\nn_block : 1",
+            "ok = int(rand() < p)\narrivals_post += ok\nn_pass += ok\nn_block += 1 - ok",
+        )
+
     @property
     def switch_energy(self) -> Quantity:
         """Energy of one junction switching, ``ic * Phi0``."""
