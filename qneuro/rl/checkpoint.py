@@ -103,7 +103,8 @@ _RECORD_INTEGERS = ("episode", "timesteps", "gates", "cnots", "depth", "paramete
 _RECORD_REALS = ("wall_s", "energy", "noiseless_energy", "error", "noiseless_error", "threshold")
 _RECORD_FLAGS = ("solved", "success")
 _BEST = (*_RECORD_INTEGERS, *_RECORD_REALS, *_RECORD_FLAGS, "actions", "angles", "qasm", "source")
-_FIRST_SOLVED = (
+#: Fields of the first circuit at chemical accuracy (``first_solved``) of a run.
+FIRST_SOLVED_FIELDS = (
     "episode",
     "timesteps",
     "wall_s",
@@ -344,7 +345,7 @@ def _checked_state(data: dict, folder: Path) -> dict:
         "evaluations": _count("evaluations", data["evaluations"]),
         "curriculum": curriculum,
         "best": _checked_record("best", data["best"], _BEST),
-        "first_solved": _checked_record("first_solved", data["first_solved"], _FIRST_SOLVED),
+        "first_solved": _checked_record("first_solved", data["first_solved"], FIRST_SOLVED_FIELDS),
         "model": _checkpoint_file(folder, "model", data["model"], ".safetensors"),
         "replay_buffer": _checked_replay(folder, data["replay_buffer"]),
         "agent": _checked_agent(data["agent"], timesteps),

@@ -178,21 +178,7 @@ class Run:
         self.best.offer(summary, qasm, **where)
         if self.first_solved is None and abs(summary["noiseless_error"]) < CHEMICAL_ACCURACY:
             record = circuit_record(summary, qasm, **where)
-            self.first_solved = {
-                k: record[k]
-                for k in (
-                    "episode",
-                    "timesteps",
-                    "wall_s",
-                    "source",
-                    "gates",
-                    "cnots",
-                    "depth",
-                    "parameters",
-                    "noiseless_error",
-                    "error",
-                )
-            }
+            self.first_solved = {k: record[k] for k in checkpoint.FIRST_SOLVED_FIELDS}
 
     def evaluate_greedy(self) -> dict:
         """One greedy episode of the current agent (masked); logged and offered."""

@@ -235,15 +235,11 @@ def test_rotosolve_evaluates_when_no_exact_sinusoids_are_offered():
         Rotosolve(incremental="yes")
 
 
-def test_incremental_rotosolve_with_offsets_and_negative_coefficients():
-    """Angles ``offset - x_i`` and two-qubit rotations: the slot-to-parameter mapping."""
+def _offset_circuit():
+    """Rotations with offsets, negative coefficients and two-qubit generators (H2-4q)."""
     from qiskit import QuantumCircuit
     from qiskit.circuit import ParameterVector
 
-    from qneuro import chem, vqe
-    from qneuro.optim import Rotosolve
-
-    problem = chem.load("H2-4q")
     theta = ParameterVector("t", 6)
     circuit = QuantumCircuit(4)
     circuit.x(0)
@@ -256,6 +252,16 @@ def test_incremental_rotosolve_with_offsets_and_negative_coefficients():
     circuit.rx(theta[3] - 0.4, 2)
     circuit.rz(-theta[4] + 2.0, 3)
     circuit.ry(theta[5], 0)
+    return circuit
+
+
+def test_incremental_rotosolve_with_offsets_and_negative_coefficients():
+    """Angles ``offset - x_i`` and two-qubit rotations: the slot-to-parameter mapping."""
+    from qneuro import chem, vqe
+    from qneuro.optim import Rotosolve
+
+    problem = chem.load("H2-4q")
+    circuit = _offset_circuit()
     x0 = np.random.default_rng(2).uniform(-1.0, 1.0, 6)
     for noise in (None, "mumbai-median"):
         energy = vqe.Energy(problem, circuit, noise)
@@ -264,25 +270,6 @@ def test_incremental_rotosolve_with_offsets_and_negative_coefficients():
         incremental = Rotosolve(incremental=True).minimize(energy, x0, budget=61)
         np.testing.assert_allclose(incremental.history, evaluated.history, atol=1e-10)
         np.testing.assert_allclose(incremental.x, evaluated.x, atol=1e-8)
-
-
-def _offset_circuit():
-    """Rotations with offsets, negative coefficients and two-qubit generators (H2-4q)."""
-    from qiskit import QuantumCircuit
-    from qiskit.circuit import ParameterVector
-
-    theta = ParameterVector("t", 5)
-    circuit = QuantumCircuit(4)
-    circuit.x(0)
-    circuit.x(2)
-    circuit.ry(0.3 - theta[0], 1)
-    circuit.cx(1, 3)
-    circuit.rzx(theta[1] + 1.1, 2, 0)
-    circuit.ryy(-theta[2], 3, 1)
-    circuit.cx(3, 0)
-    circuit.rx(theta[3] - 0.4, 2)
-    circuit.ry(theta[4], 0)
-    return circuit
 
 
 @pytest.mark.parametrize(
