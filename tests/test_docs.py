@@ -8,7 +8,7 @@ import shlex
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 #: README snippets too slow for the suite, by a phrase they contain, and why.
 SLOW_SNIPPETS = {
