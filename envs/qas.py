@@ -11,11 +11,11 @@ from qiskit import qasm2
 from qiskit.quantum_info import SparsePauliOp
 
 from qneuro import checks
-from qneuro.chem import Problem, load
+from qneuro.chem import Problem, load, within_chemical_accuracy
 from qneuro.noise import NoiseProfile
 from qneuro.optim import get_optimizer
 from qneuro.ptm import ENGINES
-from qneuro.vqe import CHEMICAL_ACCURACY, Energy
+from qneuro.vqe import Energy
 
 from .actions import ActionSet, CircuitState
 from .curriculum import make_curriculum
@@ -376,7 +376,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         best_circuit = best.circuit(best_angles)
         episode = {
             "success": success,
-            "solved": abs(self._noiseless - self.reference) < CHEMICAL_ACCURACY,
+            "solved": within_chemical_accuracy(self._noiseless - self.reference),
             "energy": self._energy,
             "noiseless_energy": self._noiseless,
             "error": self._energy - self.reference,

@@ -24,6 +24,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp
 
+from qneuro.chem.problem import CHEMICAL_ACCURACY  # noqa: F401  (qneuro.vqe.CHEMICAL_ACCURACY)
 from qneuro.noise import NoiseProfile
 from qneuro.optim import OptimizeResult, get_optimizer
 from qneuro.ptm import CompiledCircuit, Program, PTMSimulator, StatevectorCircuit
@@ -34,9 +35,6 @@ from qneuro.ptm.sweep import (
     StatevectorSweep,
     sweep_memory,
 )
-
-#: Chemical accuracy in hartree (1.6 mHa, about 1 kcal/mol).
-CHEMICAL_ACCURACY = 1.6e-3
 
 
 class Energy:

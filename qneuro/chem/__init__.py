@@ -16,9 +16,17 @@ from __future__ import annotations
 
 from .library import load, names, resolve
 from .molecule import MoleculeSpec, from_molecule
-from .problem import Problem, basis_energy, lowest_eigenvalue
+from .problem import (
+    CHEMICAL_ACCURACY,
+    Problem,
+    basis_energy,
+    lowest_eigenvalue,
+    within_chemical_accuracy,
+)
 
 __all__ = [
+    "CHEMICAL_ACCURACY",
+    "within_chemical_accuracy",
     "MoleculeSpec",
     "Problem",
     "basis_energy",

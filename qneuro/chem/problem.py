@@ -28,6 +28,16 @@ _LABEL = re.compile(r"^[IXYZ]+$")
 _BITSTRING = re.compile(r"^[01]+$")
 
 
+#: Chemical accuracy in hartree (1.6 mHa, about 1 kcal/mol): the target of VQE and of
+#: architecture search, judged on the noiseless error ``E - E_exact``.
+CHEMICAL_ACCURACY = 1.6e-3
+
+
+def within_chemical_accuracy(error: float) -> bool:
+    """Whether ``|error| < CHEMICAL_ACCURACY`` (``error`` in hartree)."""
+    return bool(abs(error) < CHEMICAL_ACCURACY)
+
+
 @dataclass
 class Problem:
     """A Hamiltonian whose ground energy a variational circuit should reach.

@@ -35,7 +35,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from qneuro import files
-from qneuro.vqe import CHEMICAL_ACCURACY
+from qneuro.chem import within_chemical_accuracy
 
 from .checkpoint import BEST_CIRCUIT_FILES
 
@@ -154,7 +154,7 @@ def circuit_record(summary: dict, qasm: str, **where) -> dict:
     """A JSON-ready description of an episode's final circuit (errors as magnitudes)."""
     noiseless_error = abs(float(summary["noiseless_error"]))
     return {
-        "solved": noiseless_error < CHEMICAL_ACCURACY,
+        "solved": within_chemical_accuracy(noiseless_error),
         "success": bool(summary["success"]),
         "energy": float(summary["energy"]),
         "noiseless_energy": float(summary["noiseless_energy"]),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qneuro.chem import CHEMICAL_ACCURACY
 from qneuro.files import atomic_save_figure
-from qneuro.vqe import CHEMICAL_ACCURACY
 
 
 def read_episodes(path: str | Path) -> dict[str, np.ndarray]:

@@ -38,7 +38,7 @@ import numpy as np
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 
 from qneuro import files
-from qneuro.vqe import CHEMICAL_ACCURACY
+from qneuro.chem import within_chemical_accuracy
 
 from . import agents, checkpoint
 from .callbacks import (
@@ -176,7 +176,7 @@ class Run:
             "source": source,
         }
         self.best.offer(summary, qasm, **where)
-        if self.first_solved is None and abs(summary["noiseless_error"]) < CHEMICAL_ACCURACY:
+        if self.first_solved is None and within_chemical_accuracy(summary["noiseless_error"]):
             record = circuit_record(summary, qasm, **where)
             self.first_solved = {k: record[k] for k in checkpoint.FIRST_SOLVED_FIELDS}
 

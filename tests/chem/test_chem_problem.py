@@ -102,3 +102,12 @@ def test_from_json_rejects_malformed_files(change, message):
     data = json.loads(json.dumps({**data, **change}))
     with pytest.raises(ValueError, match=message):
         Problem.from_json(data)
+
+
+def test_chemical_accuracy_is_one_threshold_for_every_pillar():
+    from qneuro import chem, vqe
+
+    assert chem.CHEMICAL_ACCURACY == vqe.CHEMICAL_ACCURACY == 1.6e-3
+    assert chem.within_chemical_accuracy(-1.5e-3) and chem.within_chemical_accuracy(1.5e-3)
+    assert not chem.within_chemical_accuracy(1.6e-3)
+    assert not chem.within_chemical_accuracy(-2e-3)
