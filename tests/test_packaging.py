@@ -34,6 +34,7 @@ CORE = (
     "qneuro.checks",
     "qneuro.qasm",
     "qneuro.commands",
+    "qneuro.exports",
 )
 PILLARS = ("qneuro.envs", "qneuro.rl", "qneuro.generators", "qneuro.sfq", "qneuro.hlop")
 #: Entry points and tools above the pillars (``qneuro.cluster``, the Ray connection, imports
@@ -161,3 +162,19 @@ def test_only_the_cli_imports_the_sweep_layer_and_cluster_imports_nothing():
             bad = {t for t in targets if _within(t, ("qneuro.sweep",))}
             assert not bad, f"{module} imports {sorted(bad)}"
     assert graph["qneuro.cluster"] == set()  # Ray only
+
+
+def test_packages_export_their_names_one_way_and_import_torch_and_brian2_late():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qneuro.rl, qneuro.sfq, qneuro.generators, qneuro.envs\n"
+        "assert 'torch' not in sys.modules and 'brian2' not in sys.modules, 'loaded early'\n"
+        "for package in (qneuro.rl, qneuro.sfq, qneuro.generators):\n"
+        "    for name in package.__all__:\n"
+        "        assert getattr(package, name) is not None, (package.__name__, name)\n"
+        "    assert set(package.__all__) <= set(dir(package))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

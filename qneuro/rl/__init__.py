@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-import importlib
+from qneuro.exports import lazy_exports
 
 from .config import ALGOS, TrainConfig
 
@@ -33,14 +33,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "ALGOS",

@@ -13,7 +13,7 @@ is chosen per object at run time.
 
 from __future__ import annotations
 
-import importlib
+from qneuro.exports import lazy_exports
 
 #: Public name -> the module that defines it (imported on first use, so that importing
 #: ``qneuro.sfq`` or its CLI does not load brian2).
@@ -50,16 +50,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'qneuro.sfq' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [
