@@ -21,13 +21,14 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """``argparse`` whose refusals are one line, ``PROG: error: ...``, with status 2."""
+    """``argparse`` whose refusals are a :class:`UsageError` naming the (sub)command.
+
+    :func:`run` prints it as one line ``PROGRAM: error: ...`` with status 2.
+    """
 
     def error(self, message: str):
-        """Print ``<program>: error: <command>: <message>`` and exit with status 2."""
-        words = self.prog.split()
-        program = " ".join(words[:3]) if words[0] == "python" else words[0]  # python -m X
-        self.exit(2, f"{program}: error: {self.prog}: {message} (see {self.prog} --help)\n")
+        """Raise ``UsageError("<command>: <message> (see <command> --help)")``."""
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def output_options(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +71,10 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None, program: str) -
     """
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or an option argparse refused
+    except UsageError as exc:  # an option argparse refused
+        print(f"{program}: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 2
     if not hasattr(args, "run"):
         parser.print_help()
