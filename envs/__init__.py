@@ -10,6 +10,7 @@ problem (:mod:`qneuro.envs.registration`)::
 
 from .actions import ActionSet, CircuitState, Gate
 from .curriculum import FixedThreshold, MovingThreshold, make_curriculum
+from .episode import EpisodeSummary
 from .qas import QuantumArchitectureSearchEnv
 from .registration import NOISE_VARIANTS, env_ids, register_all
 from .rewards import REWARDS, RewardInput
@@ -21,6 +22,7 @@ __all__ = [
     "REWARDS",
     "ActionSet",
     "CircuitState",
+    "EpisodeSummary",
     "FixedThreshold",
     "Gate",
     "MovingThreshold",

@@ -21,10 +21,11 @@ under Mumbai-median noise) lies far above 5 mHa. Here ``lowest_energy`` starts a
 first finished episode's lowest energy, so the first shift moves ``xi`` to the best
 error actually reached plus ``ball``, as "greedy shift to the best energy found" says.
 
-Sharing across vector-env workers: each worker's environment owns a copy. The trainer
-(:mod:`qneuro.rl`) keeps the authoritative curriculum, feeds it every worker's finished
-episodes (``info["episode_summary"]``) and pushes its :meth:`state_dict` back to all workers with
-``env_method("set_curriculum_state", state)``; checkpoints store the same dict.
+Sharing across vector-env workers: the trainer (:mod:`qneuro.rl`) owns the curriculum;
+it feeds it every worker's finished episodes (``info["episode_summary"]``) and pushes
+its :meth:`state_dict` to all workers with ``env_method("follow_curriculum", state)``,
+after which a worker's environment reads the threshold but no longer updates it.
+Checkpoints store the same dict. A lone environment owns its curriculum.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -11,7 +11,7 @@ from qiskit import qasm2
 from qiskit.quantum_info import SparsePauliOp
 
 from qneuro import checks
-from qneuro.chem import Problem, load, within_chemical_accuracy
+from qneuro.chem import Problem, load
 from qneuro.noise import NoiseProfile
 from qneuro.optim import get_optimizer
 from qneuro.ptm import ENGINES
@@ -19,6 +19,7 @@ from qneuro.vqe import Energy
 
 from .actions import ActionSet, CircuitState
 from .curriculum import make_curriculum
+from .episode import EpisodeSummary
 from .rewards import RewardInput, get_reward
 
 #: Action budget L by qubit count when ``max_gates`` is not given.
@@ -82,7 +83,8 @@ class QuantumArchitectureSearchEnv(gym.Env):
     taken, or the random-halting length drawn at reset (``random_halting=True``:
     ``clip(NegativeBinomial(n, p), low, high)``). At the end ``info`` carries
     ``"circuit"`` (bound ``QuantumCircuit``), ``"qasm"`` (OpenQASM 2) and ``"episode_summary"``
-    (a summary the curriculum and the trainer read); the curriculum is updated.
+    (an :class:`~qneuro.envs.episode.EpisodeSummary`); the environment's curriculum is
+    updated, unless it follows one owned elsewhere (:meth:`follow_curriculum`).
 
     ## Arguments
     ```python
@@ -193,6 +195,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         self.observation_space = self._observation_space(n, 2 * spread)
         self._state: CircuitState | None = None
         self._threshold_override: float | None = None
+        self._following = False
 
     # -- Gymnasium API ------------------------------------------------------------------
 
@@ -214,7 +217,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         self._energy = self._observed(energy(self._angles))
         self._noiseless = float(energy.noiseless(self._angles))
         self._lowest = self._energy
-        self._best = (self._energy, self._noiseless, self._angles, 0)  # energies, angles, gates
+        self._best = _Best(self._energy, self._noiseless, self._angles, 0)
         return self._observation(), self._info()
 
     def step(self, action):
@@ -265,9 +268,9 @@ class QuantumArchitectureSearchEnv(gym.Env):
             reward += self.reward_function(scored) if cut_off else 0.0
         else:
             reward = self.reward_function(scored)
-        if not illegal and error < abs(self._best[0] - self.reference):
+        if not illegal and error < abs(self._best.energy - self.reference):
             gates = len(self._state.gates)
-            self._best = (self._energy, self._noiseless, self._angles.copy(), gates)
+            self._best = _Best(self._energy, self._noiseless, self._angles.copy(), gates)
         info = self._info()
         info["illegal"] = illegal
         if success or cut_off:
@@ -297,8 +300,18 @@ class QuantumArchitectureSearchEnv(gym.Env):
         return float(self.curriculum.threshold)
 
     def set_curriculum_state(self, state: dict) -> None:
-        """Adopt a curriculum state (the trainer's, shared across workers)."""
+        """Adopt a curriculum state; this environment's episodes go on updating it."""
         self.curriculum.load_state_dict(state)
+        self._following = False
+
+    def follow_curriculum(self, state: dict) -> None:
+        """Adopt the state of a curriculum owned elsewhere and stop updating it.
+
+        The owner (the trainer, for its vector-env workers) replays this environment's
+        finished episodes and sends its next state the same way.
+        """
+        self.curriculum.load_state_dict(state)
+        self._following = True
 
     def get_curriculum_state(self) -> dict:
         """This environment's curriculum state."""
@@ -368,35 +381,40 @@ class QuantumArchitectureSearchEnv(gym.Env):
 
     def _episode_end(self, success: bool) -> dict[str, Any]:
         circuit = self._state.circuit(self._angles)
-        self.curriculum.update(self._lowest, self.reference, success)
-        best_energy, best_noiseless, best_angles, best_gates = self._best
         best = CircuitState(self.problem.num_qubits, self.max_gates, self._state.initial_bits)
-        for gate in self._state.gates[:best_gates]:
+        for gate in self._state.gates[: self._best.gates]:
             best.add(gate)
-        best_circuit = best.circuit(best_angles)
-        episode = {
-            "success": success,
-            "solved": within_chemical_accuracy(self._noiseless - self.reference),
-            "energy": self._energy,
-            "noiseless_energy": self._noiseless,
-            "error": self._energy - self.reference,
-            "noiseless_error": self._noiseless - self.reference,
-            "lowest_energy": self._lowest,
-            "best_energy": best_energy,
-            "best_noiseless_energy": best_noiseless,
-            "best_noiseless_error": best_noiseless - self.reference,
-            "best_gates": best_gates,
-            "best_qasm": qasm2.dumps(best_circuit),
-            "steps": self._steps,
-            "gates": len(self._state.gates),
-            "cnots": self._state.num_cnots,
-            "depth": self._state.depth,
-            "parameters": self._state.num_parameters,
-            "threshold": self.threshold,
-            "angles": self._angles.tolist(),
-            "actions": [self.actions.index(g) for g in self._state.gates],
-        }
-        return {"circuit": circuit, "qasm": qasm2.dumps(circuit), "episode_summary": episode}
+        summary = EpisodeSummary(
+            success=success,
+            steps=self._steps,
+            energy=self._energy,
+            noiseless_energy=self._noiseless,
+            reference=self.reference,
+            lowest_energy=self._lowest,
+            threshold=self.threshold,
+            gates=len(self._state.gates),
+            cnots=self._state.num_cnots,
+            depth=self._state.depth,
+            parameters=self._state.num_parameters,
+            angles=tuple(self._angles.tolist()),
+            actions=tuple(self.actions.index(g) for g in self._state.gates),
+            best_energy=self._best.energy,
+            best_noiseless_energy=self._best.noiseless_energy,
+            best_gates=self._best.gates,
+            best_qasm=qasm2.dumps(best.circuit(self._best.angles)),
+        )
+        if not self._following:
+            self.curriculum.update(summary.lowest_energy, self.reference, success)
+        return {"circuit": circuit, "qasm": qasm2.dumps(circuit), "episode_summary": summary}
+
+
+class _Best(NamedTuple):
+    """The episode's circuit with the lowest measured error so far (its first gates)."""
+
+    energy: float
+    noiseless_energy: float
+    angles: np.ndarray
+    gates: int
 
 
 def _max_gates(max_gates, num_qubits: int) -> int:

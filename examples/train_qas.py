@@ -4,7 +4,7 @@ A starting point for your own training loop (no qneuro.rl trainer): sb3-contrib'
 MaskablePPO reads the legal actions from ``env.unwrapped.action_masks()``; every finished
 episode carries ``info["episode_summary"]`` (errors, gates, the curriculum threshold) and
 ``info["qasm"]`` (the circuit). With one environment the curriculum lives inside it; with
-several, see :mod:`qneuro.rl.callbacks` for sharing it (or use ``qneuro qas train``).
+several, see :class:`qneuro.rl.session.CurriculumSync` for sharing it (or use ``qneuro qas train``).
 
     python examples/train_qas.py [--env qneuro/QAS-H2-2q-v0] [--timesteps 3000] [--seed 0]
 
@@ -22,8 +22,6 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 import qneuro.envs  # noqa: F401  (registers qneuro/QAS-*-v0)
 
-CHEMICAL_ACCURACY = 1.6e-3  # Ha
-
 
 class BestCircuit(BaseCallback):
     """Keep the finished episode with the lowest noiseless energy error."""
@@ -39,11 +37,11 @@ class BestCircuit(BaseCallback):
             if summary is None:
                 continue
             self.episodes += 1
-            error = abs(summary["noiseless_error"])
+            error = abs(summary.noiseless_error)
             if self.best is None or error < self.best["error"]:
                 self.best = {
                     "error": error,
-                    "gates": summary["gates"],
+                    "gates": summary.gates,
                     "episode": self.episodes,
                     "qasm": info["qasm"],
                 }
@@ -80,11 +78,11 @@ def main() -> None:
         if terminated or truncated:
             break
     summary = info["episode_summary"]
-    error = abs(summary["noiseless_error"])
+    error = abs(summary.noiseless_error)
     print(info["circuit"].draw("text", fold=-1))
     print(
-        f"greedy circuit: {summary['gates']} gates, {summary['cnots']} CNOTs, noiseless error "
-        f"{error:.2e} Ha ({'within' if error < CHEMICAL_ACCURACY else 'not within'} "
+        f"greedy circuit: {summary.gates} gates, {summary.cnots} CNOTs, noiseless error "
+        f"{error:.2e} Ha ({'within' if summary.solved else 'not within'} "
         "chemical accuracy)"
     )
 

@@ -9,7 +9,11 @@
   the CRLQAS reference;
 * :mod:`~qneuro.rl.agents`: the masked double DQN, PPO and MaskablePPO factories;
 * :mod:`~qneuro.rl.trainer`: :func:`train` and :func:`resume`;
-* :mod:`~qneuro.rl.callbacks`: curriculum sync, logs, evaluation, checkpoints;
+* :mod:`~qneuro.rl.callbacks`: the SB3 callbacks of a run (logs, best circuit,
+  evaluation, checkpoints, progress, stopping);
+* :mod:`~qneuro.rl.session`: what they work with (counters, the run's curriculum, the
+  best circuit, greedy evaluation, checkpointer);
+* :mod:`~qneuro.rl.logs`: ``episodes.csv``, ``evaluations.csv`` and TensorBoard;
 * :mod:`~qneuro.rl.evaluation`: :func:`evaluate`, greedy replay of a run's agent;
 * :mod:`~qneuro.rl.plots`: the learning-curve PNG.
 """

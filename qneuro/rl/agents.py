@@ -336,3 +336,13 @@ def greedy_action(model, algo: str, observation, env) -> int:
     else:
         action, _ = model.predict(observation, deterministic=True)
     return int(action)
+
+
+def run_greedy_episode(model, algo: str, env, seed: int | None = None):
+    """Play one greedy episode on ``env``; returns ``(EpisodeSummary, final info)``."""
+    obs, _ = env.reset(seed=seed)
+    while True:
+        action = greedy_action(model, algo, obs, env)
+        obs, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            return info["episode_summary"], info

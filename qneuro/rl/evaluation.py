@@ -4,7 +4,7 @@ The agent of a run folder's last checkpoint (the final one of a finished run) pl
 ``episodes`` greedy episodes (illegal actions masked for ``dqn`` and ``maskable-ppo``)
 on a fresh environment built from the run's ``config.json``, under the curriculum
 threshold of that checkpoint. The best circuit of those episodes (ranked as in
-:class:`~qneuro.rl.callbacks.BestCircuit`) is reported.
+:class:`~qneuro.rl.session.BestCircuit`) is reported.
 
 The agent is rebuilt from ``config.json`` and gets the checkpoint's weights (safetensors);
 ``model.zip`` (pickled, stable-baselines3's format) is never loaded, so evaluating a run
@@ -21,8 +21,8 @@ from pathlib import Path
 from qneuro import checks, files
 
 from . import checkpoint
-from .callbacks import BestCircuit, circuit_record
 from .config import MAX_SEED, TrainConfig
+from .session import BestCircuit, circuit_record
 
 
 def evaluate(run_dir: str | Path, episodes: int = 1, seed: int | None = None) -> dict:
@@ -55,7 +55,8 @@ def evaluate(run_dir: str | Path, episodes: int = 1, seed: int | None = None) ->
         raise FileNotFoundError(
             f"no trained agent in {run_dir} (no checkpoints/state.json); train or resume it"
         )
-    from .trainer import build_model, make_env, run_greedy_episode
+    from .agents import run_greedy_episode
+    from .trainer import build_model, make_env
 
     started = time.perf_counter()
     env = make_env(config)

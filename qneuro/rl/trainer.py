@@ -29,32 +29,19 @@ gives on the environment (:meth:`TrainConfig.check_sizes`), every name it will w
 from __future__ import annotations
 
 import functools
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 
 from qneuro import files
-from qneuro.chem import within_chemical_accuracy
 
 from . import agents, checkpoint
-from .callbacks import (
-    EPISODE_FIELDS,
-    EVAL_FIELDS,
-    BestCircuit,
-    CsvLog,
-    CurriculumSync,
-    TrainingMonitor,
-    circuit_record,
-    rewind_csv,
-)
+from .callbacks import training_callbacks
 from .config import TrainConfig
-
-#: The replay buffer is saved with ``save_replay_buffer="auto"`` below this size.
-AUTO_REPLAY_BYTES = 64 * 2**20
+from .logs import open_logs, rewind_logs
+from .session import BestCircuit, Checkpointer, Counters, CurriculumSync, GreedyEvaluation
 
 #: Config fields a resumed run takes from the call (``out``: the folder may have moved);
 #: the others come from the saved run.
@@ -115,141 +102,6 @@ class TrainResult:
     def to_json(self) -> dict:
         """JSON-ready dict (the CLI's ``--json`` line)."""
         return asdict(self)
-
-
-class Run:
-    """The state of one training session (used by :class:`~.callbacks.TrainingMonitor`)."""
-
-    def __init__(self, config: TrainConfig, state: dict | None) -> None:
-        self.config = config
-        self.dir = Path(config.out)
-        self.state = state
-        self.episodes = state["episodes"] if state else 0
-        self.evaluations = state["evaluations"] if state else 0
-        self.wall_before = state["wall_s"] if state else 0.0
-        self.first_solved = state.get("first_solved") if state else None
-        self.best = BestCircuit(self.dir, state.get("best") if state else None)
-        self.next_eval = self.episodes + config.eval_every
-        self.next_checkpoint = self.episodes + config.checkpoint_every
-        self.started = time.perf_counter()
-        self.model = None
-        self.sync: CurriculumSync | None = None
-        self.eval_env = None
-        self.episode_log: CsvLog | None = None
-        self.eval_log: CsvLog | None = None
-        self.writer = None
-        self.agent_writer = None
-
-    def path(self, name: str) -> Path:
-        """``name`` in the run folder (a symbolic link on the way is refused)."""
-        return files.inside(self.dir, name)
-
-    def rewind(self) -> None:
-        """Cut the CSV logs and the best circuit back to the checkpoint (none: to nothing)."""
-        rewind_csv(self.path("episodes.csv"), EPISODE_FIELDS, "episode", self.episodes)
-        rewind_csv(self.path("evaluations.csv"), EVAL_FIELDS, "evaluation", self.evaluations)
-        self.best.restore()
-
-    def wall_s(self) -> float:
-        """Training wall time over every session of this run (s)."""
-        return self.wall_before + time.perf_counter() - self.started
-
-    # -- called by the callback -----------------------------------------------------------
-
-    def log_episode(self, row: dict) -> None:
-        """CSV row and TensorBoard scalars of a finished training episode."""
-        self.episode_log.write(row)
-        if self.writer is not None:
-            step = row["episode"]
-            for key in ("error", "noiseless_error"):
-                self.writer.add_scalar(f"episode/{key}", max(row[key], 1e-16), step)
-            for key in ("threshold", "return", "gates", "cnots", "depth", "steps"):
-                self.writer.add_scalar(f"episode/{key}", float(row[key]), step)
-            self.writer.add_scalar("episode/success", float(row["success"]), step)
-
-    def offer(self, summary: dict, qasm: str, source: str) -> None:
-        """Offer a circuit to the best-circuit record and note the first solve."""
-        where = {
-            "episode": self.episodes,
-            "timesteps": int(self.model.num_timesteps),
-            "wall_s": self.wall_s(),
-            "source": source,
-        }
-        self.best.offer(summary, qasm, **where)
-        if self.first_solved is None and within_chemical_accuracy(summary["noiseless_error"]):
-            record = circuit_record(summary, qasm, **where)
-            self.first_solved = {k: record[k] for k in checkpoint.FIRST_SOLVED_FIELDS}
-
-    def evaluate_greedy(self) -> dict:
-        """One greedy episode of the current agent (masked); logged and offered."""
-        env = self.eval_env
-        env.unwrapped.set_curriculum_state(self.sync.curriculum.state_dict())
-        self.evaluations += 1
-        summary, info = run_greedy_episode(
-            self.model, self.config.algo, env, seed=self.config.seed + 100_000 + self.evaluations
-        )
-        row = {
-            "evaluation": self.evaluations,
-            "episode": self.episodes,
-            "timesteps": int(self.model.num_timesteps),
-            "wall_s": self.wall_s(),
-            **{
-                k: summary[k]
-                for k in (
-                    "success",
-                    "solved",
-                    "steps",
-                    "threshold",
-                    "gates",
-                    "cnots",
-                    "depth",
-                    "parameters",
-                )
-            },
-            "error": abs(summary["error"]),
-            "noiseless_error": abs(summary["noiseless_error"]),
-        }
-        self.eval_log.write(row)
-        if self.writer is not None:
-            step = self.episodes
-            self.writer.add_scalar("eval/noiseless_error", max(row["noiseless_error"], 1e-16), step)
-            self.writer.add_scalar("eval/error", max(row["error"], 1e-16), step)
-            self.writer.add_scalar("eval/gates", row["gates"], step)
-        self.offer(summary, info.get("qasm", ""), source="eval")
-        return row
-
-    def checkpoint(self) -> None:
-        """Write a checkpoint (model, replay buffer if chosen, curriculum, counters)."""
-        replay = self.config.save_replay_buffer
-        if replay == "auto":
-            replay = checkpoint.replay_buffer_bytes(self.model) < AUTO_REPLAY_BYTES
-        state = {
-            "episodes": self.episodes,
-            "timesteps": int(self.model.num_timesteps),
-            "wall_s": self.wall_s(),
-            "evaluations": self.evaluations,
-            "curriculum": self.sync.curriculum.state_dict(),
-            "best": self.best.record,
-            "first_solved": self.first_solved,
-        }
-        for writer in (self.writer, self.agent_writer):  # events up to here reach the disk
-            if writer is not None:
-                writer.flush()
-        checkpoint.save_checkpoint(self.dir, self.model, state, replay=bool(replay))
-        if self.episodes:
-            from .plots import learning_curve
-
-            learning_curve(self.path("episodes.csv"), self.path("learning_curve.png"))
-
-
-def run_greedy_episode(model, algo: str, env, seed: int | None = None):
-    """Play one greedy episode; returns ``(episode_summary, final info)``."""
-    obs, _ = env.reset(seed=seed)
-    while True:
-        action = agents.greedy_action(model, algo, obs, env)
-        obs, _, terminated, truncated, info = env.step(action)
-        if terminated or truncated:
-            return info["episode_summary"], info
 
 
 def make_env(config: TrainConfig):
@@ -349,59 +201,67 @@ def _train_session(run_dir: Path, config: TrainConfig, eval_env) -> TrainResult:
 
         torch.set_num_threads(config.torch_threads)
 
-    run = Run(config, state)
-    run.eval_env = eval_env
+    counters = Counters.from_state(state)
+    best = BestCircuit(
+        run_dir, state.get("best") if state else None, state.get("first_solved") if state else None
+    )
     done = state["timesteps"] if state else 0
     vec_env = make_vec_env(config, seed=config.seed + done)
     try:
-        from qneuro.envs import make_curriculum
-
+        sync = _curriculum(vec_env, state)
+        model = build_model(config, vec_env, vec_env.get_attr("max_gates", [0])[0])
         if state is not None:
-            master = make_curriculum(dict(state["curriculum"]))
-        else:
-            initial = vec_env.env_method("get_curriculum_state", indices=[0])[0]
-            master = make_curriculum(dict(initial))
-        run.sync = CurriculumSync(master, vec_env.get_attr("reference", [0])[0])
-        run.sync.broadcast(vec_env)
-        run.model = build_model(config, vec_env, vec_env.get_attr("max_gates", [0])[0])
-        if state is not None:
-            checkpoint.restore_model(state, run.model)
+            checkpoint.restore_model(state, model)
         # all checked: the session's first writes
         checkpoint.remove_temporaries(run_dir)
-        files.atomic_write_json(run.path("config.json"), config.to_dict(), indent=2)
-        run.rewind()
-        _learn(run, resumed=state is not None)
-        files.atomic_write(run.path("model.zip"), functools.partial(_save_sb3_zip, run.model))
+        files.atomic_write_json(files.inside(run_dir, "config.json"), config.to_dict(), indent=2)
+        rewind_logs(run_dir, counters.episodes, counters.evaluations)
+        best.restore()
+        _learn(config, run_dir, model, counters, sync, best, eval_env, resumed=state is not None)
+        files.atomic_write(
+            files.inside(run_dir, "model.zip"), functools.partial(_save_sb3_zip, model)
+        )
     finally:
         vec_env.close()
-    result = _result(run)
-    files.atomic_write_json(run.path("result.json"), result.to_json(), indent=2)
+    result = _result(config, run_dir, model, counters, sync, best)
+    files.atomic_write_json(files.inside(run_dir, "result.json"), result.to_json(), indent=2)
     return result
 
 
-def _learn(run: Run, resumed: bool) -> None:
-    """Train up to ``timesteps`` with the run's callback; checkpoint at the end."""
-    _setup_logging(run)
-    config = run.config
-    remaining = config.timesteps - int(run.model.num_timesteps)
+def _curriculum(vec_env, state: dict | None) -> CurriculumSync:
+    """The run's curriculum (the checkpoint's, or the environments' first one), sent out."""
+    from qneuro.envs import make_curriculum
+
+    if state is None:
+        state = {"curriculum": vec_env.env_method("get_curriculum_state", indices=[0])[0]}
+    master = make_curriculum(dict(state["curriculum"]))
+    sync = CurriculumSync(master, vec_env.get_attr("reference", [0])[0])
+    sync.broadcast(vec_env)
+    return sync
+
+
+def _learn(config, run_dir, model, counters, sync, best, eval_env, resumed: bool) -> None:
+    """Train up to ``timesteps`` with the run's callbacks; checkpoint at the end."""
+    logs = open_logs(run_dir, model, counters.episodes)
+    save = Checkpointer(run_dir, model, config.save_replay_buffer, counters, sync, best, logs)
+    evaluate = GreedyEvaluation(
+        eval_env, model, config.algo, config.seed, counters, sync, best, logs
+    )
+    remaining = config.timesteps - int(model.num_timesteps)
     try:
-        if remaining > 0 and not (config.stop_when_solved and run.first_solved):
-            run.model.learn(
+        if remaining > 0 and not (config.stop_when_solved and best.first_solved):
+            model.learn(
                 remaining,
-                callback=TrainingMonitor(run),
+                callback=training_callbacks(config, counters, sync, best, logs, evaluate, save),
                 reset_num_timesteps=not resumed,
                 log_interval=10,
             )
     except KeyboardInterrupt:
-        run.checkpoint()
+        save()
         raise
     finally:
-        run.episode_log.close()
-        run.eval_log.close()
-        for writer in (run.writer, run.agent_writer):
-            if writer is not None:
-                writer.close()
-    run.checkpoint()
+        logs.close()
+    save()
 
 
 def _save_sb3_zip(model, path: str) -> None:
@@ -441,74 +301,26 @@ def _resumed_config(run_dir: Path, config: TrainConfig) -> TrainConfig:
     return TrainConfig.from_dict(data)
 
 
-def _setup_logging(run: Run) -> None:
-    """CSV logs, and TensorBoard event files of this session.
-
-    Each session writes new event files whose ``purge_step`` hides the steps a killed
-    session wrote after the checkpoint (episodes in ``tb/episodes``, timesteps in
-    ``tb/agent``).
-    """
-    run.episode_log = CsvLog(run.path("episodes.csv"), EPISODE_FIELDS)
-    run.eval_log = CsvLog(run.path("evaluations.csv"), EVAL_FIELDS)
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is a declared dependency; degrade if absent
-        run.model.set_logger(Logger(None, []))
-        return
-    _after_earlier_sessions(run.path("tb"))
-    run.writer = SummaryWriter(str(run.path("tb/episodes")), purge_step=run.episodes + 1)
-    folder = str(run.path("tb/agent"))
-    agent = _PurgingTensorBoard(folder, purge_step=int(run.model.num_timesteps) + 1)
-    run.agent_writer = agent.writer
-    run.model.set_logger(Logger(folder, [agent]))
-
-
-def _after_earlier_sessions(folder: Path) -> None:
-    """Wait (at most a second) until this session's event files sort after the others.
-
-    Event files are named ``events.out.tfevents.<unix seconds>.<host>.<pid>...`` and read
-    in name order; a session resumed within the second of a killed one would otherwise
-    sort by process id, and its ``purge_step`` would apply before the events it hides.
-    """
-    stamps = [
-        int(parts[3])
-        for path in folder.glob("*/events.out.tfevents.*")
-        if len(parts := path.name.split(".")) > 3 and parts[3].isdigit()
-    ]
-    while stamps and int(time.time()) <= max(stamps):
-        time.sleep(0.05)
-
-
-class _PurgingTensorBoard(TensorBoardOutputFormat):
-    """SB3's TensorBoard output, writing with a ``purge_step`` (SB3 offers none)."""
-
-    def __init__(self, folder: str, purge_step: int) -> None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
-        self._is_closed = False
-
-
-def _result(run: Run) -> TrainResult:
-    best = run.best.record or {}
+def _result(config, run_dir, model, counters, sync, best) -> TrainResult:
+    record = best.record or {}
     return TrainResult(
-        run_dir=str(run.dir),
-        env=run.config.env,
-        algo=run.config.algo,
-        solved=bool(best.get("solved", False)),
-        best_error=best.get("error"),
-        best_noiseless_error=best.get("noiseless_error"),
-        energy=best.get("energy"),
-        noiseless_energy=best.get("noiseless_energy"),
-        episodes=run.episodes,
-        timesteps=int(run.model.num_timesteps),
-        wall_s=float(np.round(run.wall_s(), 3)),
-        gates=int(best.get("gates", 0)),
-        cnots=int(best.get("cnots", 0)),
-        params=int(best.get("parameters", 0)),
-        depth=int(best.get("depth", 0)),
-        qasm=best.get("qasm", ""),
-        best_episode=best.get("episode"),
-        first_solved=run.first_solved,
-        threshold=run.sync.threshold,
+        run_dir=str(run_dir),
+        env=config.env,
+        algo=config.algo,
+        solved=bool(record.get("solved", False)),
+        best_error=record.get("error"),
+        best_noiseless_error=record.get("noiseless_error"),
+        energy=record.get("energy"),
+        noiseless_energy=record.get("noiseless_energy"),
+        episodes=counters.episodes,
+        timesteps=int(model.num_timesteps),
+        wall_s=float(np.round(counters.wall_s(), 3)),
+        gates=int(record.get("gates", 0)),
+        cnots=int(record.get("cnots", 0)),
+        params=int(record.get("parameters", 0)),
+        depth=int(record.get("depth", 0)),
+        qasm=record.get("qasm", ""),
+        best_episode=record.get("episode"),
+        first_solved=best.first_solved,
+        threshold=sync.threshold,
     )

@@ -11,6 +11,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 import qneuro.envs
+from qneuro.chem import CHEMICAL_ACCURACY
 from qneuro.envs import ActionSet, CircuitState, Gate, QuantumArchitectureSearchEnv
 from qneuro.envs.rewards import RewardInput, incremental, log_error, sparse
 
@@ -105,14 +106,15 @@ def test_scripted_h2_episode_succeeds_and_reports_the_circuit():
         _, reward, terminated, truncated, info = env.step(action)
     assert terminated and not truncated and reward == 5.0
     summary = info["episode_summary"]
-    assert summary["success"] and summary["solved"]
+    assert summary.success and summary.solved
     assert abs(info["noiseless_error"]) < 1.6e-3
     problem = env.unwrapped.problem
     energy = Statevector(info["circuit"]).expectation_value(problem.hamiltonian).real
     assert energy == pytest.approx(info["noiseless_energy"], abs=1e-10)
     assert info["qasm"].startswith("OPENQASM 2.0;") and "cx q[1],q[0];" in info["qasm"]
     assert (info["gates"], info["cnots"], info["parameters"]) == (4, 2, 2)
-    assert summary["best_gates"] == 4 and summary["best_qasm"] == info["qasm"]
+    assert summary.best_gates == 4 and summary.best_qasm == info["qasm"]
+    assert summary.to_dict()["noiseless_error"] == info["noiseless_error"]
 
 
 def test_episode_summary_keeps_the_best_intermediate_circuit():
@@ -123,9 +125,9 @@ def test_episode_summary_keeps_the_best_intermediate_circuit():
         _, _, _, truncated, info = env.step(action)
     assert truncated
     summary = info["episode_summary"]
-    assert summary["best_noiseless_error"] <= summary["noiseless_error"] + 1e-12
-    assert summary["best_gates"] <= 6
-    assert summary["best_qasm"].count(";") == 3 + 1 + summary["best_gates"]  # header, x, gates
+    assert summary.best_noiseless_error <= summary.noiseless_error + 1e-12
+    assert summary.best_gates <= 6
+    assert summary.best_qasm.count(";") == 3 + 1 + summary.best_gates  # header, x, gates
 
 
 def test_noisy_energy_is_above_noiseless_and_truncation_gives_minus_five():
@@ -136,7 +138,7 @@ def test_noisy_energy_is_above_noiseless_and_truncation_gives_minus_five():
     assert truncated and not terminated and reward == -5.0
     assert all(-1 <= r <= 1 for r in rewards)
     assert info["energy"] > info["noiseless_energy"]
-    assert info["episode_summary"]["threshold"] == 1e-6
+    assert info["episode_summary"].threshold == 1e-6
 
 
 def test_rewards_at_their_branches():
@@ -316,3 +318,17 @@ def test_no_single_gate_lowers_the_hartree_fock_energy(problem):
         changes.append(env.step(action)[4]["energy"] - info["energy"])
     assert min(changes) > -1e-12
     assert max(changes) > 0.1
+
+
+def test_a_following_environment_leaves_its_curriculum_to_the_owner():
+    env = QuantumArchitectureSearchEnv("H2-2q", max_gates=2, optimizer_budget=10)
+    state = env.get_curriculum_state()
+    for follow, episodes in ((False, 1), (True, 0)):
+        (env.follow_curriculum if follow else env.set_curriculum_state)(dict(state))
+        env.reset(seed=0)
+        for action in (6, 0):
+            _, _, _, truncated, info = env.step(action)
+        assert truncated
+        assert env.get_curriculum_state()["episodes"] == state["episodes"] + episodes
+        summary = info["episode_summary"]
+        assert summary.solved == (abs(summary.noiseless_error) < CHEMICAL_ACCURACY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qneuro.files import UnsafePathError
-from qneuro.rl.callbacks import CsvLog, rewind_csv
+from qneuro.rl.logs import CsvLog, rewind_csv
 
 FIELDS = ("episode", "a", "b")
 

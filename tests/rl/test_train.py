@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,8 +12,8 @@ from qiskit import qasm2
 
 from qneuro.envs import make_curriculum
 from qneuro.rl import TrainConfig, evaluate, resume, train
-from qneuro.rl.callbacks import CurriculumSync
 from qneuro.rl.checkpoint import load_state
+from qneuro.rl.session import CurriculumSync
 from qneuro.vqe import CHEMICAL_ACCURACY
 
 #: The tiny task of conftest.py (duplicated: test folders are not packages).
@@ -149,9 +150,9 @@ def test_broadcast_gives_every_worker_the_master_state():
     master = make_curriculum(dict(TINY_ENV_KWARGS["curriculum"]))
     sync = CurriculumSync(master, -1.137270174661)
     summaries = [
-        {"lowest_energy": -1.13, "success": False},
-        {"lowest_energy": -1.1370, "success": True},
-        {"lowest_energy": -1.12, "success": False},
+        SimpleNamespace(lowest_energy=-1.13, success=False),
+        SimpleNamespace(lowest_energy=-1.1370, success=True),
+        SimpleNamespace(lowest_energy=-1.12, success=False),
     ]
     for summary in summaries:
         sync.replay(summary)
@@ -161,6 +162,12 @@ def test_broadcast_gives_every_worker_the_master_state():
     for worker_state in vec.env_method("get_curriculum_state"):
         assert worker_state == master.state_dict()
     assert vec.get_attr("threshold") == [master.threshold] * 2
+    # the workers follow: their own finished episodes leave the master's state alone
+    vec.env_method("reset")
+    for _ in range(TINY_ENV_KWARGS.get("max_gates", 12) + 1):
+        vec.step(np.array([6, 6]))
+    for worker_state in vec.env_method("get_curriculum_state"):
+        assert worker_state == master.state_dict()
     vec.close()
 
 
