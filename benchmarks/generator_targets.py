@@ -21,7 +21,7 @@ import torch
 
 from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import build_corpus
-from qneuro.generators.sampler import GenerateOptions, generate_dataset
+from qneuro.generators.dataset import GenerateOptions, generate_dataset
 from qneuro.generators.verify import verify_dataset
 
 

@@ -21,9 +21,9 @@ _EXPORTS = {
     "ModelConfig": "model",
     "load_model": "model",
     "save_model": "model",
-    "GenerateOptions": "sampler",
-    "generate_dataset": "sampler",
-    "sample_tokens": "sampler",
+    "GenerateOptions": "dataset",
+    "generate_dataset": "dataset",
+    "sample_tokens": "decoding",
     "Tokenizer": "tokenizer",
     "verify_dataset": "verify",
 }

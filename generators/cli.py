@@ -10,11 +10,10 @@ the parser stays cheap.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
-from qneuro.commands import emit, output_options
+from qneuro.commands import finish, output_options
 
 
 def add_commands(commands) -> None:
@@ -139,22 +138,19 @@ def _corpus(args: argparse.Namespace) -> None:
         overwrite=args.overwrite,
         progress=not args.quiet,
     )
-    print(
+    text = (
         f"corpus {args.out}: {result['real']} real + {result['random']} random circuits, "
         f"{len(result['families'])} families, splits {result['splits']}, "
         f"{result['skipped']} skipped (see skipped.jsonl)"
     )
-    if args.json:
-        result.pop("options")
-        print(json.dumps({**result, "out": str(args.out)}))
+    result.pop("options")
+    finish(args, {**result, "out": str(args.out)}, text=text)
 
 
 def _train(args: argparse.Namespace) -> None:
-    from qneuro.generators.train import train
+    from qneuro.generators.train import TrainConfig, train
 
-    result = train(
-        args.corpus,
-        args.out,
+    config = TrainConfig(
         layers=args.layers,
         heads=args.heads,
         width=args.width,
@@ -169,19 +165,18 @@ def _train(args: argparse.Namespace) -> None:
         resume=args.resume,
         max_minutes=args.max_minutes,
         progress=not args.quiet,
-        echo=(lambda s: None) if args.json else print,
     )
-    print(
+    result = train(args.corpus, args.out, config, echo=(lambda s: None) if args.json else print)
+    text = (
         f"model {args.out}: {result['parameters']} parameters, best validation loss "
         f"{result['best_val_loss']:.4f} at epoch {result['best_epoch']} ({result['stopped']})"
     )
-    if args.json:
-        result.pop("history")
-        print(json.dumps({**result, "out": str(args.out)}))
+    result.pop("history")
+    finish(args, {**result, "out": str(args.out)}, text=text)
 
 
 def _generate(args: argparse.Namespace) -> None:
-    from qneuro.generators.sampler import GenerateOptions, generate_dataset, parse_range
+    from qneuro.generators.dataset import GenerateOptions, generate_dataset, parse_range
 
     options = GenerateOptions(
         n=args.n,
@@ -210,12 +205,12 @@ def _generate(args: argparse.Namespace) -> None:
     except ImportError as exc:  # --workers without the ray extra
         raise ValueError(str(exc)) from None
     rate = result["circuits_per_second"]
-    print(
+    text = (
         f"generated {result['generated']} new circuits in {args.out} "
         f"({result['skipped']} already there); decodable {100 * result['valid']:.1f}%"
         + (f"; {rate:.0f} circuits/s" if rate else "")
     )
-    emit(args, result)
+    finish(args, result, text=text)
 
 
 def _verify(args: argparse.Namespace) -> None:
@@ -229,8 +224,7 @@ def _verify(args: argparse.Namespace) -> None:
         seed=args.seed,
         progress=not args.quiet,
     )
-    print(format_report(result))
-    emit(args, result)
+    finish(args, result, text=format_report(result))
 
 
 def demo_step(progress: bool, echo) -> dict:  # noqa: ANN001
@@ -243,8 +237,8 @@ def demo_step(progress: bool, echo) -> dict:  # noqa: ANN001
 
     import torch
 
+    from qneuro.generators.decoding import sample_tokens
     from qneuro.generators.model import load_model
-    from qneuro.generators.sampler import sample_tokens
     from qneuro.generators.verify import check_validity
 
     model, tokenizer = load_model()

@@ -8,7 +8,7 @@ with ``torch.load(weights_only=True)``) so ``resume=True`` continues an interrup
 the best model so far is written to ``model.safetensors`` + ``config.json`` +
 ``tokenizer.json`` and the history to ``training.json``; ``normal_form.json`` (the
 single-qubit gate pairs of the training split, :mod:`~qneuro.generators.normal_form`)
-is written once at the start.
+is written once at the start. :class:`TrainConfig` holds every setting.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pickle
 import random
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -45,6 +45,107 @@ CHECKPOINT_FILE = "checkpoint.pt"
 #: Fields of the checkpoint stored as one-element tensors and as JSON text.
 _SCALARS = ("best", "best_epoch", "epoch", "step")
 _JSON_TEXTS = ("config", "tokenizer", "history")
+#: Settings repeated under ``options`` in ``training.json`` (in this order).
+_SUMMARY_OPTIONS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "warmup",
+    "patience",
+    "seed",
+    "weights_dtype",
+)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How :func:`train` trains: model shape, optimiser, schedule, stopping and output.
+
+    Construct with keyword arguments; :meth:`validate` runs on construction and raises
+    ``ValueError`` naming the first field outside its range. A resumed run takes the
+    model shape (``layers`` ... ``dropout``) from its checkpoint instead.
+    """
+
+    layers: int = 4
+    """Transformer blocks (:class:`~qneuro.generators.model.ModelConfig`)."""
+
+    heads: int = 4
+    """Attention heads (must divide ``width``)."""
+
+    width: int = 128
+    """Residual stream width."""
+
+    context: int = 1024
+    """Longest token sequence; longer training circuits are left out."""
+
+    dropout: float = 0.3
+    """Dropout probability in [0, 1)."""
+
+    epochs: int = 200
+    """Maximum epochs (>= 1)."""
+
+    batch_size: int = 16
+    """Sequences per optimiser step (>= 1)."""
+
+    lr: float = 1e-3
+    """Peak AdamW learning rate (> 0)."""
+
+    weight_decay: float = 0.01
+    """AdamW weight decay (>= 0)."""
+
+    warmup: int = 100
+    """Steps of linear warm-up to ``lr`` (>= 0), followed by cosine decay to ``lr / 10``."""
+
+    patience: int = 25
+    """Early stopping after this many epochs without a better validation loss (>= 0)."""
+
+    seed: int = 0
+    """Seed of initialisation, shuffling and dropout (0 <= seed < 2**63)."""
+
+    device: str = "auto"
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (see :func:`pick_device`)."""
+
+    resume: bool = False
+    """Continue from ``out/checkpoint.pt`` (:func:`load_checkpoint`)."""
+
+    max_minutes: float | None = None
+    """Stop (keeping the best model) after this wall time (> 0); None: no limit."""
+
+    weights_dtype: str = "float16"
+    """Dtype of ``model.safetensors``: ``float16`` (half the file size) or ``float32``."""
+
+    progress: bool = True
+    """Show a tqdm bar per epoch."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first field outside its range (the one place).
+
+        The device name is checked, and resolved, by :func:`pick_device` in :func:`train`.
+        """
+        checks.integer("epochs", self.epochs, low=1)
+        checks.integer("batch_size", self.batch_size, low=1)
+        checks.real("lr", self.lr, low=0, above=True)
+        checks.real("weight_decay", self.weight_decay, low=0)
+        checks.integer("warmup", self.warmup, low=0)
+        checks.integer("patience", self.patience, low=0)
+        checks.seed("seed", self.seed)
+        checks.real("max_minutes", self.max_minutes, low=0, above=True, optional=True)
+        checks.one_of("weights_dtype", self.weights_dtype, ("float16", "float32"))
+        self.model_config(vocab_size=1)  # ModelConfig checks the shape fields
+
+    def model_config(self, vocab_size: int) -> ModelConfig:
+        """The model shape for a tokenizer of ``vocab_size`` tokens."""
+        return ModelConfig(
+            vocab_size, self.context, self.layers, self.heads, self.width, self.dropout
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields."""
+        return asdict(self)
 
 
 def _save_checkpoint(state: dict, path: str) -> None:
@@ -98,50 +199,19 @@ def evaluate(
 def train(
     corpus: str | Path,
     out: str | Path,
+    config: TrainConfig | None = None,
     *,
-    layers: int = 4,
-    heads: int = 4,
-    width: int = 128,
-    context: int = 1024,
-    dropout: float = 0.3,
-    epochs: int = 200,
-    batch_size: int = 16,
-    lr: float = 1e-3,
-    weight_decay: float = 0.01,
-    warmup: int = 100,
-    patience: int = 25,
-    seed: int = 0,
-    device: str = "auto",
-    resume: bool = False,
-    max_minutes: float | None = None,
-    weights_dtype: str = "float16",
-    progress: bool = True,
     echo=print,  # noqa: ANN001
+    **overrides,
 ) -> dict:
     """Train a model on a corpus folder and write it to ``out``.
 
     Args:
         corpus: Folder written by :func:`~qneuro.generators.corpus.build_corpus`.
         out: Model folder (created; locked against a second writer while training).
-        layers: Transformer blocks (:class:`ModelConfig`).
-        heads: Attention heads.
-        width: Residual width.
-        context: Longest token sequence; longer training circuits are left out.
-        dropout: Dropout probability.
-        epochs: Maximum epochs (>= 1).
-        batch_size: Sequences per optimiser step (>= 1).
-        lr: Peak AdamW learning rate (> 0).
-        weight_decay: AdamW weight decay (>= 0).
-        warmup: Linear warm-up steps (>= 0).
-        patience: Early stopping after this many epochs without a better validation loss
-            (>= 0).
-        seed: Seed of initialisation, shuffling and dropout (0 <= seed < 2**63).
-        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (see :func:`pick_device`).
-        resume: Continue from ``out/checkpoint.pt`` (:func:`load_checkpoint`).
-        max_minutes: Stop (keeping the best model) after this wall time (> 0), if given.
-        weights_dtype: ``float16`` (default, half the file size) or ``float32``.
-        progress: Show a tqdm bar per epoch.
+        config: The training settings (default: :class:`TrainConfig`).
         echo: Function printing one line per epoch.
+        **overrides: :class:`TrainConfig` fields replacing those of ``config``.
 
     Returns:
         Summary dict (also in ``training.json``).
@@ -150,164 +220,228 @@ def train(
         ValueError: A setting out of range (refused before anything is written), ``out``
             a file or in use by another process, a malformed corpus or checkpoint.
     """
-    from tqdm.auto import tqdm
-
-    checks.integer("epochs", epochs, low=1)
-    checks.integer("batch_size", batch_size, low=1)
-    checks.real("lr", lr, low=0, above=True)
-    checks.real("weight_decay", weight_decay, low=0)
-    checks.integer("warmup", warmup, low=0)
-    checks.integer("patience", patience, low=0)
-    checks.seed("seed", seed)
-    checks.real("max_minutes", max_minutes, low=0, above=True, optional=True)
-    checks.one_of("weights_dtype", weights_dtype, ("float16", "float32"))
-    dev = pick_device(device)
+    config = replace(config if config is not None else TrainConfig(), **overrides)
+    device = pick_device(config.device)
     data = Corpus.load(corpus)
-    real = [r for r in data.rows if r["source"] == "mqt.bench"]
-    if not real:
-        raise ValueError(f"corpus {corpus} has no real (mqt.bench) circuit to train on")
-    families = sorted({r["family"] for r in real})
-    max_q = max(r["qubits"] for r in real)
-    tokenizer = Tokenizer(families, max(max_q, 2))
-    cfg = ModelConfig(len(tokenizer), context, layers, heads, width, dropout)
+    real = _real_rows(data, corpus)
+    tokenizer = _new_tokenizer(real)
+    model_config = config.model_config(len(tokenizer))
     out = Path(out)
-    ckpt_path = out / CHECKPOINT_FILE
-    if resume and not ckpt_path.is_file():
-        raise FileNotFoundError(f"nothing to resume: {ckpt_path} missing")
+    if config.resume and not (out / CHECKPOINT_FILE).is_file():
+        raise FileNotFoundError(f"nothing to resume: {out / CHECKPOINT_FILE} missing")
     out = output_folder(out, what="out")
     with FolderLock(out):
         remove_temporaries(out)
-        state = None
-        if resume:
-            state = load_checkpoint(inside(out, CHECKPOINT_FILE))
-            cfg, tokenizer = state.config, state.tokenizer
-        elif inside(out, "model.safetensors").exists():
-            raise ValueError(f"{out} already holds a model; pass resume or choose another folder")
+        checkpoint = _earlier_run(out, config.resume)
+        if checkpoint is not None:
+            model_config, tokenizer = checkpoint.config, checkpoint.tokenizer
         normal_form = NormalForm.from_programs(
             data.program(r) for r in real if r["split"] == "train"
         )
-        splits: dict[str, list[list[int]]] = {"train": [], "val": []}
-        too_long = 0
-        for r in real:
-            if r["split"] not in splits:
-                continue
-            ids = tokenizer.encode_program(data.program(r), r["family"])
-            if len(ids) > cfg.context:
-                too_long += 1
-                continue
-            splits[r["split"]].append(ids)
-        if not splits["train"]:
-            raise ValueError(
-                f"corpus {corpus} has no training circuit that fits context {cfg.context}"
-            )
-        if not splits["val"]:
-            splits["val"] = splits["train"][: max(1, len(splits["train"]) // 10)]
-
-        torch.manual_seed(seed)
-        rng = random.Random(seed)
-        model = CircuitTransformer(cfg).to(dev)
-        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-        steps_per_epoch = math.ceil(len(splits["train"]) / batch_size)
-        total_steps = max(epochs * steps_per_epoch, 1)
-
-        def lr_at(step: int) -> float:
-            if step < warmup:
-                return lr * (step + 1) / warmup
-            frac = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
-            return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-
-        history: list[dict] = []
-        best, best_epoch, start_epoch, step = math.inf, -1, 0, 0
-        if state is not None:
-            state.restore(model, opt)
-            history = state.history
-            best, best_epoch = state.best, state.best_epoch
-            start_epoch, step = state.epoch + 1, state.step
-            rng.seed(seed + start_epoch)
-            torch.manual_seed(seed + start_epoch)
+        splits, too_long = _encode_splits(data, real, tokenizer, model_config.context, corpus)
+        session = _Session.start(config, model_config, tokenizer, splits, device, checkpoint)
         normal_form.save(out / NORMAL_FORM_FILE)
+        stopped = session.fit(out, echo)
+        summary = session.summary(corpus, too_long, stopped)
+        atomic_write_json(out / "training.json", summary)
+    return summary
+
+
+def _real_rows(data: Corpus, corpus: str | Path) -> list[dict]:
+    """Manifest rows of the corpus's real (MQT Bench) circuits; refused when there are none."""
+    real = [r for r in data.rows if r["source"] == "mqt.bench"]
+    if not real:
+        raise ValueError(f"corpus {corpus} has no real (mqt.bench) circuit to train on")
+    return real
+
+
+def _new_tokenizer(real: list[dict]) -> Tokenizer:
+    """The tokenizer of a new model: the rows' families, their widest register (>= 2)."""
+    return Tokenizer(sorted({r["family"] for r in real}), max(max(r["qubits"] for r in real), 2))
+
+
+def _earlier_run(out: Path, resume: bool) -> Checkpoint | None:
+    """The checkpoint to resume from; None for a new run (refused if ``out`` holds a model)."""
+    if resume:
+        return load_checkpoint(inside(out, CHECKPOINT_FILE))
+    if inside(out, "model.safetensors").exists():
+        raise ValueError(f"{out} already holds a model; pass resume or choose another folder")
+    return None
+
+
+def _encode_splits(
+    data: Corpus, real: list[dict], tokenizer: Tokenizer, context: int, corpus: str | Path
+) -> tuple[dict[str, list[list[int]]], int]:
+    """Token ids of the real train and val circuits that fit ``context``; how many did not.
+
+    Without a validation circuit, the first tenth of the training circuits validate.
+    """
+    splits: dict[str, list[list[int]]] = {"train": [], "val": []}
+    too_long = 0
+    for r in real:
+        if r["split"] not in splits:
+            continue
+        ids = tokenizer.encode_program(data.program(r), r["family"])
+        if len(ids) > context:
+            too_long += 1
+            continue
+        splits[r["split"]].append(ids)
+    if not splits["train"]:
+        raise ValueError(f"corpus {corpus} has no training circuit that fits context {context}")
+    if not splits["val"]:
+        splits["val"] = splits["train"][: max(1, len(splits["train"]) // 10)]
+    return splits, too_long
+
+
+@dataclass
+class _Session:
+    """One training session: model, optimiser, shuffling, and where training stands."""
+
+    config: TrainConfig
+    model_config: ModelConfig
+    tokenizer: Tokenizer
+    splits: dict[str, list[list[int]]]
+    device: torch.device
+    model: CircuitTransformer
+    optimizer: torch.optim.Optimizer
+    rng: random.Random
+    history: list[dict] = field(default_factory=list)
+    best: float = math.inf
+    best_epoch: int = -1
+    start_epoch: int = 0
+    step: int = 0
+
+    @classmethod
+    def start(
+        cls,
+        config: TrainConfig,
+        model_config: ModelConfig,
+        tokenizer: Tokenizer,
+        splits: dict[str, list[list[int]]],
+        device: torch.device,
+        checkpoint: Checkpoint | None,
+    ) -> _Session:
+        """A new model seeded by ``config.seed``, or the state ``checkpoint`` holds.
+
+        A resumed session reseeds shuffling and dropout with ``seed + next epoch``.
+        """
+        torch.manual_seed(config.seed)
+        rng = random.Random(config.seed)
+        model = CircuitTransformer(model_config).to(device)
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        session = cls(config, model_config, tokenizer, splits, device, model, optimizer, rng)
+        if checkpoint is not None:
+            checkpoint.restore(model, optimizer)
+            session.history = checkpoint.history
+            session.best, session.best_epoch = checkpoint.best, checkpoint.best_epoch
+            session.start_epoch, session.step = checkpoint.epoch + 1, checkpoint.step
+            rng.seed(config.seed + session.start_epoch)
+            torch.manual_seed(config.seed + session.start_epoch)
+        return session
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.splits["train"]) / self.config.batch_size)
+
+    def learning_rate(self, step: int) -> float:
+        """Linear warm-up to ``lr``, then cosine decay to ``lr / 10`` at the last step."""
+        lr, warmup = self.config.lr, self.config.warmup
+        total_steps = max(self.config.epochs * self.steps_per_epoch, 1)
+        if step < warmup:
+            return lr * (step + 1) / warmup
+        frac = min((step - warmup) / max(total_steps - warmup, 1), 1.0)
+        return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+    def fit(self, out: Path, echo) -> str:  # noqa: ANN001
+        """Train up to ``config.epochs``, writing the best model and a checkpoint per epoch.
+
+        Returns why training stopped: ``epochs``, ``early stopping`` or ``time limit``.
+        """
         t0 = time.perf_counter()
-        stopped = "epochs"
-        for epoch in range(start_epoch, epochs):
-            if epoch - best_epoch > patience and best_epoch >= 0:
-                stopped = "early stopping"
-                break
-            model.train()
-            total, count = 0.0, 0
-            bar = tqdm(
-                _batches(splits["train"], batch_size, rng),
-                total=steps_per_epoch,
-                desc=f"epoch {epoch}",
-                disable=not progress,
-                leave=False,
-            )
-            for ids in bar:
-                for group in opt.param_groups:
-                    group["lr"] = lr_at(step)
-                loss, n = _loss(model, ids.to(dev))
-                opt.zero_grad(set_to_none=True)
-                (loss / n).backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                step += 1
-                total, count = total + float(loss.detach()), count + n
-            val = evaluate(model, splits["val"], dev)
+        for epoch in range(self.start_epoch, self.config.epochs):
+            if epoch - self.best_epoch > self.config.patience and self.best_epoch >= 0:
+                return "early stopping"
+            train_loss = self.train_epoch(epoch)
+            val = evaluate(self.model, self.splits["val"], self.device)
             row = {
                 "epoch": epoch,
-                "train_loss": total / count,
+                "train_loss": train_loss,
                 "val_loss": val,
                 "seconds": round(time.perf_counter() - t0, 1),
             }
-            history.append(row)
-            improved = val < best
+            self.history.append(row)
+            improved = val < self.best
             if improved:
-                best, best_epoch = val, epoch
-                save_model(model, tokenizer, out, weights_dtype)
+                self.best, self.best_epoch = val, epoch
+                save_model(self.model, self.tokenizer, out, self.config.weights_dtype)
             echo(
-                f"epoch {epoch}: train {row['train_loss']:.4f} val {val:.4f}"
-                + (" *" if improved else "")
+                f"epoch {epoch}: train {train_loss:.4f} val {val:.4f}" + (" *" if improved else "")
             )
-            ckpt = {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "config": json.dumps(asdict(cfg)),
-                "tokenizer": json.dumps(tokenizer.to_json()),
-                "history": json.dumps(history),
-                "best": torch.tensor(best),
-                "best_epoch": torch.tensor(best_epoch),
-                "epoch": torch.tensor(epoch),
-                "step": torch.tensor(step),
-            }
-            atomic_write(ckpt_path, lambda tmp, ckpt=ckpt: _save_checkpoint(ckpt, tmp))
-            if max_minutes is not None and time.perf_counter() - t0 > 60 * max_minutes:
-                stopped = "time limit"
-                break
-        summary = {
-            "corpus": str(corpus),
-            "config": asdict(cfg),
-            "parameters": model.num_parameters(),
-            "train_sequences": len(splits["train"]),
-            "val_sequences": len(splits["val"]),
-            "left_out_too_long": too_long,
-            "best_val_loss": best,
-            "best_epoch": best_epoch,
-            "epochs_run": len(history),
-            "stopped": stopped,
-            "device": str(dev),
-            "options": {
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "lr": lr,
-                "weight_decay": weight_decay,
-                "warmup": warmup,
-                "patience": patience,
-                "seed": seed,
-                "weights_dtype": weights_dtype,
-            },
-            "history": history,
+            self.write_checkpoint(out / CHECKPOINT_FILE, epoch)
+            minutes = self.config.max_minutes
+            if minutes is not None and time.perf_counter() - t0 > 60 * minutes:
+                return "time limit"
+        return "epochs"
+
+    def train_epoch(self, epoch: int) -> float:
+        """One pass over the shuffled training split; its mean loss per token."""
+        from tqdm.auto import tqdm
+
+        self.model.train()
+        total, count = 0.0, 0
+        bar = tqdm(
+            _batches(self.splits["train"], self.config.batch_size, self.rng),
+            total=self.steps_per_epoch,
+            desc=f"epoch {epoch}",
+            disable=not self.config.progress,
+            leave=False,
+        )
+        for ids in bar:
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.learning_rate(self.step)
+            loss, n = _loss(self.model, ids.to(self.device))
+            self.optimizer.zero_grad(set_to_none=True)
+            (loss / n).backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimizer.step()
+            self.step += 1
+            total, count = total + float(loss.detach()), count + n
+        return total / count
+
+    def write_checkpoint(self, path: Path, epoch: int) -> None:
+        """Write the state after ``epoch`` to ``path`` atomically (see :func:`load_checkpoint`)."""
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "config": json.dumps(asdict(self.model_config)),
+            "tokenizer": json.dumps(self.tokenizer.to_json()),
+            "history": json.dumps(self.history),
+            "best": torch.tensor(self.best),
+            "best_epoch": torch.tensor(self.best_epoch),
+            "epoch": torch.tensor(epoch),
+            "step": torch.tensor(self.step),
         }
-        atomic_write_json(out / "training.json", summary)
-    return summary
+        atomic_write(path, lambda tmp: _save_checkpoint(state, tmp))
+
+    def summary(self, corpus: str | Path, too_long: int, stopped: str) -> dict:
+        """The contents of ``training.json``."""
+        return {
+            "corpus": str(corpus),
+            "config": asdict(self.model_config),
+            "parameters": self.model.num_parameters(),
+            "train_sequences": len(self.splits["train"]),
+            "val_sequences": len(self.splits["val"]),
+            "left_out_too_long": too_long,
+            "best_val_loss": self.best,
+            "best_epoch": self.best_epoch,
+            "epochs_run": len(self.history),
+            "stopped": stopped,
+            "device": str(self.device),
+            "options": {name: getattr(self.config, name) for name in _SUMMARY_OPTIONS},
+            "history": self.history,
+        }
 
 
 @dataclass

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 
 
 class UsageError(Exception):
@@ -41,6 +42,26 @@ def emit(args, result: dict) -> None:
     """Print ``result`` as one JSON line when ``--json`` was given."""
     if args.json:
         print(json.dumps(result))
+
+
+def finish(
+    args,
+    result: dict,
+    *,
+    text: str | None = None,
+    plot: Callable[[str], object] | None = None,
+) -> None:
+    """End a command: print ``text``, draw the optional plot, then :func:`emit` ``result``.
+
+    ``plot(path)`` runs only when ``args.plot`` is set; it writes the figure and returns
+    its path, which goes into ``result["plot"]`` and a line ``wrote PATH``.
+    """
+    if text is not None:
+        print(text)
+    if plot is not None and args.plot is not None:
+        result["plot"] = str(plot(args.plot))
+        print(f"wrote {result['plot']}")
+    emit(args, result)
 
 
 def positive_number(text: str) -> float:

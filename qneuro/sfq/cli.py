@@ -9,12 +9,11 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import numpy as np
 
-from qneuro.commands import emit, output_options
+from qneuro.commands import emit, finish, output_options
 
 __all__ = ["add_commands", "demo_step"]
 
@@ -127,6 +126,12 @@ def _ps(value) -> float:
     return float(value / psecond)
 
 
+def _plots():
+    from . import plots
+
+    return plots
+
+
 def _check_trials(trials: int, limit: int = 100_000) -> None:
     if trials < 1 or trials > limit:
         raise ValueError(f"--trials {trials}: must lie in [1, {limit}]")
@@ -148,13 +153,7 @@ def _xor(args) -> None:
         progress=not args.quiet,
     )
     _print_table(result, print)
-    out = result.to_dict()
-    if args.plot is not None:
-        from .plots import plot_raster
-
-        out["plot"] = str(plot_raster(result, args.plot))
-        print(f"wrote {out['plot']}")
-    emit(args, out)
+    finish(args, result.to_dict(), plot=lambda path: _plots().plot_raster(result, path))
 
 
 def _sweep(args) -> None:
@@ -190,12 +189,7 @@ def _sweep(args) -> None:
         "trials": args.trials,
         "wall_s": grid["wall_s"],
     }
-    if args.plot is not None:
-        from .plots import plot_margin_heatmap
-
-        out["plot"] = str(plot_margin_heatmap(grid, args.plot))
-        print(f"wrote {out['plot']}")
-    emit(args, out)
+    finish(args, out, plot=lambda path: _plots().plot_margin_heatmap(grid, path))
 
 
 def _train(args) -> None:
@@ -213,10 +207,7 @@ def _train(args) -> None:
     print(f"best setting: {best.to_dict()}")
     check = evaluate_xor(best, trials=200, seed=args.seed + 100, progress=not args.quiet)
     _print_table(check, print)
-    if args.json:
-        print(
-            json.dumps({"setting": best.to_dict(), "check": check.to_dict(), "trials": args.trials})
-        )
+    emit(args, {"setting": best.to_dict(), "check": check.to_dict(), "trials": args.trials})
 
 
 def demo_step(progress: bool, echo: Callable[[str], None]) -> dict:

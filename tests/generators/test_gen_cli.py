@@ -139,8 +139,8 @@ def test_bundled_model_generates_valid_circuits():
     import torch
     from qiskit import qasm2
 
+    from qneuro.generators.decoding import sample_tokens
     from qneuro.generators.model import default_model_dir, load_model
-    from qneuro.generators.sampler import sample_tokens
 
     assert (default_model_dir() / "recipe.json").is_file()
     model, tok = load_model()

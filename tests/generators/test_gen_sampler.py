@@ -6,14 +6,9 @@ import pytest
 import torch
 from qiskit import qasm2
 
+from qneuro.generators.dataset import GenerateOptions, generate_dataset, parse_range
+from qneuro.generators.decoding import render_loose, sample_tokens
 from qneuro.generators.model import CircuitTransformer, ModelConfig, load_model, save_model
-from qneuro.generators.sampler import (
-    GenerateOptions,
-    generate_dataset,
-    parse_range,
-    render_loose,
-    sample_tokens,
-)
 from qneuro.generators.tokenizer import EOS, Tokenizer
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qneuro.generators.sampler import GenerateOptions, generate_dataset
+from qneuro.generators.dataset import GenerateOptions, generate_dataset
 
 OPTIONS = GenerateOptions(n=14, qubits=(2, 4), batch_size=3, seed=7)
 

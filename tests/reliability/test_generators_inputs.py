@@ -21,9 +21,10 @@ import torch
 from qneuro.cli import main
 from qneuro.files import FolderLock
 from qneuro.generators.corpus import Corpus, build_corpus, random_program
+from qneuro.generators.dataset import GenerateOptions, generate_dataset, parse_range
+from qneuro.generators.decoding import sample_tokens
 from qneuro.generators.model import ModelConfig, load_model, pick_device
 from qneuro.generators.normal_form import NormalForm
-from qneuro.generators.sampler import GenerateOptions, generate_dataset, parse_range, sample_tokens
 from qneuro.generators.tokenizer import Tokenizer
 from qneuro.generators.train import load_checkpoint, train
 from qneuro.generators.verify import verify_dataset
