@@ -15,7 +15,7 @@ from qneuro.chem import Problem, load
 from qneuro.noise import NoiseProfile
 from qneuro.optim import get_optimizer
 from qneuro.ptm import ENGINES
-from qneuro.vqe import Energy
+from qneuro.vqe import Energy, check_mitigation
 
 from .actions import ActionSet, CircuitState
 from .curriculum import make_curriculum
@@ -99,6 +99,10 @@ class QuantumArchitectureSearchEnv(gym.Env):
       ``SparsePauliOp`` (exact energy by diagonalisation).
     * ``noise``: a preset name, a :class:`~qneuro.noise.NoiseProfile`, or None (ideal).
     * ``shots``, ``shot_model``: shot noise (None: exact expectation values).
+    * ``mitigation``: the measured energy as error-mitigated hardware reports it: None
+      (raw), ``"readout"`` (readout correction) or ``"zne"`` (that plus zero-noise
+      extrapolation from noise x1 and x3; twice the simulation), see
+      :class:`qneuro.vqe.Energy`; needs ``shots=None``.
     * ``max_gates``: the action budget ``L`` (default by qubit count, :data:`DEFAULT_MAX_GATES`;
       at most what keeps the observation within :data:`MAX_OBSERVATION_SIZE` entries).
     * ``rotations``: rotation axes offered (``"xyz"``); ``coupling_map``: allowed CNOT pairs.
@@ -134,6 +138,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         *,
         shots: int | None = None,
         shot_model: str = "gaussian",
+        mitigation: str | None = None,
         max_gates: int | None = None,
         rotations: str = "xyz",
         coupling_map=None,
@@ -157,6 +162,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
             raise ValueError(f"noise={noise!r}; allowed: a preset name, a NoiseProfile or None")
         self.shots = None if shots is None else checks.integer("shots", shots, 1)
         self.shot_model = checks.one_of("shot_model", shot_model, SHOT_MODELS)
+        self.mitigation = check_mitigation(mitigation, self.shots)
         n = self.problem.num_qubits
         self.max_gates = _max_gates(max_gates, n)
         self.actions = ActionSet(n, coupling_map, rotations)
@@ -328,6 +334,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
             shot_model=self.shot_model,
             seed=int(self.np_random.integers(2**32)),
             engine=self.engine,
+            mitigation=self.mitigation,
         )
 
     def _observed(self, energy: float) -> float:

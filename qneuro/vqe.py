@@ -5,7 +5,8 @@ minimise: ``E(theta) = Tr(H rho(theta))`` with ``rho(theta)`` the ansatz's state
 noise profile, readout error included, plus shot noise when ``shots`` is set. It is
 batched (``(B, k) -> (B,)``) and takes a per-call ``shots=`` for shot schedules. Its
 :meth:`Energy.noiseless` gives the exact energy of the same angles without any noise, the
-quantity by which CRLQAS judges chemical accuracy.
+quantity by which CRLQAS judges chemical accuracy. ``mitigation`` estimates the energy as
+error-mitigated hardware would: readout correction, or that plus zero-noise extrapolation.
 
 Example:
     >>> from qneuro import chem, vqe
@@ -24,6 +25,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterVector
 from qiskit.quantum_info import SparsePauliOp
 
+from qneuro import checks
 from qneuro.chem.problem import CHEMICAL_ACCURACY  # noqa: F401  (qneuro.vqe.CHEMICAL_ACCURACY)
 from qneuro.noise import NoiseProfile
 from qneuro.optim import OptimizeResult, get_optimizer
@@ -35,6 +37,13 @@ from qneuro.ptm.sweep import (
     StatevectorSweep,
     sweep_memory,
 )
+
+#: Error mitigation an :class:`Energy` can apply (None: the raw noisy estimate).
+MITIGATIONS = (None, "readout", "zne")
+
+#: Zero-noise extrapolation: noise scales and Richardson weights, ``E_0 = (3 E_1 - E_3) / 2``.
+ZNE_SCALES = (1, 3)
+ZNE_WEIGHTS = (1.5, -0.5)
 
 
 class Energy:
@@ -52,6 +61,13 @@ class Energy:
         seed: seed of the shot noise.
         engine: the simulator engine (``"auto"``: statevectors where the gates are ideal;
             ``"ptm"`` keeps every evaluation on Pauli vectors, the path before statevectors).
+        mitigation: None (the raw noisy energy); ``"readout"``: readout errors corrected by
+            inverting each qubit's confusion matrix (exact in expectation, so the energy
+            is that without readout error); ``"zne"``: that plus zero-noise extrapolation,
+            ``E = (3 E(noise x1) - E(noise x3)) / 2`` with every gate channel applied three
+            times (:meth:`~qneuro.noise.NoiseProfile.folded`), as qiskit Runtime's
+            resilience level 2 does on hardware; twice the circuit evaluations. Both need
+            exact expectations (``shots=None``).
 
     The energy along one angle is exact in closed form when every parameter is the angle
     of its own Pauli rotation (:meth:`coordinate_sweep`), which Rotosolve uses; the same
@@ -77,8 +93,10 @@ class Energy:
         shot_model: str = "gaussian",
         seed: int | None = None,
         engine: str = "auto",
+        mitigation: str | None = None,
     ) -> None:
         self.hamiltonian, self.exact_energy = _hamiltonian(problem)
+        self.mitigation = check_mitigation(mitigation, shots)
         if not isinstance(ansatz, QuantumCircuit | Program):
             raise TypeError(
                 f"ansatz must be a qiskit QuantumCircuit or a qneuro.ptm.Program, got "
@@ -90,8 +108,11 @@ class Energy:
                 f"{self.hamiltonian.num_qubits}"
             )
         self.noise = NoiseProfile.preset(noise) if isinstance(noise, str) else noise
+        estimated = self.noise
+        if mitigation is not None and estimated is not None:
+            estimated = estimated.without_readout()
         self.simulator = PTMSimulator(
-            self.noise, shots=shots, shot_model=shot_model, seed=seed, engine=engine
+            estimated, shots=shots, shot_model=shot_model, seed=seed, engine=engine
         )
         self.circuit = ansatz
         self.compiled: CompiledCircuit | StatevectorCircuit = self.simulator.compile(ansatz)
@@ -103,17 +124,30 @@ class Energy:
         self.num_parameters = self.compiled.num_parameters
         self.nfev = 0
         self._pauli_compiled: CompiledCircuit | None = None  # noiseless sweeps below 7 qubits
+        self._amplified: Energy | None = None  # ZNE: the same energy under tripled noise
+        if mitigation == "zne" and estimated is not None and not estimated.is_ideal:
+            self._amplified = Energy(
+                self.hamiltonian, ansatz, estimated.folded(ZNE_SCALES[1]), engine=engine
+            )
 
     def __call__(self, theta, shots: int | None | str = "default") -> float | np.ndarray:
         """Noisy (and shot-noisy) energy; ``theta`` of shape ``(k,)`` or ``(B, k)``."""
         theta = self._check(theta)
-        self.nfev += 1 if theta.ndim == 1 else theta.shape[0]
-        return self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=shots)
+        self.nfev += (1 if theta.ndim == 1 else theta.shape[0]) * (1 + bool(self._amplified))
+        value = self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=shots)
+        return self._extrapolated(value, theta)
 
     def exact(self, theta) -> float | np.ndarray:
         """Noisy energy without shot noise (the expectation the shots estimate)."""
         theta = self._check(theta)
-        return self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=None)
+        value = self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=None)
+        return self._extrapolated(value, theta)
+
+    def _extrapolated(self, value, theta):
+        """``value`` combined with the amplified-noise energy under ZNE, else as it is."""
+        if self._amplified is None:
+            return value
+        return ZNE_WEIGHTS[0] * value + ZNE_WEIGHTS[1] * self._amplified.exact(theta)
 
     def noiseless(self, theta) -> float | np.ndarray:
         """Energy of the same angles with no gate, readout or shot noise."""
@@ -183,7 +217,13 @@ class Energy:
             vector = np.zeros(4**n)
             vector[indices] = coeffs
             sweep = PauliSweep(compiled, vector, angles, first)
-        return _ParameterSweep(sweep, program.offsets, signs)
+        sweep = _ParameterSweep(sweep, program.offsets, signs)
+        if self._amplified is None:
+            return sweep
+        amplified = self._amplified.coordinate_sweep(x, coordinates, engine)
+        if amplified is None:
+            return None
+        return _WeightedSweeps((sweep, amplified), ZNE_WEIGHTS)
 
     def value_and_gradient(self, x) -> tuple[float, np.ndarray] | None:
         """``(E(x), dE/dx)`` exactly, from one sweep that moves no angle; None as for sweeps.
@@ -254,6 +294,7 @@ def run(
     budget: int = 500,
     seed: int | None = None,
     x0=None,
+    mitigation: str | None = None,
     **options,
 ) -> VQEResult:
     """Minimise the energy of ``ansatz`` for ``problem`` (arguments as :class:`Energy`).
@@ -268,9 +309,12 @@ def run(
         budget: energy evaluations to spend.
         seed: seeds the start angles, the optimiser and the shot noise.
         x0: start angles; default uniform in ``[0, 0.1)`` (the CRLQAS initialisation).
+        mitigation: None, ``"readout"`` or ``"zne"`` (:class:`Energy`).
         **options: fields of the optimiser's configuration.
     """
-    energy = Energy(problem, ansatz, noise, shots=shots, shot_model=shot_model, seed=seed)
+    energy = Energy(
+        problem, ansatz, noise, shots=shots, shot_model=shot_model, seed=seed, mitigation=mitigation
+    )
     rng = np.random.default_rng(seed)
     if x0 is None:
         x0 = rng.uniform(0.0, 0.1, size=energy.num_parameters)
@@ -346,6 +390,36 @@ class _ParameterSweep:
     def move(self, d: int, value: float) -> None:
         """Set ``x_d = value``."""
         self.sweep.move(d, self.offsets[d] + self.signs[d] * value)
+
+
+def check_mitigation(mitigation, shots: int | None = None) -> str | None:
+    """``mitigation`` when it is one of :data:`MITIGATIONS` and ``shots`` is None (if set)."""
+    if mitigation is not None:
+        checks.one_of("mitigation", mitigation, ("readout", "zne"))
+        if shots is not None:
+            raise ValueError(
+                f"mitigation={mitigation!r} with shots={shots}; allowed: mitigation with exact "
+                "expectation values (shots=None)"
+            )
+    return mitigation
+
+
+class _WeightedSweeps:
+    """Sweeps of several energies seen as one: ``E = sum_i w_i E_i`` (ZNE)."""
+
+    def __init__(self, sweeps, weights) -> None:
+        self.sweeps, self.weights = sweeps, weights
+
+    def sinusoid(self, d: int) -> tuple[float, float, float]:
+        """``(a, b, c)`` with ``E = a + b cos(x_d) + c sin(x_d)``."""
+        parts = np.array([sweep.sinusoid(d) for sweep in self.sweeps])
+        a, b, c = np.asarray(self.weights) @ parts
+        return float(a), float(b), float(c)
+
+    def move(self, d: int, value: float) -> None:
+        """Set ``x_d = value`` in every sweep."""
+        for sweep in self.sweeps:
+            sweep.move(d, value)
 
 
 def _slot_signs(program: Program) -> np.ndarray | None:

@@ -127,3 +127,85 @@ def test_parameterised_circuit_has_the_bound_circuits_energy():
     assert [i.operation.name for i in ansatz.data] == [i.operation.name for i in bound.data]
     expected = Statevector(bound).expectation_value(problem.hamiltonian).real
     assert float(vqe.Energy(problem, ansatz)(angles)) == pytest.approx(expected, abs=1e-10)
+
+
+def _one_qubit_problem():
+    """``H = Z`` on ``ry(theta)|0>``: noiseless energy ``cos(theta)``."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+
+    circuit = QuantumCircuit(1)
+    circuit.ry(Parameter("t"), 0)
+    return SparsePauliOp("Z"), circuit
+
+
+def test_readout_mitigation_inverts_the_confusion_matrix():
+    hamiltonian, circuit = _one_qubit_problem()
+    p10, p01 = 0.03, 0.08
+    noise = NoiseProfile().add_readout(p10, p01)
+    theta = np.array([0.7])
+    raw = vqe.Energy(hamiltonian, circuit, noise)(theta)
+    # <Z>_measured = (1 - p10 - p01) <Z> + (p01 - p10); inverting it gives cos(theta)
+    assert raw == pytest.approx((1 - p10 - p01) * np.cos(0.7) + (p01 - p10), abs=1e-12)
+    mitigated = vqe.Energy(hamiltonian, circuit, noise, mitigation="readout")
+    assert mitigated(theta) == pytest.approx(np.cos(0.7), abs=1e-12)
+    assert mitigated(theta) == pytest.approx((raw - (p01 - p10)) / (1 - p10 - p01), abs=1e-12)
+
+
+def test_zne_is_the_richardson_limit_of_folded_depolarizing_noise():
+    hamiltonian, circuit = _one_qubit_problem()
+    p = 0.05  # depolarizing after ry (Aer convention): <Z> scales by 1 - p per application
+    noise = NoiseProfile.depolarizing(p, 0.0)
+    lam = 1 - p
+    theta = np.array([0.4])
+    energy = vqe.Energy(hamiltonian, circuit, noise, mitigation="zne")
+    assert vqe.Energy(hamiltonian, circuit, noise.folded(3))(theta) == pytest.approx(
+        lam**3 * np.cos(0.4), abs=1e-12
+    )
+    assert energy(theta) == pytest.approx((3 * lam - lam**3) / 2 * np.cos(0.4), abs=1e-12)
+    assert energy.nfev == 2  # one evaluation at each noise scale
+    assert np.allclose(energy(np.array([[0.4], [1.0]])), [energy(theta), energy([1.0])])
+
+
+def test_zne_brings_a_noisy_molecular_energy_near_the_noiseless_one():
+    from qiskit import QuantumCircuit
+
+    from qneuro.chem import load
+
+    problem = load("LiH-4q")
+    path = "benchmarks/results/circuits/lih-4q-s2.qasm"
+    ansatz, angles = vqe.parameterised(QuantumCircuit.from_qasm_file(path))
+    raw = vqe.Energy(problem, ansatz, "mumbai-median")
+    zne = vqe.Energy(problem, ansatz, "mumbai-median", mitigation="zne")
+    exact = raw.noiseless(angles)
+    assert abs(zne(angles) - exact) < abs(raw(angles) - exact) / 5
+
+
+@pytest.mark.parametrize("mitigation", ["readout", "zne"])
+def test_mitigated_sweeps_and_gradients_are_exact(mitigation):
+    ansatz = vqe.hardware_efficient_ansatz(3, layers=1)
+    energy = vqe.Energy(heisenberg(3), ansatz, "mumbai-median", mitigation=mitigation)
+    x = np.random.default_rng(1).uniform(-1, 1, energy.num_parameters)
+    d = energy.num_parameters - 1
+    sweep = energy.coordinate_sweep(x, 1)
+    a, b, c = sweep.sinusoid(d)
+    for t in (-0.9, 0.3, 2.0):
+        moved = x.copy()
+        moved[d] = t
+        assert a + b * np.cos(t) + c * np.sin(t) == pytest.approx(energy.exact(moved), abs=1e-10)
+    value, gradient = energy.value_and_gradient(x)
+    assert value == pytest.approx(energy.exact(x), abs=1e-10)
+    step = 1e-6
+    for k in (0, d):
+        shift = np.zeros_like(x)
+        shift[k] = step
+        central = (energy.exact(x + shift) - energy.exact(x - shift)) / (2 * step)
+        assert gradient[k] == pytest.approx(central, abs=1e-6)
+
+
+def test_mitigation_needs_exact_expectations_and_a_known_name():
+    ansatz = vqe.hardware_efficient_ansatz(2, layers=1)
+    with pytest.raises(ValueError, match="mitigation='zne' with shots=100"):
+        vqe.Energy(heisenberg(2), ansatz, "mumbai-median", shots=100, mitigation="zne")
+    with pytest.raises(ValueError, match="mitigation='pec'"):
+        vqe.Energy(heisenberg(2), ansatz, "mumbai-median", mitigation="pec")

@@ -144,6 +144,38 @@ class NoiseProfile:
                 result._readout[mapping[q]] = error
         return result
 
+    def folded(self, scale: int) -> NoiseProfile:
+        """The same profile with every gate channel applied ``scale`` times (``N**scale``).
+
+        Noise amplification for zero-noise extrapolation: the noise of locally folded
+        gates ``G (G^dagger G)^((scale-1)/2)`` when each gate's channel commutes with the
+        gate (depolarizing and other Pauli channels with Pauli rotations about their own
+        axes), a model of stretched pulses otherwise. ``scale``: a positive odd integer.
+        Readout is unchanged.
+        """
+        if isinstance(scale, bool) or not isinstance(scale, int | np.integer):
+            raise ValueError(f"scale={scale!r}; allowed: a positive odd integer")
+        if scale < 1 or scale % 2 == 0:
+            raise ValueError(f"scale={scale}; allowed: a positive odd integer (1, 3, 5, ...)")
+        result = self.without_readout()
+        result.name = f"{self.name} x{scale}"
+        result._default = {g: np.linalg.matrix_power(m, scale) for g, m in self._default.items()}
+        result._local = {k: np.linalg.matrix_power(m, scale) for k, m in self._local.items()}
+        result._default_readout = self._default_readout
+        result._readout = dict(self._readout)
+        return result
+
+    def without_readout(self) -> NoiseProfile:
+        """The same gate channels with ideal readout.
+
+        For exact expectation values this equals readout-error mitigation by inverting
+        each qubit's confusion matrix (exact for independent readout errors).
+        """
+        result = NoiseProfile(f"{self.name} without readout")
+        result._default = dict(self._default)
+        result._local = dict(self._local)
+        return result
+
     @property
     def is_ideal(self) -> bool:
         """True when no channel and no readout error is set."""

@@ -158,3 +158,18 @@ def test_lowercase_pauli_labels():
     np.testing.assert_allclose(
         channels.pauli_channel({"i": 0.9, "x": 0.1}), channels.pauli_channel({"X": 0.1})
     )
+
+
+def test_folded_profile_applies_each_channel_scale_times_and_keeps_readout():
+    noise = NoiseProfile.preset("mumbai-median")
+    tripled = noise.folded(3)
+    for gate, qubits in (("rx", (0,)), ("cx", (0, 1))):
+        once = noise.gate_channel(gate, qubits)
+        assert np.allclose(tripled.gate_channel(gate, qubits), once @ once @ once)
+    assert tripled.readout(0) == noise.readout(0) is not None
+    assert noise.without_readout().readout(0) is None
+    rx = noise.gate_channel("rx", (0,))
+    assert np.array_equal(noise.without_readout().gate_channel("rx", (0,)), rx)
+    for bad in (2, 0, -1, 1.0, True):
+        with pytest.raises(ValueError, match="positive odd integer"):
+            noise.folded(bad)

@@ -376,6 +376,8 @@ def test_train_config_refuses_silent_wrong_values(fields, message):
         (H2, {"illegal_action_reward": True}, "illegal_action_reward=True"),
         (H2, {"shots": True}, "shots=True"),
         (H2, {"shot_model": "poisson"}, "shot_model='poisson'"),
+        (H2, {"mitigation": "pec"}, "mitigation='pec'"),
+        (H2, {"mitigation": "zne", "shots": 100}, "mitigation='zne' with shots=100"),
         (H2, {"observe_threshold": "no"}, "observe_threshold='no'"),
         (H2, {"random_halting": "yes"}, "random_halting='yes'"),
         (H2, {"halting": {"zz": 1}}, "halting has unknown keys ['zz']"),
