@@ -12,7 +12,11 @@ means the search, which minimises the noisy energy, leaves chemical accuracy on 
 circuit. Gates are counted as the environment counts them (without the Hartree-Fock
 X gates the QASM files start with).
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/qas_noisy_angles.py [--json] [QASM ...]
+``--mitigation zne`` optimises the error-mitigated energy instead (readout correction and
+zero-noise extrapolation, :class:`qneuro.vqe.Energy`).
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/qas_noisy_angles.py [--mitigation zne] \
+        [--json] [QASM ...]
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("circuits", nargs="*", default=CIRCUITS, help="OpenQASM 2 files")
     parser.add_argument("--problem", default="LiH-4q")
     parser.add_argument("--budget", type=int, default=30_000, help="Rotosolve evaluations")
+    parser.add_argument(
+        "--mitigation",
+        choices=("readout", "zne"),
+        default=None,
+        help="optimise the error-mitigated energy instead of the raw one (qneuro.vqe.Energy)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     args = parser.parse_args(argv)
     problem = load(args.problem)
@@ -54,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         best = minimize(ideal, angles, method="rotosolve", budget=args.budget)
         optimum = best.fun - problem.exact_energy
         for noise in NOISES:
-            noisy = Energy(problem, circuit, noise=noise)
+            noisy = Energy(problem, circuit, noise=noise, mitigation=args.mitigation)
             result = minimize(noisy, best.x, method="rotosolve", budget=args.budget)
             noiseless = ideal(result.x) - problem.exact_energy
             names = [instruction.operation.name for instruction in circuit.data]
@@ -65,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
                 "noiseless_error": start,
                 "noiseless_optimum": optimum,
                 "noise": noise,
+                "mitigation": args.mitigation,
                 "noisy_error": result.fun - problem.exact_energy,
                 "noiseless_error_at_noisy_optimum": noiseless,
             }
@@ -76,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
     if args.json:
-        print(json.dumps({"problem": args.problem, "budget": args.budget, "rows": rows}))
+        settings = {"problem": args.problem, "budget": args.budget, "mitigation": args.mitigation}
+        print(json.dumps({**settings, "rows": rows}))
 
 
 if __name__ == "__main__":
