@@ -117,8 +117,31 @@ def add_commands(commands) -> None:
         default=None,
         help="Ray cluster for --workers: auto or HOST:PORT (default: a local Ray)",
     )
+    _device_options(generate)
     output_options(generate)
     generate.set_defaults(run=_generate)
+
+
+def _device_options(generate) -> None:  # noqa: ANN001
+    """``generate``'s level, target and format options (checked by ``GenerateOptions``)."""
+    generate.add_argument(
+        "--level",
+        default="indep",
+        help="indep (generator gate set, default), native (a device's basis gates) or "
+        "mapped (basis gates and coupling map)",
+    )
+    generate.add_argument(
+        "--backend", default=None, help="device for native/mapped: a fake backend, e.g. mumbai"
+    )
+    generate.add_argument(
+        "--basis-gates", default=None, help="custom device instead of --backend: e.g. cx,rz,sx,x"
+    )
+    generate.add_argument(
+        "--coupling-map", default=None, help="custom device for mapped: undirected edges 0-1,1-2"
+    )
+    generate.add_argument(
+        "--format", default="qasm2", help="qasm2 (.qasm, default), qasm3 (.qasm3) or qpy (.qpy)"
+    )
 
 
 def _corpus(args: argparse.Namespace) -> None:
@@ -177,6 +200,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _generate(args: argparse.Namespace) -> None:
     from qneuro.generators.dataset import GenerateOptions, generate_dataset, parse_range
+    from qneuro.generators.levels import parse_basis_gates, parse_coupling_map
 
     options = GenerateOptions(
         n=args.n,
@@ -190,6 +214,11 @@ def _generate(args: argparse.Namespace) -> None:
         family=args.family,
         batch_size=args.batch_size,
         model=str(args.model) if args.model else "default",
+        level=args.level,
+        backend=args.backend,
+        basis_gates=None if args.basis_gates is None else parse_basis_gates(args.basis_gates),
+        coupling_map=None if args.coupling_map is None else parse_coupling_map(args.coupling_map),
+        format=args.format,
     )
     try:
         result = generate_dataset(

@@ -1,8 +1,10 @@
 """The ``generate`` dataset writer: circuits sampled in seeded batches, written resumably.
 
-A ``generate`` folder holds ``circuit_NNNNNN.qasm`` files, ``manifest.jsonl`` (one row
-per circuit) and ``generate.json`` (the settings a resumed run must match);
-:func:`generate_dataset` states the contract.
+A ``generate`` folder holds ``circuit_NNNNNN.qasm`` files (``.qasm3`` or ``.qpy`` with
+another format, :mod:`~qneuro.generators.formats`), ``manifest.jsonl`` (one row per
+circuit) and ``generate.json`` (the settings a resumed run must match);
+:func:`generate_dataset` states the contract. Device levels (``native``, ``mapped``) are
+:mod:`~qneuro.generators.levels`.
 """
 
 from __future__ import annotations
@@ -29,8 +31,16 @@ from qneuro.files import (
     output_folder,
     remove_temporaries,
 )
+from qneuro.generators import levels
 from qneuro.generators.decoding import check_sampling, render_loose, sample_tokens
 from qneuro.generators.features import circuit_features
+from qneuro.generators.formats import (
+    FORMATS,
+    check_format,
+    circuit_from_qasm2,
+    encode,
+    write_circuit,
+)
 from qneuro.generators.model import default_model_dir, load_model, pick_device
 from qneuro.generators.normal_form import NormalForm, load_normal_form
 from qneuro.generators.tokenizer import MAX_QUBITS, Tokenizer, parse_normalised
@@ -39,7 +49,16 @@ from qneuro.generators.tokenizer import MAX_QUBITS, Tokenizer, parse_normalised
 MAX_THREADS = 1024
 #: Files of a ``generate`` output folder besides the circuits.
 MANIFEST_FILE, SETTINGS_FILE = "manifest.jsonl", "generate.json"
-_CIRCUIT_FILE = re.compile(r"circuit_(\d{6,})\.qasm")
+_CIRCUIT_FILE = re.compile(r"circuit_(\d{6,})\.(?:qasm|qasm3|qpy)")
+#: Settings added after the first release, with the value a run made before them had;
+#: :meth:`GenerateOptions.key` leaves them out at these values (same ``generate.json``).
+_LATER_DEFAULTS = {
+    "level": "indep",
+    "backend": None,
+    "basis_gates": None,
+    "coupling_map": None,
+    "format": "qasm2",
+}
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -63,6 +82,13 @@ class GenerateOptions:
     ``batch_size`` >= 1; ``qubits`` a pair ``1 <= low <= high <= 32``; ``seed`` >= 0;
     ``temperature``, ``top_k``, ``top_p`` as in :func:`sample_tokens` (``top_k`` None means
     no top-k filtering; 0 and negative values are refused rather than ignored).
+
+    ``level`` is ``indep`` (the generator's gate set), ``native`` or ``mapped``
+    (:mod:`~qneuro.generators.levels`), with a ``backend`` name or custom ``basis_gates``
+    (and ``coupling_map`` edges for ``mapped``); ``format`` is a
+    :data:`~qneuro.generators.formats.FORMATS` name. Gate names are stored sorted and
+    edges as sorted ``[a, b]`` pairs with ``a < b``. A level or format other than
+    ``indep``/``qasm2`` needs constrained decoding (every sample must parse).
     """
 
     n: int = 1000
@@ -76,8 +102,17 @@ class GenerateOptions:
     family: str | None = None
     batch_size: int = 500
     model: str = "default"
+    level: str = "indep"
+    backend: str | None = None
+    basis_gates: tuple[str, ...] | None = None
+    coupling_map: tuple[tuple[int, int], ...] | None = None
+    format: str = "qasm2"
 
     def __post_init__(self) -> None:
+        if isinstance(self.basis_gates, list | tuple):
+            self.basis_gates = tuple(sorted(set(self.basis_gates), key=str))
+        if isinstance(self.coupling_map, list | tuple):
+            self.coupling_map = levels.normalise_edges(self.coupling_map)
         self.validate()
 
     def validate(self) -> None:
@@ -96,12 +131,27 @@ class GenerateOptions:
         checks.integer("batch_size", self.batch_size, low=1)
         if not isinstance(self.model, str):
             raise ValueError(f"model must be a string naming the model, got {self.model!r}")
+        levels.check_choice(self.level, self.backend, self.basis_gates, self.coupling_map)
+        check_format(self.format)
+        plain = self.level == "indep" and self.format == "qasm2"
+        if not (self.constrained or plain):
+            raise ValueError(
+                f"unconstrained decoding with level {self.level!r}, format {self.format!r}: "
+                "unconstrained samples may not parse; allowed: level indep with format qasm2"
+            )
 
     def key(self) -> dict:
         """Settings that must match when resuming: all but ``n`` (batches are seeded)."""
         d = dict(self.__dict__)
         d.pop("n")
         d["qubits"] = list(d["qubits"])
+        for name, default in _LATER_DEFAULTS.items():
+            if d[name] == default:
+                d.pop(name)  # a default run's generate.json is as before these settings
+        if d.get("basis_gates") is not None:
+            d["basis_gates"] = list(d["basis_gates"])
+        if d.get("coupling_map") is not None:
+            d["coupling_map"] = [list(edge) for edge in d["coupling_map"]]
         return d
 
 
@@ -120,9 +170,18 @@ def generate_dataset(
 
     Circuit ``i`` belongs to batch ``i // batch_size``; batch ``b`` draws its qubit counts
     and tokens from generators seeded by ``(seed, b)``, so a resumed run reproduces the
-    same circuits and only writes the missing ones. Each ``.qasm`` file is written to a
+    same circuits and only writes the missing ones. Each circuit file is written to a
     temporary name and renamed; its manifest row (``manifest.jsonl``: file, qubits,
     gates, depth, family, valid, seed, batch) is appended after the file is in place.
+
+    With ``options.level`` ``native`` or ``mapped`` each circuit is transpiled
+    (:func:`~qneuro.generators.levels.to_level`, seeded by the run seed and circuit
+    index) and its row adds ``level``, ``backend`` (``custom`` for a custom target), the
+    written circuit's ``device_qubits``, ``device_gates`` and ``device_depth``
+    (``gates``/``depth`` stay those of the generated circuit) and, for ``mapped``,
+    ``initial_layout``/``final_layout`` (:func:`~qneuro.generators.levels.layout_fields`).
+    With ``options.format`` other than ``qasm2`` the row adds ``format``. Default options
+    write the same bytes as before these settings existed.
 
     With ``workers > 1`` or an ``address``, the batches are sampled by Ray workers (one
     CPU and one torch thread each, the model sent to them) and come back in batch order;
@@ -160,7 +219,10 @@ def generate_dataset(
     """
     options.validate()
     device, threads, workers = _check_run(device, threads, workers, address)
-    job = _load_job(options, model_dir, device)
+    target = levels.resolve_device(
+        options.level, options.backend, options.basis_gates, options.coupling_map, options.qubits[1]
+    )
+    job = _load_job(options, model_dir, device, target)
     key = options.key()
     key["normal_form"] = job.normal_form is not None  # applied, not just asked for
     if threads:
@@ -168,9 +230,9 @@ def generate_dataset(
     with _batches(job, workers, address) as run:  # Ray first: it may refuse
         out = output_folder(out, what="out")
         with FolderLock(out):
-            have = _open_folder(out, key)
+            have = _open_folder(out, key, options.format)
             generated, sample_seconds = _write_missing(out, options, run, have, progress)
-    rows = [have[_circuit_name(i)] for i in range(options.n)]
+    rows = [have[_circuit_name(i, options.format)] for i in range(options.n)]
     return {
         "n": options.n,
         "out": str(out),
@@ -200,7 +262,9 @@ def _check_run(
     return device, threads, workers
 
 
-def _load_job(options: GenerateOptions, model_dir: str | Path | None, device) -> _BatchJob:
+def _load_job(
+    options: GenerateOptions, model_dir: str | Path | None, device, target: levels.Device | None
+) -> _BatchJob:
     """The model, tokenizer and normal form of ``model_dir``, checked against ``options``."""
     model, tokenizer = load_model(model_dir, device)
     normal_form = None
@@ -211,14 +275,14 @@ def _load_job(options: GenerateOptions, model_dir: str | Path | None, device) ->
         raise ValueError(f"qubit range {lo}-{hi} exceeds the model's {tokenizer.max_qubits} qubits")
     if options.family is not None and options.family not in tokenizer.families:
         raise ValueError(f"family {options.family!r} unknown to the model: {tokenizer.families}")
-    return _BatchJob(model, tokenizer, options, normal_form, device)
+    return _BatchJob(model, tokenizer, options, normal_form, device, target)
 
 
-def _open_folder(out: Path, key: dict) -> dict[str, dict]:
+def _open_folder(out: Path, key: dict, fmt: str) -> dict[str, dict]:
     """Clean up and check ``out``, record ``key`` in it; its circuits in place by name."""
     remove_temporaries(out)
     _check_earlier_settings(out, key)
-    have = _resume_manifest(out)
+    have = _resume_manifest(out, fmt)
     atomic_write_json(out / SETTINGS_FILE, {"settings": key})
     return have
 
@@ -238,15 +302,17 @@ def _write_missing(
     bar.update(sum(_circuit_index(name) < options.n for name in have))
     batches = range((options.n + options.batch_size - 1) // options.batch_size)
     todo = [
-        b for b in batches if not all(_circuit_name(i) in have for i in _batch_indices(options, b))
+        b
+        for b in batches
+        if not all(_circuit_name(i, options.format) in have for i in _batch_indices(options, b))
     ]
     with open_append(out / MANIFEST_FILE) as fh:
         for _batch, samples, seconds in run(todo):
             sample_seconds += seconds
-            for _index, name, text, row in samples:
+            for _index, name, payload, row in samples:
                 if name in have:
                     continue
-                atomic_write_text(out / name, text)
+                write_circuit(out / name, payload)
                 fh.write(json.dumps(row) + "\n")
                 fh.flush()
                 have[name] = row
@@ -260,7 +326,9 @@ def _write_missing(
 class _BatchJob:
     """Everything a batch needs: ``job(b)`` -> ``(b, samples, seconds)``.
 
-    ``samples`` lists ``(index, file name, text, manifest row)`` for the batch's circuits.
+    ``samples`` lists ``(index, file name, file contents, manifest row)`` for the batch's
+    circuits (contents: text, or bytes for QPY). ``target`` is the device of a
+    ``native``/``mapped`` level (None for ``indep``).
     """
 
     model: torch.nn.Module
@@ -268,6 +336,7 @@ class _BatchJob:
     options: GenerateOptions
     normal_form: NormalForm | None
     device: str
+    target: levels.Device | None = None
 
     def __call__(self, b: int) -> tuple[int, list, float]:
         options = self.options
@@ -294,16 +363,47 @@ class _BatchJob:
         samples = []
         for i, q, ids in zip(idx, qubits, seqs, strict=False):
             text = render_loose(self.tokenizer, ids)
-            row = {
-                "file": _circuit_name(i),
-                "qubits": q,
-                "seed": options.seed,
-                "batch": b,
-                "index": i,
-            }
+            name = _circuit_name(i, options.format)
+            row = {"file": name, "qubits": q, "seed": options.seed, "batch": b, "index": i}
             row.update(_describe(self.tokenizer, text, ids))
-            samples.append((i, _circuit_name(i), text, row))
+            payload, extra = _export(options, self.target, i, text)
+            samples.append((i, name, payload, {**row, **extra}))
         return b, samples, seconds
+
+
+def _export(
+    options: GenerateOptions, target: levels.Device | None, index: int, text: str
+) -> tuple[str | bytes, dict]:
+    """File contents of circuit ``index`` at ``options.level`` in ``options.format``.
+
+    Returns the contents and the manifest fields the level and format add (none for
+    ``indep``/``qasm2``, whose contents are ``text`` unchanged). Raises ``ValueError`` if
+    ``text`` does not parse (constrained decoding, required for conversion, prevents it).
+    """
+    if options.level == "indep" and options.format == "qasm2":
+        return text, {}
+    stem = _circuit_name(index, options.format).rsplit(".", 1)[0]
+    try:
+        circuit = circuit_from_qasm2(text, stem)
+    except Exception as exc:  # noqa: BLE001 - qiskit's parser raises several types
+        raise ValueError(f"circuit {index} does not parse, cannot convert it: {exc}") from None
+    extra: dict = {}
+    if options.level != "indep":
+        seed = levels.transpile_seed(options.seed, index)
+        circuit = levels.to_level(circuit, options.level, target, seed)
+        extra = {"level": options.level, "backend": target.name}
+        extra.update(device_qubits=circuit.num_qubits, device_gates=_gate_count(circuit))
+        extra["device_depth"] = circuit.depth()
+        extra.update(levels.layout_fields(circuit))
+    if options.format != "qasm2":
+        extra["format"] = options.format
+    return encode(circuit, options.format), extra
+
+
+def _gate_count(circuit) -> int:  # noqa: ANN001
+    """Operations of ``circuit`` that are gates (no barrier, measure or delay)."""
+    skip = {"barrier", "measure", "delay", "reset"}
+    return sum(n for name, n in circuit.count_ops().items() if name not in skip)
 
 
 def _batch_indices(options: GenerateOptions, b: int) -> range:
@@ -367,8 +467,9 @@ def _batches(job: _BatchJob, workers: int, address: str | None):
         yield run
 
 
-def _circuit_name(index: int) -> str:
-    return f"circuit_{index:06d}.qasm"
+def _circuit_name(index: int, fmt: str = "qasm2") -> str:
+    """File name of circuit ``index`` in format ``fmt`` (``circuit_000012.qasm``)."""
+    return f"circuit_{index:06d}{FORMATS[fmt]}"
 
 
 def _circuit_index(name: str) -> int:
@@ -411,21 +512,24 @@ def _check_earlier_settings(out: Path, key: dict) -> None:
     previous = checks.read_json_object(path, what="settings").get("settings")
     if not isinstance(previous, dict):
         raise ValueError(f"settings {path} must hold a 'settings' object")
-    previous = {"normal_form": False, **previous}  # runs from before normal-form masks
+    previous = {"normal_form": False, **_LATER_DEFAULTS, **previous}  # older runs' defaults
+    key = {**_LATER_DEFAULTS, **key}
     differ = [k for k in sorted(set(previous) | set(key)) if previous.get(k) != key.get(k)]
     if differ:
         changes = ", ".join(f"{k} {previous.get(k)!r} there, {key.get(k)!r} now" for k in differ)
         raise ValueError(f"{out} holds a run with other settings ({changes}); use another folder")
 
 
-def _resume_manifest(out: Path) -> dict[str, dict]:
+def _resume_manifest(out: Path, fmt: str = "qasm2") -> dict[str, dict]:
     """Rows of ``out/manifest.jsonl`` whose circuit file is in place, by file name.
 
     The manifest is rewritten to just these rows: a torn last line (from a killed run),
     rows whose file is missing and repeated rows are dropped, and their circuits are
     generated again. Any other malformed row is refused, as is a row naming anything but
-    ``circuit_NNNNNN.qasm`` in the folder, or a circuit that is a symbolic link.
+    ``circuit_NNNNNN`` with the suffix of ``fmt`` in the folder, or a circuit that is a
+    symbolic link.
     """
+    suffix = FORMATS[fmt]
     manifest = inside(out, MANIFEST_FILE)
     if not manifest.exists():
         return {}
@@ -435,8 +539,8 @@ def _resume_manifest(out: Path) -> dict[str, dict]:
     for line_number, line, row in rows:
         where = f"manifest {manifest} line {line_number}"
         name = checks.field(where, row, "file")
-        if not isinstance(name, str) or not _CIRCUIT_FILE.fullmatch(name):
-            raise ValueError(f"{where}: file {name!r} refused; allowed: circuit_NNNNNN.qasm")
+        if not (isinstance(name, str) and _CIRCUIT_FILE.fullmatch(name) and name.endswith(suffix)):
+            raise ValueError(f"{where}: file {name!r} refused; allowed: circuit_NNNNNN{suffix}")
         checks.flag(f"{where}: valid", checks.field(where, row, "valid"))
         path = inside(out, name, what="circuit")
         if path.exists() and not path.is_file():

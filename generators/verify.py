@@ -176,6 +176,10 @@ def verify_dataset(
 ) -> dict:
     """Verify the ``.qasm`` files of ``folder`` against a corpus (see module docstring).
 
+    Only target-independent OpenQASM 2 circuits compare with the corpus: a ``generate``
+    folder whose ``generate.json`` records another level or format is refused
+    (:func:`check_generate_settings`).
+
     Args:
         folder: Folder of generated ``.qasm`` files (the ``generate`` output).
         reference: Corpus folder (:func:`~qneuro.generators.corpus.build_corpus`).
@@ -194,8 +198,9 @@ def verify_dataset(
 
     Raises:
         FileNotFoundError: If ``folder`` has no ``.qasm`` file or the corpus is missing.
-        ValueError: A bad seed or figure path (checked first), or a malformed corpus
-            lacking real or random circuits in its train or test split.
+        ValueError: A bad seed or figure path (checked first), a ``generate`` folder of
+            another level or format, or a malformed corpus lacking real or random
+            circuits in its train or test split.
     """
     from sklearn.ensemble import RandomForestClassifier
     from tqdm.auto import tqdm
@@ -203,6 +208,7 @@ def verify_dataset(
     checks.seed("seed", seed, limit=2**32)
     folder = Path(folder)
     fig_path = None if figure == "" else _figure_path(figure, folder)
+    check_generate_settings(folder)
     files = sorted(folder.glob("*.qasm")) if folder.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no .qasm files in {folder}")
@@ -277,6 +283,28 @@ def verify_dataset(
         _figure(fig_path, programs, ref, rnd)
         result["figure"] = str(fig_path)
     return result
+
+
+def check_generate_settings(folder: Path) -> None:
+    """Refuse a ``generate`` folder of a level other than ``indep`` or a format but ``qasm2``.
+
+    Reads ``folder/generate.json`` when present (no symbolic link followed); a folder
+    without it (any folder of ``.qasm`` files) passes. Raises ``ValueError``.
+    """
+    from qneuro.generators.dataset import SETTINGS_FILE
+
+    path = inside(folder, SETTINGS_FILE, what="settings") if folder.is_dir() else None
+    if path is None or not path.exists():
+        return
+    settings = checks.read_json_object(path, what="settings").get("settings")
+    settings = settings if isinstance(settings, dict) else {}
+    level, fmt = settings.get("level", "indep"), settings.get("format", "qasm2")
+    if (level, fmt) != ("indep", "qasm2"):
+        raise ValueError(
+            f"{folder} holds level {level!r}, format {fmt!r} circuits ({path.name}); verify "
+            "compares the generator's own OpenQASM 2 circuits with the corpus: allowed: "
+            "a folder made with --level indep --format qasm2"
+        )
 
 
 def _comparable(candidate: list[Program], reference: list[Program]) -> bool:

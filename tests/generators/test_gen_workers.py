@@ -82,3 +82,18 @@ def test_workers_without_ray_name_the_extra(tiny_model, tmp_path, capsys, monkey
     )
     assert code == 2 and 'pip install "qneuro[ray]"' in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_sharded_device_levels_match_one_process(tiny_model, local_ray, tmp_path):
+    """Workers transpile their batches: same bytes (QPY too) as one process."""
+    pytest.importorskip("qiskit_ibm_runtime")
+    options = GenerateOptions(
+        n=6, qubits=(2, 4), batch_size=2, seed=7, level="mapped", backend="mumbai", format="qpy"
+    )
+    for folder, workers in (("one", 1), ("two", 2)):
+        generate_dataset(
+            tmp_path / folder, options, model_dir=tiny_model, progress=False, workers=workers
+        )
+    expected = _folder_bytes(tmp_path / "one")
+    assert "circuit_000005.qpy" in expected
+    assert _folder_bytes(tmp_path / "two") == expected

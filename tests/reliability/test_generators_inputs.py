@@ -224,6 +224,11 @@ def _figure_folder(ctx):
     (ctx.tmp / "fig").mkdir()
 
 
+def _gen_native(ctx):
+    settings = {"level": "native", "backend": "mumbai"}
+    (ctx.gen / "generate.json").write_text(json.dumps({"settings": settings}))
+
+
 def _empty_gen(ctx):
     for path in ctx.gen.glob("*.qasm"):
         path.unlink()
@@ -239,6 +244,8 @@ TRAIN = (
 RESUME = [a.replace("{out}", "{model}") for a in TRAIN] + ["--resume"]
 CORPUS = ["generators", "corpus", "--out", "{out}", "--max-qubits", "3", "--families", "ghz"]
 VERIFY = ["generators", "verify", "{gen}", "--reference", "{corpus}", "--no-aer"]
+MAPPED = [*GEN, "--level", "mapped", "--backend"]
+CUSTOM = [*GEN, "--level", "mapped", "--basis-gates", "cx,rz,sx,x", "--coupling-map"]
 
 # (id, argv, words the message must contain, optional preparation of the context)
 CLI_CASES = [
@@ -271,6 +278,55 @@ CLI_CASES = [
     ("gen-qubits-over-32", [*GEN, "--qubits", "2-99"], ["qubits high", "99"], None),
     ("gen-qubits-over-model", [*GEN, "--qubits", "2-20"], ["2-20", "exceeds the model"], None),
     ("gen-family-unknown", [*GEN, "--family", "nosuch"], ["family 'nosuch'"], None),
+    # generate: device levels and formats
+    ("gen-level-unknown", [*GEN, "--level", "quantum"], ["'quantum'", "indep, native"], None),
+    ("gen-format-unknown", [*GEN, "--format", "json"], ["'json'", "qasm2, qasm3, qpy"], None),
+    ("gen-backend-indep", [*GEN, "--backend", "mumbai"], ["backend", "'indep'"], None),
+    ("gen-backend-unknown", [*MAPPED, "nosuch"], ["backend 'nosuch'", "allowed", "mumbai"], None),
+    (
+        "gen-backend-too-wide",
+        [*MAPPED, "manila", "--qubits", "2-7"],
+        ["7 qubits", "'manila'", "5 qubits"],
+        None,
+    ),
+    (
+        "gen-backend-unconstrained",
+        [*MAPPED, "mumbai", "--unconstrained"],
+        ["unconstrained", "indep"],
+        None,
+    ),
+    (
+        "gen-basis-unknown",
+        [*GEN, "--level", "native", "--basis-gates", "cx,foo"],
+        ["basis gate 'foo'", "allowed"],
+        None,
+    ),
+    (
+        "gen-basis-weak",
+        [*GEN, "--level", "native", "--basis-gates", "rz,sx"],
+        ["rz,sx", "cannot express"],
+        None,
+    ),
+    (
+        "gen-coupling-text",
+        [*CUSTOM, "0-1,1-x"],
+        ["coupling map", "'0-1,1-x'"],
+        None,
+    ),
+    ("gen-coupling-disconnected", [*CUSTOM, "0-1,2-3"], ["not connected", "[2, 3]"], None),
+    ("gen-coupling-too-wide", [*CUSTOM, "0-1"], ["3 qubits", "coupling map (2 qubits)"], None),
+    (
+        "gen-settings-other-level",
+        GEN,
+        ["other settings", "level 'native' there, 'indep' now"],
+        _out_file("generate.json", json.dumps({"settings": {"level": "native"}})),
+    ),
+    (
+        "gen-manifest-other-format",
+        [*GEN, "--format", "qpy"],
+        ["circuit_000000.qasm", "circuit_NNNNNN.qpy"],
+        _manifest_row(file="circuit_000000.qasm"),
+    ),
     # generate: output folder
     ("gen-out-is-file", GEN, ["a_file", "is a file"], _out_is_file),
     ("gen-out-under-file", GEN, ["a_file", "is a file"], _out_under_file),
@@ -480,6 +536,7 @@ CLI_CASES = [
         None,
     ),
     ("verify-no-qasm", VERIFY, ["no .qasm files"], _empty_gen),
+    ("verify-other-level", VERIFY, ["level 'native'", "--level indep --format qasm2"], _gen_native),
     ("verify-reference-missing", [*VERIFY, "--reference", "{tmp}/nocorpus"], ["nocorpus"], None),
     (
         "verify-reference-no-random-test",

@@ -1,0 +1,181 @@
+"""Device levels of ``generate``: native gates, mapped to a coupling map, seeded.
+
+Circuits come from the bundled model (small n and qubit counts: seconds per case).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from qiskit.quantum_info import Operator
+
+from qneuro.generators import levels
+from qneuro.generators.dataset import GenerateOptions, generate_dataset
+from qneuro.generators.formats import circuit_from_qasm2, encode, read_circuit
+
+pytest.importorskip("qiskit_ibm_runtime")
+
+LINE4 = ((0, 1), (1, 2), (2, 3))
+#: (id, options beyond n/qubits/seed) of each level and target kind.
+CASES = [
+    ("native-mumbai", {"level": "native", "backend": "mumbai"}),
+    ("mapped-mumbai", {"level": "mapped", "backend": "mumbai"}),
+    ("native-custom", {"level": "native", "basis_gates": ("cx", "rz", "sx", "x")}),
+    (
+        "mapped-custom",
+        {"level": "mapped", "basis_gates": ("cz", "rz", "sx", "x"), "coupling_map": LINE4},
+    ),
+]
+
+
+def _generate(out, n=4, qubits=(2, 4), seed=2, **settings):
+    options = GenerateOptions(n=n, qubits=qubits, seed=seed, batch_size=2, **settings)
+    generate_dataset(out, options, progress=False, threads=1)
+    return sorted(out.glob("circuit_*")), [
+        json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()
+    ]
+
+
+def _device(settings):
+    if settings.get("backend"):
+        backend = levels.load_backend(settings["backend"])
+        pairs = {tuple(edge) for edge in backend.coupling_map.get_edges()}
+        basis = set(backend.operation_names)
+        return basis, pairs
+    pairs = {tuple(edge) for edge in levels.coupling_pairs(settings.get("coupling_map") or ())}
+    return set(settings["basis_gates"]), pairs
+
+
+@pytest.mark.parametrize("name, settings", CASES, ids=[c[0] for c in CASES])
+def test_level_output_uses_only_the_device(name, settings, tmp_path):
+    files, rows = _generate(tmp_path / "g", **settings)
+    basis, pairs = _device(settings)
+    assert len(files) == 4
+    for path, row in zip(files, rows, strict=True):
+        circuit = read_circuit(path)  # every file parses with qiskit
+        assert set(circuit.count_ops()) <= basis | {"measure", "barrier"}, path.name
+        assert row["level"] == settings["level"] and row["file"] == path.name
+        assert row["backend"] == settings.get("backend", "custom")
+        assert row["device_qubits"] == circuit.num_qubits
+        if settings["level"] == "native":
+            assert circuit.num_qubits == row["qubits"]
+        for inst in circuit.data:
+            if settings["level"] == "mapped" and len(inst.qubits) == 2:
+                edge = tuple(circuit.find_bit(q).index for q in inst.qubits)
+                assert edge in pairs, f"{path.name}: {inst.operation.name} on uncoupled {edge}"
+    saved = json.loads((tmp_path / "g" / "generate.json").read_text())["settings"]
+    assert saved["level"] == settings["level"]
+
+
+def test_transpiled_circuits_keep_the_unitary(tmp_path):
+    indep, _ = _generate(tmp_path / "i", n=3, qubits=(4, 4))
+    custom = {"basis_gates": ("cx", "rz", "sx", "x")}
+    native, _ = _generate(tmp_path / "n", n=3, qubits=(4, 4), level="native", **custom)
+    mapped, rows = _generate(
+        tmp_path / "m", n=3, qubits=(4, 4), level="mapped", coupling_map=LINE4, **custom
+    )
+    device = levels.resolve_device("mapped", None, custom["basis_gates"], LINE4, 4)
+    for index, (a, b, c, row) in enumerate(zip(indep, native, mapped, rows, strict=True)):
+        reference = Operator(read_circuit(a))
+        assert Operator(read_circuit(b)).equiv(reference)
+        assert "initial_layout" not in json.loads(
+            (tmp_path / "n" / "manifest.jsonl").read_text().splitlines()[index]
+        )
+        # the file is the seeded transpilation of the indep circuit, whose layout (kept in
+        # memory and in the manifest, not in the file) undoes to the same unitary
+        again = levels.to_level(
+            circuit_from_qasm2(a.read_text(), a.stem),
+            "mapped",
+            device,
+            levels.transpile_seed(2, index),
+        )
+        assert encode(again, "qasm2") == c.read_text()
+        assert Operator.from_circuit(again).equiv(reference)
+        assert row["initial_layout"] == again.layout.initial_index_layout(filter_ancillas=True)
+        assert row["final_layout"] == again.layout.final_index_layout(filter_ancillas=True)
+
+
+def test_levels_are_seeded_and_resumable(tmp_path):
+    settings = {"level": "mapped", "backend": "mumbai", "n": 5}
+    first, _ = _generate(tmp_path / "a", **settings)
+    out = tmp_path / "b"
+    _generate(out, **settings)
+    for path in sorted(out.glob("circuit_*"))[3:]:
+        path.unlink()
+    with open(out / "manifest.jsonl", "a") as fh:
+        fh.write('{"file": "circ')  # a torn line from a killed run
+    again, rows = _generate(out, **settings)
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in first]
+    assert len(rows) == 5
+    other, _ = _generate(tmp_path / "c", **{**settings, "seed": 9})
+    assert [p.read_bytes() for p in other] != [p.read_bytes() for p in first]
+
+
+def test_resuming_with_another_level_is_refused(tmp_path):
+    _generate(tmp_path / "g", n=2)
+    with pytest.raises(ValueError, match="level 'indep' there, 'native' now"):
+        _generate(tmp_path / "g", n=2, level="native", backend="mumbai")
+
+
+def test_parsers_and_seeds():
+    assert levels.parse_basis_gates("cx, rz,sx") == ("cx", "rz", "sx")
+    assert levels.parse_coupling_map("0-1, 2-1") == ((0, 1), (2, 1))
+    assert levels.normalise_edges([(2, 1), [0, 1], (1, 2)]) == ((0, 1), (1, 2))
+    assert levels.transpile_seed(3, 7) == levels.transpile_seed(3, 7)
+    assert levels.transpile_seed(3, 7) != levels.transpile_seed(3, 8)
+    assert {"mumbai", "brisbane", "manila"} <= set(levels.backend_names())
+    options = GenerateOptions(level="mapped", basis_gates=["x", "cx"], coupling_map=[(1, 0)])
+    assert options.key()["basis_gates"] == ["cx", "x"]
+    assert options.key()["coupling_map"] == [[0, 1]]
+    assert "level" not in GenerateOptions().key()  # a default generate.json is unchanged
+
+
+@pytest.mark.parametrize(
+    "settings, words",
+    [
+        ({"level": "native", "backend": "nosuch"}, ["'nosuch'", "allowed", "mumbai"]),
+        ({"level": "mapped", "backend": "manila", "qubits": (2, 8)}, ["8 qubits", "5 qubits"]),
+        ({"level": "native", "basis_gates": ("foo",)}, ["'foo'", "allowed", "cx"]),
+        ({"level": "native", "basis_gates": ("rz", "sx")}, ["rz,sx", "cannot express"]),
+        (
+            {
+                "level": "mapped",
+                "basis_gates": ("cx", "rz", "sx"),
+                "coupling_map": ((0, 1), (2, 3)),
+            },
+            ["not connected", "[2, 3]"],
+        ),
+        (
+            {"level": "mapped", "basis_gates": ("cx", "rz", "sx"), "coupling_map": ((0, 1),)},
+            ["3 qubits", "2 qubits"],
+        ),
+    ],
+)
+def test_bad_targets_are_refused_before_writing(settings, words, tmp_path):
+    settings = {"qubits": (2, 3), **settings}
+    with pytest.raises(ValueError) as info:
+        generate_dataset(tmp_path / "g", GenerateOptions(n=1, **settings), progress=False)
+    for word in words:
+        assert word in str(info.value)
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize(
+    "settings, words",
+    [
+        ({"level": "quantum"}, ["'quantum'", "indep, native, mapped"]),
+        ({"backend": "mumbai"}, ["backend", "'indep'"]),
+        ({"level": "native"}, ["needs a backend or basis_gates"]),
+        ({"level": "native", "backend": "mumbai", "basis_gates": ("cx",)}, ["basis_gates"]),
+        ({"level": "native", "basis_gates": ("cx",), "coupling_map": ((0, 1),)}, ["mapped"]),
+        ({"level": "mapped", "basis_gates": ("cx",)}, ["needs a coupling_map"]),
+        ({"level": "native", "backend": "mumbai", "constrained": False}, ["unconstrained"]),
+        ({"level": "mapped", "basis_gates": ("cx",), "coupling_map": ((1, 1),)}, ["(1, 1)"]),
+    ],
+)
+def test_bad_level_options_are_refused_on_creation(settings, words):
+    with pytest.raises(ValueError) as info:
+        GenerateOptions(**settings)
+    for word in words:
+        assert word in str(info.value)
