@@ -72,7 +72,20 @@ def add_commands(commands) -> None:
         "--figure", type=Path, default=None, help="image file (default DIR/verify.png)"
     )
     verify.add_argument("--no-aer", action="store_true", help="skip the Aer execution check")
-    verify.add_argument("--seed", type=int, default=0, help="classifier seed")
+    verify.add_argument("--seed", type=int, default=0, help="seed of both judges")
+    verify.add_argument(
+        "--no-sequence-judge",
+        action="store_true",
+        help="skip the sequence judge (a CNN trained on real vs generated; seconds)",
+    )
+    verify.add_argument(
+        "--no-second-parser",
+        action="store_true",
+        help="skip the independent parse (openqasm3) of every file",
+    )
+    verify.add_argument(
+        "--no-card", action="store_true", help="leave DIR/CARD.md and DIR/card.json as they are"
+    )
     output_options(verify)
     verify.set_defaults(run=_verify)
 
@@ -99,6 +112,12 @@ def add_commands(commands) -> None:
         help="grammar masks only, without the corpus's single-qubit gate pairs (comparison)",
     )
     generate.add_argument("--batch-size", type=int, default=500)
+    generate.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="corpus folder: the dataset card's histograms show its real circuits too",
+    )
     generate.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, auto")
     generate.add_argument(
         "--threads",
@@ -230,6 +249,7 @@ def _generate(args: argparse.Namespace) -> None:
             threads=args.threads,
             workers=args.workers,
             address=args.address,
+            reference=args.reference,
         )
     except ImportError as exc:  # --workers without the ray extra
         raise ValueError(str(exc)) from None
@@ -243,6 +263,10 @@ def _generate(args: argparse.Namespace) -> None:
 
 
 def _verify(args: argparse.Namespace) -> None:
+    import shlex
+
+    from qneuro.files import FolderLock
+    from qneuro.generators.card import CARD_MD, write_card
     from qneuro.generators.verify import format_report, verify_dataset
 
     result = verify_dataset(
@@ -252,8 +276,25 @@ def _verify(args: argparse.Namespace) -> None:
         run_aer=not args.no_aer,
         seed=args.seed,
         progress=not args.quiet,
+        sequence_judge=not args.no_sequence_judge,
+        second_parser=not args.no_second_parser,
     )
-    finish(args, result, text=format_report(result))
+    if not args.no_card:
+        command = ["qneuro", "generators", "verify", str(args.dir)]
+        command += ["--reference", str(args.reference), "--seed", str(args.seed)]
+        for flag in ("no_aer", "no_sequence_judge", "no_second_parser"):
+            if getattr(args, flag):
+                command.append("--" + flag.replace("_", "-"))
+        with FolderLock(args.dir):  # not while a generate run writes there
+            write_card(
+                args.dir,
+                reference=args.reference,
+                verification=result,
+                verify_command=shlex.join(command),
+            )
+        result["card"] = str(args.dir / CARD_MD)
+    text = format_report(result)
+    finish(args, result, text=text + (f"\ncard: {result['card']}" if "card" in result else ""))
 
 
 def demo_step(progress: bool, echo) -> dict:  # noqa: ANN001

@@ -31,11 +31,13 @@ from qneuro.files import (
     output_folder,
     remove_temporaries,
 )
-from qneuro.generators import levels
+from qneuro.generators import card, levels
 from qneuro.generators.decoding import check_sampling, render_loose, sample_tokens
 from qneuro.generators.features import circuit_features
 from qneuro.generators.formats import (
     FORMATS,
+    MANIFEST_FILE,
+    SETTINGS_FILE,
     check_format,
     circuit_from_qasm2,
     encode,
@@ -47,8 +49,6 @@ from qneuro.generators.tokenizer import MAX_QUBITS, Tokenizer, parse_normalised
 
 #: Most torch CPU threads :func:`generate_dataset` accepts.
 MAX_THREADS = 1024
-#: Files of a ``generate`` output folder besides the circuits.
-MANIFEST_FILE, SETTINGS_FILE = "manifest.jsonl", "generate.json"
 _CIRCUIT_FILE = re.compile(r"circuit_(\d{6,})\.(?:qasm|qasm3|qpy)")
 #: Settings added after the first release, with the value a run made before them had;
 #: :meth:`GenerateOptions.key` leaves them out at these values (same ``generate.json``).
@@ -165,6 +165,7 @@ def generate_dataset(
     threads: int | None = 1,
     workers: int = 1,
     address: str | None = None,
+    reference: str | Path | None = None,
 ) -> dict:
     """Generate ``options.n`` circuits into ``out`` (resumable; atomic file writes).
 
@@ -189,6 +190,11 @@ def generate_dataset(
     single-process run with the same settings, and a resumed run samples only the
     batches that are not complete, whichever way either run was made.
 
+    The run ends by writing the dataset card (``CARD.md``, ``card.json``;
+    :mod:`~qneuro.generators.card`); an earlier card is removed when the run starts, so
+    a killed run leaves none (its verification section is carried over while the
+    circuits are unchanged).
+
     Every setting, the model folder and the earlier run's ``generate.json`` are checked
     before anything is written. The folder is locked (:class:`~qneuro.files.FolderLock`)
     while writing, so a second process is refused; temporary files of a killed run are
@@ -204,14 +210,17 @@ def generate_dataset(
         workers: Ray workers sampling batches (1: sample here, without Ray).
         address: Ray cluster for the workers (``auto`` or ``HOST:PORT``;
             None: a local Ray with ``workers`` CPUs); see :mod:`qneuro.cluster`.
+        reference: Corpus folder whose real circuits the card's histograms show next to
+            the generated ones (default: the corpus the model records, when present).
 
     Returns:
         Summary dict with ``n``, ``out``, ``valid`` (share that decodes to a normalised
         program), ``circuits_per_second`` (this run's sampling rate), ``generated`` (new
         this run), ``skipped`` (already present) and ``normal_form`` (whether normal-form
         masks were applied: constrained decoding with a model folder that has
-        ``normal_form.json``). With Ray workers the rate is circuits per second of this
-        process's wall time waiting for them (the workers' start-up included).
+        ``normal_form.json``) and ``card`` (the ``CARD.md`` path). With Ray workers the
+        rate is circuits per second of this process's wall time waiting for them (the
+        workers' start-up included).
 
     Raises:
         ValueError: A bad setting, model folder or earlier run (the message names it), or
@@ -227,11 +236,16 @@ def generate_dataset(
     key["normal_form"] = job.normal_form is not None  # applied, not just asked for
     if threads:
         torch.set_num_threads(threads)
+    if reference is not None and not (Path(reference) / "manifest.jsonl").is_file():
+        raise FileNotFoundError(f"reference corpus {reference} has no manifest.jsonl")
     with _batches(job, workers, address) as run:  # Ray first: it may refuse
         out = output_folder(out, what="out")
         with FolderLock(out):
             have = _open_folder(out, key, options.format)
+            earlier = card.previous_card(out)
+            card.remove_card(out)
             generated, sample_seconds = _write_missing(out, options, run, have, progress)
+            card.write_card(out, reference=reference, device=str(device), previous=earlier)
     rows = [have[_circuit_name(i, options.format)] for i in range(options.n)]
     return {
         "n": options.n,
@@ -242,6 +256,7 @@ def generate_dataset(
         "circuits_per_second": generated / sample_seconds if sample_seconds else None,
         "constrained": options.constrained,
         "normal_form": job.normal_form is not None,
+        "card": str(out / card.CARD_MD),
     }
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from qneuro.files import atomic_write, atomic_write_text
 
+#: Files of a ``generate`` output folder besides the circuits (and the dataset card).
+MANIFEST_FILE, SETTINGS_FILE = "manifest.jsonl", "generate.json"
 #: Format name -> file suffix of its circuits.
 FORMATS = {"qasm2": ".qasm", "qasm3": ".qasm3", "qpy": ".qpy"}
 

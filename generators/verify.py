@@ -5,15 +5,29 @@
    never followed), parsed by :func:`qneuro.qasm.parse_qasm` (only
    ``include "qelib1.inc";`` allowed, so no local file is ever read; legacy custom
    instructions so that files using ``cp``/``sx``/``swap`` from other writers parse too;
-   finite angles), then run on Aer (one shot, measuring every qubit). Every failure keeps
-   its reason, including parser errors other than ``QASM2ParseError`` (e.g. the plain
-   ``TypeError`` of ``rz q[0];``).
-2. **Realism**: a random-forest classifier (scikit-learn, 300 trees, seeded) on
-   :func:`classifier_features` (gate-type shares, gate-pair shares of consecutive
-   statements sharing a qubit, the scalar structure features, qubit distance of two-qubit
-   gates, share of "round" angles) trained on the corpus's real vs random *train*
-   circuits; its accuracy on the real + random *test* circuits is reported, and the share
-   of valid generated circuits it judges real.
+   finite angles), read a second time by an independent parser
+   (:mod:`~qneuro.generators.second_parser`: the OpenQASM project's reference grammar,
+   package ``openqasm3``, interpreted against the OpenQASM 2.0 specification), which
+   must accept it and agree with qiskit on the qubit count and on every operation, then
+   run on Aer (one shot, measuring every qubit). Every failure keeps its reason and
+   stage (``include``, ``parse``, ``second_parser``, ``aer``), including parser errors
+   other than ``QASM2ParseError`` (e.g. the plain ``TypeError`` of ``rz q[0];``).
+   Without ``openqasm3`` the second reading is skipped and the result says so.
+2. **Realism**, by two judges (``judges`` in the result), each reported as the share of
+   held-out *real* circuits (the corpus's test split in the generated qubit range) it
+   judges real next to the share of generated ones:
+
+   - ``random_forest``: scikit-learn, 300 trees, seeded, on :func:`classifier_features`
+     (gate-type shares, gate-pair shares of consecutive statements sharing a qubit, the
+     scalar structure features, qubit distance of two-qubit gates, share of "round"
+     angles), trained on the corpus's real vs random *train* circuits; its accuracy on
+     the real + random *test* circuits is reported, and the share of all valid
+     generated circuits it judges real.
+   - ``sequence``: :mod:`~qneuro.generators.judge`, a small CNN over token ids trained
+     on real *train* circuits vs the generated circuits of even position, evaluated on
+     the held-out real circuits and the generated circuits of odd position (a
+     two-sample test: a generator that matched the real distribution would leave the
+     two shares equal); skipped with ``sequence_judge=False``.
 3. **Structure**: :func:`~qneuro.generators.features.structure_distance` (unbiased MMD²
    of standardised structure vectors, with ``match_qubits=True``: each set weighted to
    the reference's qubit-count histogram) of the generated circuits, of the random test
@@ -45,6 +59,7 @@ from qneuro.files import (
     inside,
     read_text_limited,
 )
+from qneuro.generators import second_parser as second
 from qneuro.generators.corpus import SOURCES, Corpus, normalise_circuit
 from qneuro.generators.features import (
     SCALAR_FEATURES,
@@ -53,6 +68,7 @@ from qneuro.generators.features import (
     feature_distances,
     structure_distance,
 )
+from qneuro.generators.judge import JudgeConfig, judge_generated
 from qneuro.generators.tokenizer import GATES, Program, parse_normalised
 from qneuro.qasm import QasmError, check_includes, parse_qasm
 
@@ -61,17 +77,22 @@ MAX_FILE_BYTES = 2_000_000
 MAX_AER_QUBITS = 24
 
 
-def check_validity(text: str, run_aer: bool = True, source: str = "<input>") -> dict:
+def check_validity(
+    text: str, run_aer: bool = True, source: str = "<input>", second_parser: bool = True
+) -> dict:
     """Check one untrusted OpenQASM 2 text (includes and parsing by :mod:`qneuro.qasm`).
 
     Args:
         text: The program text.
         run_aer: Also execute it on Aer (one shot).
         source: A name for the reason (usually the file name).
+        second_parser: Also read it with :mod:`~qneuro.generators.second_parser`, which
+            must accept it and agree with qiskit (skipped when ``openqasm3`` is missing:
+            :func:`~qneuro.generators.second_parser.available`).
 
     Returns:
-        ``{"valid": bool, "stage": "include"|"parse"|"aer"|None, "reason": str|None,
-        "circuit": QuantumCircuit|None}``.
+        ``{"valid": bool, "stage": "include"|"parse"|"second_parser"|"aer"|None,
+        "reason": str|None, "circuit": QuantumCircuit|None}``.
     """
     try:
         check_includes(text, source)
@@ -81,6 +102,18 @@ def check_validity(text: str, run_aer: bool = True, source: str = "<input>") -> 
         circuit = parse_qasm(text, source=source)
     except QasmError as exc:
         return {"valid": False, "stage": "parse", "reason": str(exc)[:300], "circuit": None}
+    if second_parser and second.available():
+        try:
+            difference = second.compare_with_qiskit(second.read(text), circuit)
+        except second.SecondParserError as exc:
+            difference = str(exc)
+        if difference:
+            return {
+                "valid": False,
+                "stage": "second_parser",
+                "reason": difference[:300],
+                "circuit": circuit,
+            }
     if run_aer:
         reason = _run_aer(circuit)
         if reason:
@@ -173,6 +206,8 @@ def verify_dataset(
     run_aer: bool = True,
     seed: int = 0,
     progress: bool = True,
+    sequence_judge: bool = True,
+    second_parser: bool = True,
 ) -> dict:
     """Verify the ``.qasm`` files of ``folder`` against a corpus (see module docstring).
 
@@ -186,12 +221,18 @@ def verify_dataset(
         figure: Image path for the histograms, its format from the suffix (default
             ``folder/verify.png``; ``""`` for none).
         run_aer: Execute valid circuits on Aer.
-        seed: Seed of the classifier (0 <= seed < 2**32).
+        seed: Seed of both judges (0 <= seed < 2**32).
         progress: Show a tqdm bar.
+        sequence_judge: Train and apply the sequence judge (seconds per hundred circuits).
+        second_parser: Read every file with the independent parser too.
 
     Returns:
         JSON-ready dict: ``n``, ``validity``, ``failures`` (file -> reason),
-        ``classifier_accuracy``, ``judged_real``, ``structure_distance_generated``,
+        ``validity_checks`` (what validity means in this run), ``judges``
+        (``random_forest`` and ``sequence``, see the module docstring; each with
+        ``judged_real_generated``, ``judged_real_held_out_real`` and their ``gap``),
+        ``classifier_accuracy`` and ``judged_real`` (the random forest's, kept from
+        before the judges), ``structure_distance_generated``,
         ``structure_distance_random``, ``structure_distance_train``, ``structure_terms``
         (per-feature distances of each set), ``novelty``, ``exact_duplicates``,
         ``near_duplicates``, ``qubit_range``, ``reference_circuits``, ``figure``.
@@ -202,7 +243,6 @@ def verify_dataset(
             another level or format, or a malformed corpus lacking real or random
             circuits in its train or test split.
     """
-    from sklearn.ensemble import RandomForestClassifier
     from tqdm.auto import tqdm
 
     checks.seed("seed", seed, limit=2**32)
@@ -221,7 +261,7 @@ def verify_dataset(
         except UnsafePathError as exc:
             failures[path.name] = f"read: {exc}"
             continue
-        check = check_validity(text, run_aer=run_aer, source=path.name)
+        check = check_validity(text, run_aer=run_aer, source=path.name, second_parser=second_parser)
         if not check["valid"]:
             failures[path.name] = f"{check['stage']}: {check['reason']}"
             continue
@@ -230,28 +270,14 @@ def verify_dataset(
         except Exception as exc:  # noqa: BLE001 - valid, but outside the gate set
             failures[path.name] = f"normalise: {type(exc).__name__}: {exc}"[:300]
     n = len(files)
-    result: dict = {"n": n, "validity": len(programs) + 0.0, "failures": failures}
-    result["validity"] = (n - len(failures)) / n
-    # realism classifier
+    result: dict = {"n": n, "validity": (n - len(failures)) / n, "failures": failures}
+    result["validity_checks"] = _validity_checks(run_aer, second_parser)
     real_train, rand_train, real_test, rand_test = (
         _reference_programs(corpus, source, split)
         for split in ("train", "test")
         for source in SOURCES
     )
-    x_train = np.array([classifier_features(p) for p in real_train + rand_train])
-    y_train = np.array([1] * len(real_train) + [0] * len(rand_train))
-    x_test = np.array([classifier_features(p) for p in real_test + rand_test])
-    y_test = np.array([1] * len(real_test) + [0] * len(rand_test))
-    clf = RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1)
-    clf.fit(x_train, y_train)
-    result["classifier_accuracy"] = float((clf.predict(x_test) == y_test).mean())
-    result["classifier"] = "random forest (300 trees) on gate shares, gate pairs, structure"
-    if programs:
-        judged = clf.predict(np.array([classifier_features(p) for p in programs]))
-        result["judged_real"] = float(judged.mean())
-    else:
-        result["judged_real"] = 0.0
-    # structure
+    # the held-out sets: the test split within the generated qubit range
     lo = min((p.num_qubits for p in programs), default=1)
     hi = max((p.num_qubits for p in programs), default=32)
     ref = [p for p in real_test if lo <= p.num_qubits <= hi]
@@ -261,6 +287,18 @@ def verify_dataset(
     result["qubit_range"] = [lo, hi]
     result["reference_circuits"] = len(ref)
     train = [p for p in real_train if lo <= p.num_qubits <= hi] or real_train
+    # realism: two judges
+    forest = _forest_judge(real_train, rand_train, real_test, rand_test, ref, programs, seed)
+    result["classifier_accuracy"] = forest["accuracy_real_vs_random_test"]
+    result["classifier"] = forest["model"]
+    result["judged_real"] = forest["judged_real_generated"]
+    if sequence_judge:
+        rand_in_range = [p for p in rand_train if lo <= p.num_qubits <= hi] or rand_train
+        sequence = judge_generated(train, ref, programs, rand_in_range, rnd, JudgeConfig(seed=seed))
+    else:
+        sequence = {"skipped": True, "reason": "sequence_judge=False (--no-sequence-judge)"}
+    result["judges"] = {"random_forest": forest, "sequence": sequence}
+    # structure
     sets = {"generated": programs, "random": rnd, "train": train}
     comparable = {name: _comparable(programs_of, ref) for name, programs_of in sets.items()}
     for name, programs_of in sets.items():
@@ -285,13 +323,63 @@ def verify_dataset(
     return result
 
 
+def _validity_checks(run_aer: bool, second_parser: bool) -> list[str]:
+    """What "valid" meant in a run, in the order the checks ran."""
+    done = ["include qelib1.inc only", "qiskit.qasm2 parse"]
+    if second_parser:
+        done.append(
+            "openqasm3 parse + OpenQASM 2 rules + agreement with qiskit"
+            if second.available()
+            else second.MISSING
+        )
+    if run_aer:
+        done.append("Aer run (1 shot)")
+    return done
+
+
+def _forest_judge(
+    real_train: list[Program],
+    rand_train: list[Program],
+    real_test: list[Program],
+    rand_test: list[Program],
+    held_out_real: list[Program],
+    generated: list[Program],
+    seed: int,
+) -> dict:
+    """The random forest's report: trained real vs random (train), judged on the rest."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    x_train = np.array([classifier_features(p) for p in real_train + rand_train])
+    y_train = np.array([1] * len(real_train) + [0] * len(rand_train))
+    x_test = np.array([classifier_features(p) for p in real_test + rand_test])
+    y_test = np.array([1] * len(real_test) + [0] * len(rand_test))
+    clf = RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1)
+    clf.fit(x_train, y_train)
+
+    def judged(programs: list[Program]) -> float:
+        if not programs:
+            return 0.0
+        return float(clf.predict(np.array([classifier_features(p) for p in programs])).mean())
+
+    gen_rate, real_rate = judged(generated), judged(held_out_real)
+    return {
+        "model": "random forest (300 trees) on gate shares, gate pairs, structure",
+        "trained_on": {"real_train": len(real_train), "random_train": len(rand_train)},
+        "evaluated_on": {"real_test": len(held_out_real), "generated_all": len(generated)},
+        "accuracy_real_vs_random_test": float((clf.predict(x_test) == y_test).mean()),
+        "judged_real_generated": gen_rate,
+        "judged_real_held_out_real": real_rate,
+        "gap": real_rate - gen_rate,
+    }
+
+
 def check_generate_settings(folder: Path) -> None:
     """Refuse a ``generate`` folder of a level other than ``indep`` or a format but ``qasm2``.
 
     Reads ``folder/generate.json`` when present (no symbolic link followed); a folder
     without it (any folder of ``.qasm`` files) passes. Raises ``ValueError``.
     """
-    from qneuro.generators.dataset import SETTINGS_FILE
+    from qneuro.generators.formats import SETTINGS_FILE
 
     path = inside(folder, SETTINGS_FILE, what="settings") if folder.is_dir() else None
     if path is None or not path.exists():
@@ -364,9 +452,10 @@ def format_report(result: dict) -> str:
 
     lines = [
         f"circuits                      {result['n']}",
-        f"validity (parse + Aer)        {pct(result['validity'])}",
-        f"classifier accuracy (test)    {pct(result['classifier_accuracy'])}",
-        f"judged real                   {pct(result['judged_real'])}",
+        f"validity                      {pct(result['validity'])}",
+        *(f"  - {check}" for check in result.get("validity_checks", [])),
+        "judged real (generated / held-out real circuits):",
+        *_judge_lines(result.get("judges", {}), pct),
         f"structure MMD² generated      {num(result['structure_distance_generated'])}",
         f"structure MMD² random         {num(result['structure_distance_random'])}",
         f"structure MMD² real training  {num(result.get('structure_distance_train'))}",
@@ -380,6 +469,28 @@ def format_report(result: dict) -> str:
     if result.get("figure"):
         lines.append(f"figure: {result['figure']}")
     return "\n".join(lines)
+
+
+def _judge_lines(judges: dict, pct) -> list[str]:  # noqa: ANN001
+    lines = []
+    forest = judges.get("random_forest")
+    if forest:
+        lines.append(
+            f"  random forest               {pct(forest['judged_real_generated'])} / "
+            f"{pct(forest['judged_real_held_out_real'])} "
+            f"(real vs random test accuracy {pct(forest['accuracy_real_vs_random_test'])})"
+        )
+    sequence = judges.get("sequence")
+    if sequence and sequence.get("skipped"):
+        lines.append(f"  sequence judge              skipped: {sequence['reason']}")
+    elif sequence:
+        power = sequence.get("real_vs_random_accuracy")
+        lines.append(
+            f"  sequence judge              {pct(sequence['judged_real_generated'])} / "
+            f"{pct(sequence['judged_real_held_out_real'])} (trained on real vs generated; "
+            f"real vs random test accuracy {pct(power)})"
+        )
+    return lines
 
 
 def dump(result: dict) -> str:

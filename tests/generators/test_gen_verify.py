@@ -57,3 +57,8 @@ def test_verify_reports_failures_without_crashing(tiny_corpus, tmp_path):
     assert (d / "verify.png").stat().st_size > 0
     for key in ("judged_real", "structure_distance_generated", "structure_distance_random"):
         assert key in result
+    forest, sequence = result["judges"]["random_forest"], result["judges"]["sequence"]
+    assert forest["judged_real_generated"] == result["judged_real"]
+    assert 0.0 <= forest["judged_real_held_out_real"] <= 1.0
+    assert sequence.get("skipped") or 0.0 <= sequence["judged_real_generated"] <= 1.0
+    assert any("Aer" in check for check in result["validity_checks"])

@@ -4,16 +4,18 @@ import json
 
 import pytest
 
+from qneuro.generators.card import CARD_FILES
 from qneuro.generators.dataset import GenerateOptions, generate_dataset
 
 OPTIONS = GenerateOptions(n=14, qubits=(2, 4), batch_size=3, seed=7)
 
 
 def _folder_bytes(folder):
+    """Every file but the lock and the dataset card (which names its folder)."""
     return {
         p.name: p.read_bytes()
         for p in sorted(folder.iterdir())
-        if p.is_file() and p.name != ".lock"
+        if p.is_file() and p.name != ".lock" and p.name not in CARD_FILES
     }
 
 
