@@ -24,7 +24,8 @@ class EpisodeSummary:
         reference: the exact ground energy ``E_exact``.
         lowest_energy: the lowest measured energy along the episode (the curriculum's
             input).
-        threshold: the success threshold in force when the episode ended.
+        threshold: the success threshold in force when the episode ended (before the
+            curriculum counts it).
         gates, cnots, depth, parameters: the final circuit's size.
         angles: its optimised angles, in gate order.
         actions: the action index of each of its gates.

@@ -314,7 +314,10 @@ class QuantumArchitectureSearchEnv(gym.Env):
         """Adopt the state of a curriculum owned elsewhere and stop updating it.
 
         The owner (the trainer, for its vector-env workers) replays this environment's
-        finished episodes and sends its next state the same way.
+        finished episodes and sends its next state the same way. Until it does, the
+        threshold stays: with ``observe_threshold=True`` the first observation of an
+        episode that starts as another ends (vector envs reset at once) shows the
+        threshold before the owner's update.
         """
         self.curriculum.load_state_dict(state)
         self._following = True

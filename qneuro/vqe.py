@@ -65,9 +65,11 @@ class Energy:
             inverting each qubit's confusion matrix (exact in expectation, so the energy
             is that without readout error); ``"zne"``: that plus zero-noise extrapolation,
             ``E = (3 E(noise x1) - E(noise x3)) / 2`` with every gate channel applied three
-            times (:meth:`~qneuro.noise.NoiseProfile.folded`), as qiskit Runtime's
-            resilience level 2 does on hardware; twice the circuit evaluations. Both need
-            exact expectations (``shots=None``).
+            times (:meth:`~qneuro.noise.NoiseProfile.folded`), in the spirit of qiskit
+            Runtime's resilience level 2 (which also twirls and offers other factors and
+            extrapolators); twice the circuit evaluations. Both need exact expectations
+            (``shots=None``, also per call) and assume invertible confusion matrices
+            (``p10 + p01 < 1``).
 
     The energy along one angle is exact in closed form when every parameter is the angle
     of its own Pauli rotation (:meth:`coordinate_sweep`), which Rotosolve uses; the same
@@ -77,8 +79,9 @@ class Energy:
         hamiltonian: the operator (shift included), ``SparsePauliOp``.
         exact_energy: the problem's ground energy, or None for a bare operator.
         num_parameters: k, the length of ``theta``.
-        nfev: circuit evaluations so far (a batch of B counts B); closed-form sinusoids
-            from :meth:`coordinate_sweep` are not evaluations.
+        nfev: circuit evaluations so far (a batch of B counts B; under ZNE each point
+            counts twice, one simulation per noise scale, while an optimiser counts it
+            once); closed-form sinusoids from :meth:`coordinate_sweep` are not evaluations.
     """
 
     batched = True
@@ -118,9 +121,7 @@ class Energy:
         self.compiled: CompiledCircuit | StatevectorCircuit = self.simulator.compile(ansatz)
         ideal = self.noise is None or self.noise.is_ideal
         self._ideal_simulator = self.simulator if ideal else PTMSimulator(engine=engine)
-        self._ideal = (
-            self.compiled if ideal else self._ideal_simulator.compile(self.compiled.program)
-        )
+        self._ideal = self.compiled if ideal else None  # compiled on first use
         self.num_parameters = self.compiled.num_parameters
         self.nfev = 0
         self._pauli_compiled: CompiledCircuit | None = None  # noiseless sweeps below 7 qubits
@@ -133,7 +134,14 @@ class Energy:
     def __call__(self, theta, shots: int | None | str = "default") -> float | np.ndarray:
         """Noisy (and shot-noisy) energy; ``theta`` of shape ``(k,)`` or ``(B, k)``."""
         theta = self._check(theta)
-        self.nfev += (1 if theta.ndim == 1 else theta.shape[0]) * (1 + bool(self._amplified))
+        per_call = shots is not None and not (isinstance(shots, str) and shots == "default")
+        if self.mitigation is not None and per_call:
+            raise ValueError(
+                f"shots={shots} with mitigation={self.mitigation!r}; allowed: exact "
+                "expectation values (shots=None)"
+            )
+        scales = 1 if self._amplified is None else len(ZNE_SCALES)
+        self.nfev += (1 if theta.ndim == 1 else theta.shape[0]) * scales
         value = self.simulator.expectation(self.compiled, self.hamiltonian, theta, shots=shots)
         return self._extrapolated(value, theta)
 
@@ -152,6 +160,8 @@ class Energy:
     def noiseless(self, theta) -> float | np.ndarray:
         """Energy of the same angles with no gate, readout or shot noise."""
         theta = self._check(theta)
+        if self._ideal is None:
+            self._ideal = self._ideal_simulator.compile(self.compiled.program)
         return self._ideal_simulator.expectation(self._ideal, self.hamiltonian, theta, shots=None)
 
     def error(self, theta) -> float | np.ndarray:
@@ -195,6 +205,8 @@ class Energy:
             engine is None and ideal and n >= STATEVECTOR_SWEEP_FROM_QUBITS
         )
         need, budget = sweep_memory(n, coordinates, statevector), self.simulator.memory_budget
+        if self._amplified is not None:  # ZNE: a second sweep of the same size
+            budget //= 2
         if need > budget:
             return None
         x = np.asarray(x, dtype=float)

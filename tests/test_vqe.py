@@ -209,3 +209,17 @@ def test_mitigation_needs_exact_expectations_and_a_known_name():
         vqe.Energy(heisenberg(2), ansatz, "mumbai-median", shots=100, mitigation="zne")
     with pytest.raises(ValueError, match="mitigation='pec'"):
         vqe.Energy(heisenberg(2), ansatz, "mumbai-median", mitigation="pec")
+
+
+def test_per_call_shots_are_refused_under_mitigation_and_vqe_run_takes_it():
+    ansatz = vqe.hardware_efficient_ansatz(2, layers=1)
+    energy = vqe.Energy(heisenberg(2), ansatz, "mumbai-median", mitigation="zne")
+    with pytest.raises(ValueError, match="shots=100 with mitigation='zne'"):
+        energy(np.zeros(energy.num_parameters), shots=100)
+    problem = Problem(heisenberg(2))
+    kwargs = dict(noise="mumbai-median", optimizer="rotosolve", budget=300, seed=1)
+    raw = vqe.run(problem, ansatz, **kwargs)
+    mitigated = vqe.run(problem, ansatz, mitigation="zne", **kwargs)
+    assert abs(mitigated.energy - mitigated.noiseless_energy) < abs(
+        raw.energy - raw.noiseless_energy
+    )

@@ -16,7 +16,8 @@ After each vector step, in this order:
 
 Every finished episode is counted once, in the order the vector env reports them. A
 worker's episode that is already running when the threshold moves continues under the
-new threshold.
+new threshold. The callbacks after :class:`EpisodeEnds` read its :attr:`~EpisodeEnds.ended`
+of the current step, so it must come first in the list.
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def evaluate(run_dir: str | Path, episodes: int = 1, seed: int | None = None) ->
     started = time.perf_counter()
     env = make_env(config)
     try:
-        env.unwrapped.set_curriculum_state(state["curriculum"])
+        env.unwrapped.follow_curriculum(state["curriculum"])  # every episode at its threshold
         # only the policy is needed: a one-transition replay buffer
         model = build_model(replace(config, buffer_size=1), env, env.unwrapped.max_gates)
         checkpoint.load_policy(state, model)

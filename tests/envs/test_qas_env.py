@@ -332,3 +332,30 @@ def test_a_following_environment_leaves_its_curriculum_to_the_owner():
         assert env.get_curriculum_state()["episodes"] == state["episodes"] + episodes
         summary = info["episode_summary"]
         assert summary.solved == (abs(summary.noiseless_error) < CHEMICAL_ACCURACY)
+
+
+def test_the_summary_carries_the_threshold_the_episode_ran_under():
+    curriculum = {"kind": "moving", "shift_every": 1}
+    env = QuantumArchitectureSearchEnv(
+        "H2-2q", max_gates=2, optimizer_budget=10, curriculum=curriculum
+    )
+    initial = env.threshold
+    env.reset(seed=0)
+    for action in (6, 0):
+        *_, info = env.step(action)
+    assert info["episode_summary"].threshold == initial
+    assert env.threshold != initial  # the lone environment's own curriculum moved
+
+
+def test_mitigated_environment_measures_near_the_noiseless_energy():
+    raw = QuantumArchitectureSearchEnv("LiH-4q", "mumbai-median", optimizer="rotosolve")
+    zne = QuantumArchitectureSearchEnv(
+        "LiH-4q", "mumbai-median", optimizer="rotosolve", mitigation="zne"
+    )
+    for env in (raw, zne):
+        env.reset(seed=0)
+        for action in (0, 5, 9):
+            *_, info = env.step(action)
+        env.last = info
+    bias = {id(env): abs(env.last["energy"] - env.last["noiseless_energy"]) for env in (raw, zne)}
+    assert bias[id(zne)] < bias[id(raw)] / 5

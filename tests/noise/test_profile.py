@@ -170,6 +170,12 @@ def test_folded_profile_applies_each_channel_scale_times_and_keeps_readout():
     assert noise.without_readout().readout(0) is None
     rx = noise.gate_channel("rx", (0,))
     assert np.array_equal(noise.without_readout().gate_channel("rx", (0,)), rx)
+    local = NoiseProfile().add_channel(channels.amplitude_damping(0.1), "rx", [1])
+    assert np.allclose(
+        local.folded(3).gate_channel("rx", (1,)),
+        np.linalg.matrix_power(local.gate_channel("rx", (1,)), 3),
+    )
+    assert local.folded(3).gate_channel("rx", (0,)) is None
     for bad in (2, 0, -1, 1.0, True):
         with pytest.raises(ValueError, match="positive odd integer"):
             noise.folded(bad)
