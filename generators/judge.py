@@ -10,10 +10,10 @@ hand-made feature names.
 **Model.** Token embedding (width :attr:`JudgeConfig.embedding`) -> two 1-D
 convolutions (kernel 5, the second dilated by 2: a receptive field of 13 tokens, three
 to six gate statements) with GELU -> mean and max pooling over the unpadded positions ->
-one logit. About 22 thousand parameters with the bundled tokenizer. A convolution rather than a transformer
-encoder: its cost grows linearly with the sequence (real circuits reach thousands of
-tokens; attention is quadratic), it trains in seconds on one CPU thread, and the
-patterns that separate circuits here are local (which gate follows which, on which
+one logit. About 22 thousand parameters with the bundled tokenizer. A convolution rather
+than a transformer encoder: its cost grows linearly with the sequence (real circuits
+reach thousands of tokens; attention is quadratic), it trains in seconds on one CPU
+thread, and the patterns that separate circuits here are local (which gate follows which, on which
 qubits). Sequences are cut to :attr:`JudgeConfig.max_tokens` (the generator's context,
 1024: no generated circuit is longer; 4 of the 259 real training circuits at 2-10
 qubits are).
