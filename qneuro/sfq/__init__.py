@@ -2,10 +2,13 @@
 
 Cells carry their delays, junction counts and switching energies (:mod:`.cells`,
 :mod:`.synapse`, :mod:`.soma`); :mod:`.network` builds feed-forward networks from a
-compact spec and runs many independent copies in one brian2 run; :mod:`.xor` is the
-rate-coded XOR with its evaluation, sweep and training; :mod:`.measures` and
-:mod:`.plots` report margins, confidence intervals, rasters and heatmaps. Parameters
-from the literature and the modelling assumptions are listed in :mod:`.constants`.
+compact spec and runs many independent copies in one brian2 run; :mod:`.junction` is
+the circuit-level RCSJ junction with Johnson noise, :mod:`.escape` its thermal-escape
+theory and :mod:`.characterize` the Monte-Carlo synapse characterisation against it;
+:mod:`.xor` is the rate-coded XOR with its evaluation, sweep and training;
+:mod:`.measures` and :mod:`.plots` report margins, confidence intervals, rasters and
+heatmaps. Parameters from the literature and the modelling assumptions are listed in
+:mod:`.constants`.
 
 Importing this package changes no global brian2 preference: the code generation target
 is chosen per object at run time.
@@ -25,6 +28,13 @@ _EXPORTS = {
     "Splitter": "cells",
     "switching_energy": "cells",
     "PHI0": "constants",
+    "Characterization": "characterize",
+    "InputPulse": "characterize",
+    "characterize": "characterize",
+    "compare_ramp": "characterize",
+    "escape_rate": "escape",
+    "ramp_distribution": "escape",
+    "Junction": "junction",
     "binomial_ci": "measures",
     "classification_margin": "measures",
     "mean_ci": "measures",
@@ -55,6 +65,13 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PHI0",
+    "Characterization",
+    "InputPulse",
+    "characterize",
+    "compare_ramp",
+    "escape_rate",
+    "ramp_distribution",
+    "Junction",
     "JTL",
     "ClockSource",
     "DCSFQSource",

@@ -5,6 +5,7 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
 * ``qneuro sfq xor [--trials N] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
 * ``qneuro sfq sweep [--trials N] [--exc LO:HI:STEP] [--inh LO:HI:STEP] [--plot FILE] [--json]``
 * ``qneuro sfq train [--trials N] [--json]``
+* ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
 """
 
 from __future__ import annotations
@@ -62,6 +63,24 @@ def add_commands(commands) -> None:
     )
     output_options(train)
     train.set_defaults(run=_train)
+
+    char = sub.add_parser(
+        "characterize", help="RCSJ synapse junction: p(Ib), energy, ramp vs escape theory"
+    )
+    char.add_argument("--trials", type=int, default=200, help="trials per bias point (200)")
+    char.add_argument(
+        "--temperature",
+        type=float,
+        default=2.0,
+        help="second temperature of p(Ib) in K, besides 4.2 K (2.0)",
+    )
+    char.add_argument(
+        "--ramp-trials", type=int, default=None, help="ramp experiment trials (--trials; 0 skips)"
+    )
+    char.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    char.add_argument("--plot", default=None, help="write p(Ib) and the ramp histogram here")
+    output_options(char)
+    char.set_defaults(run=_characterize)
 
 
 def _grid(text: str, name: str):
@@ -132,9 +151,9 @@ def _plots():
     return plots
 
 
-def _check_trials(trials: int, limit: int = 100_000) -> None:
+def _check_trials(trials: int, limit: int = 100_000, option: str = "--trials") -> None:
     if trials < 1 or trials > limit:
-        raise ValueError(f"--trials {trials}: must lie in [1, {limit}]")
+        raise ValueError(f"{option} {trials}: must lie in [1, {limit}]")
 
 
 def _xor(args) -> None:
@@ -208,6 +227,64 @@ def _train(args) -> None:
     check = evaluate_xor(best, trials=200, seed=args.seed + 100, progress=not args.quiet)
     _print_table(check, print)
     emit(args, {"setting": best.to_dict(), "check": check.to_dict(), "trials": args.trials})
+
+
+def _characterize(args) -> None:
+    from qneuro.files import figure_file
+
+    from .characterize import characterize
+    from .units import kelvin
+
+    _check_trials(args.trials, 10_000)
+    if args.ramp_trials is not None and args.ramp_trials != 0:
+        _check_trials(args.ramp_trials, 10_000, "--ramp-trials")
+    if not (np.isfinite(args.temperature) and args.temperature >= 0):
+        raise ValueError(f"--temperature {args.temperature}: must be a finite number >= 0 (K)")
+    figure_file(args.plot)
+    result = characterize(
+        args.trials,
+        temperature=args.temperature * kelvin,
+        ramp_trials=args.ramp_trials,
+        seed=args.seed,
+    )
+    out = result.to_dict()
+    finish(
+        args,
+        out,
+        text=_characterization_text(out),
+        plot=lambda path: _plots().plot_characterization(result, path),
+    )
+
+
+def _characterization_text(out: dict) -> str:
+    j = out["junction"]
+    lines = [
+        f"RCSJ junction: Ic {j['ic_a'] * 1e6:g} uA, C {j['capacitance_f'] * 1e15:.1f} fF, "
+        f"R {j['resistance_ohm']:.2f} Ohm, beta_c {j['beta_c']:g}, "
+        f"omega_p {j['plasma_frequency_rad_s']:.3e} rad/s, E_J {j['josephson_energy_j']:.3e} J",
+        f"input pulse {out['pulse']['amplitude_ua']:g} uA, sigma {out['pulse']['width_ps']:g} ps; "
+        f"noise-free threshold {out['threshold_ua']:.2f} uA; {out['trials']} trials per point "
+        f"({out['wall_s']:.2f} s for the p(Ib) run)",
+        "bias (uA) | " + " | ".join(f"p at {t:g} K" for t in out["temperatures_k"]),
+    ]
+    for k, bias in enumerate(out["biases_ua"]):
+        lines.append(f"{bias:9.2f} | " + " | ".join(f"{row[k]:9.3f}" for row in out["probability"]))
+    lines.append(
+        f"energy per switching event {out['energy_per_event_j']:.3e} J "
+        f"(bias part {out['bias_energy_per_event_j']:.3e} J; "
+        f"Ib*Phi0 {out['bias_times_phi0_j']:.3e} J)"
+    )
+    ramp = out["ramp"]
+    if ramp is not None:
+        lines.append(
+            f"ramp ({ramp['ic_ua']:g} uA junction, {ramp['temperature_k']:g} K, "
+            f"{ramp['ramp_ua_per_ns']:g} uA/ns from {ramp['start_ua']:.3f} uA, "
+            f"{ramp['trials']} trials): mean {ramp['mean_ua']:.4f} +- {ramp['sem_ua']:.4f} uA, "
+            f"std {ramp['std_ua']:.4f} uA; escape theory mean {ramp['theory_mean_ua']:.4f} uA "
+            f"(model tolerance {ramp['model_tolerance_ua']:.4f}), std {ramp['theory_std_ua']:.4f} "
+            f"uA; KS p = {ramp['ks_pvalue']:.3f}"
+        )
+    return "\n".join(lines)
 
 
 def demo_step(progress: bool, echo: Callable[[str], None]) -> dict:

@@ -15,10 +15,22 @@ All quantities are brian2 quantities (``psecond``, ``uamp``, ``Ghertz``, ``weber
 
 from __future__ import annotations
 
-from brian2.units.allunits import Ghertz, joule, phenry, psecond, uamp, weber
+from brian2.units.allunits import (
+    Ghertz,
+    ffarad,
+    joule,
+    kelvin,
+    phenry,
+    psecond,
+    uamp,
+    umetre,
+    weber,
+)
 
 #: Magnetic flux quantum h / 2e (CODATA, exact since 2019): the area of one SFQ pulse.
 PHI0 = 2.067833848e-15 * weber
+#: Boltzmann constant (SI, exact since 2019; brian2's ``boltzmann_constant`` is CODATA 2014).
+K_B = 1.380649e-23 * joule / kelvin
 
 # -- literature: PyLSE default cell timings and junction counts -----------------------
 
@@ -83,3 +95,19 @@ XOR_DURATION = 2000 * psecond
 
 #: One switching event of a junction at DEFAULT_IC, for reference (J).
 SWITCH_ENERGY_AT_DEFAULT_IC = float(DEFAULT_IC * PHI0 / joule)
+
+# -- circuit-level junctions (qneuro.sfq.junction): a standard Nb process -------------
+
+#: Critical-current density of the junction process: 100 uA/um^2 = 10 kA/cm^2, the
+#: MIT Lincoln Laboratory SFQ5ee process (Tolpygo et al., IEEE Trans. Appl. Supercond.
+#: 26, 1100110 (2016); literature, the process's nominal value).
+PROCESS_JC = 100 * uamp / umetre**2
+#: Specific capacitance of its Nb/Al-AlOx/Nb junctions (assumption: 60 fF/um^2, inside
+#: the 50-70 fF/um^2 range reported for AlOx barriers near 10 kA/cm^2; not checked
+#: against the process's design manual).
+PROCESS_CS = 60 * ffarad / umetre**2
+#: Stewart-McCumber parameter of shunted SFQ junctions (literature: critically damped
+#: junctions, beta_c ~ 1, are the SFQ design rule; the shunt is chosen to give it).
+PROCESS_BETA_C = 1.0
+#: Operating temperature: liquid helium at 1 atm (literature).
+OPERATING_TEMPERATURE = 4.2 * kelvin

@@ -12,9 +12,14 @@ import numpy as np
 
 from qneuro.files import atomic_save_figure
 
-from .units import check_quantity, psecond, uamp
+from .units import check_quantity, kelvin, psecond, uamp
 
-__all__ = ["plot_raster", "plot_margin_heatmap", "plot_switching_curve"]
+__all__ = [
+    "plot_raster",
+    "plot_margin_heatmap",
+    "plot_switching_curve",
+    "plot_characterization",
+]
 
 
 def _figure(*args, **kwargs):
@@ -140,4 +145,41 @@ def plot_switching_curve(curve, path, *, points: int = 400) -> Path:
     ax.set_ylabel("pass probability p(Ib)")
     ax.set_title(type(curve).__name__)
     ax.legend()
+    return _save(fig, path)
+
+
+def plot_characterization(result, path) -> Path:
+    """Draw a :class:`~qneuro.sfq.characterize.Characterization`.
+
+    Left: p(Ib) per temperature with its 99% intervals; right: the ramp's
+    switching-current histogram against escape theory.
+    """
+    fig = _figure(figsize=(11, 4))
+    left, right = fig.subplots(1, 2)
+    bias = np.asarray(result.biases / uamp)
+    for k, temp in enumerate(np.asarray(result.temperatures)):
+        p = result.probability[k]
+        err = [p - result.ci_low[k], result.ci_high[k] - p]
+        left.errorbar(bias, p, yerr=err, marker="o", capsize=2, label=f"{temp:g} K")
+    left.axvline(float(result.threshold / uamp), color="grey", ls=":", label="noise-free")
+    left.set_xlabel("bias current (uA)")
+    left.set_ylabel("switching probability p(Ib)")
+    left.set_title(f"RCSJ junction, one input pulse, {result.trials} trials per point")
+    left.legend(fontsize=8)
+    ramp = result.ramp
+    if ramp is None:
+        right.set_axis_off()
+    else:
+        currents = np.asarray(ramp.currents / uamp)
+        right.hist(currents[np.isfinite(currents)], bins=30, density=True, alpha=0.6, label="RCSJ")
+        grid = np.asarray(ramp.theory.currents / uamp)
+        density = np.gradient(ramp.theory.cdf, grid)
+        right.plot(grid, density, "k-", label="Fulton-Dunkleberger (Kramers)")
+        right.set_xlabel("switching current (uA)")
+        right.set_ylabel("density (1/uA)")
+        right.set_title(
+            f"linear ramp, {float(ramp.junction.ic / uamp):g} uA junction at "
+            f"{float(ramp.junction.temperature / kelvin):g} K"
+        )
+        right.legend(fontsize=8)
     return _save(fig, path)

@@ -1,7 +1,8 @@
 """The brian2 units the SFQ API speaks, and checks that turn bad quantities into ValueError.
 
 The public API takes and returns brian2 quantities: times in ``psecond``, currents in
-``uamp``, rates in ``Ghertz``, flux in ``weber``, energies in ``joule``. The checks here
+``uamp``, rates in ``Ghertz``, flux in ``weber``, energies in ``joule``; the junction model
+(:mod:`.junction`) adds ``kelvin``, ``ohm``, ``ffarad`` and ``umetre``. The checks here
 name the offending argument and what is allowed, instead of letting brian2 raise a
 ``DimensionMismatchError`` from deep inside a run.
 """
@@ -12,18 +13,40 @@ from dataclasses import field
 
 import numpy as np
 from brian2 import Quantity
-from brian2.units.allunits import Ghertz, amp, hertz, joule, phenry, psecond, second, uamp, weber
+from brian2.units.allunits import (
+    Ghertz,
+    amp,
+    farad,
+    ffarad,
+    hertz,
+    joule,
+    kelvin,
+    ohm,
+    phenry,
+    psecond,
+    second,
+    uamp,
+    umetre,
+    volt,
+    weber,
+)
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
 
 __all__ = [
     "Ghertz",
     "amp",
+    "farad",
+    "ffarad",
     "hertz",
     "joule",
+    "kelvin",
+    "ohm",
     "phenry",
     "psecond",
     "second",
     "uamp",
+    "umetre",
+    "volt",
     "weber",
     "check_quantity",
     "default_quantity",

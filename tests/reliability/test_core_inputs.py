@@ -190,6 +190,17 @@ CLI_CASES = [
     ("chem-command-unknown", ["chem", "solve"], "invalid choice: 'solve'"),
     # sfq
     ("sfq-trials-zero", ["sfq", "xor", "--trials", "0"], "--trials 0"),
+    ("sfq-characterize-trials-zero", ["sfq", "characterize", "--trials", "0"], "--trials 0"),
+    (
+        "sfq-characterize-ramp-negative",
+        ["sfq", "characterize", "--ramp-trials", "-3"],
+        "--ramp-trials -3",
+    ),
+    (
+        "sfq-characterize-temperature-nan",
+        ["sfq", "characterize", "--temperature", "nan"],
+        "--temperature nan",
+    ),
     ("sfq-train-trials-negative", ["sfq", "train", "--trials", "-3"], "--trials -3"),
     ("sfq-seed-negative", ["sfq", "xor", "--trials", "2", "--seed", "-1"], "seed=-1"),
     (
