@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 
 from qneuro.sfq.characterize import InputPulse, characterize, pulse_trials
-from qneuro.sfq.cli import add_commands
 from qneuro.sfq.constants import PHI0
 from qneuro.sfq.junction import Junction
 from qneuro.sfq.units import kelvin, psecond, uamp
@@ -40,31 +38,3 @@ def test_colder_junction_has_a_sharper_switching_curve():
 def test_bad_pulse():
     with pytest.raises(ValueError, match="width"):
         InputPulse(width=0 * psecond)
-
-
-def _run(argv, capsys):
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    args.run(args)
-    return capsys.readouterr().out
-
-
-def test_characterize_command(capsys, tmp_path):
-    plot = tmp_path / "char.png"
-    argv = ["sfq", "characterize", "--trials", "10", "--ramp-trials", "20", "--json"]
-    out = _run(argv + ["--quiet", "--plot", str(plot)], capsys)
-    data = json.loads(out.strip().splitlines()[-1])
-    assert data["temperatures_k"] == [4.2, 2.0] and len(data["probability"][0]) == 11
-    assert data["ramp"]["switched"] == 20
-    assert plot.stat().st_size > 1000
-    assert "energy per switching event" in out
-
-
-@pytest.mark.parametrize(
-    "argv, match",
-    [(["--trials", "0"], "trials"), (["--temperature", "-1"], "temperature")],
-)
-def test_characterize_bad_arguments(argv, match, capsys):
-    with pytest.raises(ValueError, match=match):
-        _run(["sfq", "characterize", *argv, "--quiet"], capsys)

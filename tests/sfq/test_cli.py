@@ -72,3 +72,23 @@ def test_demo_step():
     assert out["correct"] and out["trials"] == 50
     assert json.dumps(out)
     assert any("margin" in line for line in lines)
+
+
+def test_characterize_command(capsys, tmp_path):
+    plot = tmp_path / "char.png"
+    argv = ["sfq", "characterize", "--trials", "10", "--ramp-trials", "20", "--json"]
+    out = _run(argv + ["--quiet", "--plot", str(plot)], capsys)
+    data = json.loads(out.strip().splitlines()[-1])
+    assert data["temperatures_k"] == [4.2, 2.0] and len(data["probability"][0]) == 11
+    assert data["ramp"]["switched"] == 20
+    assert plot.stat().st_size > 1000
+    assert "energy per switching event" in out
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [(["--trials", "0"], "trials"), (["--temperature", "-1"], "temperature")],
+)
+def test_characterize_bad_arguments(argv, match, capsys):
+    with pytest.raises(ValueError, match=match):
+        _run(["sfq", "characterize", *argv, "--quiet"], capsys)
