@@ -5,6 +5,7 @@ Cells carry their delays, junction counts and switching energies (:mod:`.cells`,
 compact spec and runs many independent copies in one brian2 run; :mod:`.junction` is
 the circuit-level RCSJ junction with Johnson noise, :mod:`.escape` its thermal-escape
 theory and :mod:`.characterize` the Monte-Carlo synapse characterisation against it;
+:mod:`.calibration` fits the pulse-level synapse to that junction;
 :mod:`.xor` is the rate-coded XOR with its evaluation, sweep and training;
 :mod:`.measures` and :mod:`.plots` report margins, confidence intervals, rasters and
 heatmaps. Parameters from the literature and the modelling assumptions are listed in
@@ -28,6 +29,10 @@ _EXPORTS = {
     "Splitter": "cells",
     "switching_energy": "cells",
     "PHI0": "constants",
+    "Calibration": "calibration",
+    "calibrate": "calibration",
+    "fit_switching_curve": "calibration",
+    "load_calibration": "calibration",
     "Characterization": "characterize",
     "InputPulse": "characterize",
     "characterize": "characterize",
@@ -65,6 +70,10 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PHI0",
+    "Calibration",
+    "calibrate",
+    "fit_switching_curve",
+    "load_calibration",
     "Characterization",
     "InputPulse",
     "characterize",

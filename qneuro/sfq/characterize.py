@@ -111,6 +111,8 @@ class PulseTrials:
         slips: net 2pi phase slips over the window (rounded).
         energy: ``\int I V dt`` with ``I`` the whole drive (joule).
         bias_energy: ``\int Ib V dt`` (joule).
+        switch_time: when the phase first passed :data:`~qneuro.sfq.junction.SWITCH_PHASE`
+            (the end of the first slip; second), NaN for rows that did not switch.
     """
 
     bias: Quantity
@@ -118,6 +120,7 @@ class PulseTrials:
     slips: np.ndarray
     energy: Quantity
     bias_energy: Quantity
+    switch_time: Quantity
 
     @property
     def switched(self) -> np.ndarray:
@@ -182,12 +185,14 @@ def pulse_trials(
     b2.seed(seed)
     net.run(pulse.window, namespace={})
     slips = np.round((np.asarray(group.phi[:]) - np.asarray(group.phi_start[:])) / (2 * np.pi))
+    t_switch = np.array(group.t_switch[:], dtype=float)
     return PulseTrials(
         bias=row_b * amp,
         temperature=row_t * kelvin,
         slips=slips.astype(np.int64),
         energy=np.array(group.energy[:], dtype=float) * joule,
         bias_energy=np.array(group.bias_energy[:], dtype=float) * joule,
+        switch_time=np.where(t_switch >= 0, t_switch, np.nan) * second,
     )
 
 

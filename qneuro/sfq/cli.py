@@ -6,6 +6,7 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
 * ``qneuro sfq sweep [--trials N] [--exc LO:HI:STEP] [--inh LO:HI:STEP] [--plot FILE] [--json]``
 * ``qneuro sfq train [--trials N] [--json]``
 * ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
+* ``qneuro sfq calibrate [--trials N] [--points M] [--seed S] [--out FILE] [--json] [--plot FILE]``
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ def add_commands(commands) -> None:
         default="regular",
         choices=["regular", "poisson"],
         help="input trains: regular DC-to-SFQ (random phase) or Poisson",
+    )
+    xor.add_argument(
+        "--calibration",
+        default="assumed",
+        metavar="FILE|default|assumed",
+        help="synapse p(Ib) and energy: the assumed curve (default), the shipped "
+        "calibration, or a calibration file; a calibration moves the setting's biases to "
+        "equal pass probability",
     )
     output_options(xor)
     xor.set_defaults(run=_xor)
@@ -81,6 +90,18 @@ def add_commands(commands) -> None:
     char.add_argument("--plot", default=None, help="write p(Ib) and the ramp histogram here")
     output_options(char)
     char.set_defaults(run=_characterize)
+
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit the pulse-level synapse (p(Ib), energy per switch) to the RCSJ junction",
+    )
+    cal.add_argument("--trials", type=int, default=400, help="trials per bias point (400)")
+    cal.add_argument("--points", type=int, default=11, help="bias points (11)")
+    cal.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    cal.add_argument("--out", default=None, help="write the calibration file (JSON) here")
+    cal.add_argument("--plot", default=None, help="write p(Ib) with the fitted curves here")
+    output_options(cal)
+    cal.set_defaults(run=_calibrate)
 
 
 def _grid(text: str, name: str):
@@ -156,6 +177,28 @@ def _check_trials(trials: int, limit: int = 100_000, option: str = "--trials") -
         raise ValueError(f"{option} {trials}: must lie in [1, {limit}]")
 
 
+def _calibrated(args, setting):
+    """``(setting, spec or None, line to print or None)`` for ``--calibration``."""
+    if args.calibration == "assumed":
+        return setting, None, None
+    from .calibration import calibrated_xor_setting, load_calibration
+    from .units import uamp
+    from .xor import xor_network
+
+    calibration = load_calibration(args.calibration)
+    setting = calibrated_xor_setting(setting, calibration)
+    fit = calibration.fit
+    line = (
+        f"calibrated synapse ({args.calibration}): {fit.family} curve, I50 "
+        f"{float(fit.i50 / uamp):.3f} uA, width {float(fit.width / uamp):.3f} uA, "
+        f"{float(calibration.energy_per_switch / _joule()):.3e} J per switch; biases at equal "
+        f"pass probability: excitatory {float(setting.excitatory_bias / uamp):.3f}, inhibitory "
+        f"{float(setting.inhibitory_bias / uamp):.3f}, output "
+        f"{float(setting.output_bias / uamp):.3f} uA"
+    )
+    return setting, xor_network(setting, synapse=calibration.synapse()), line
+
+
 def _xor(args) -> None:
     from qneuro.files import figure_file
 
@@ -163,8 +206,12 @@ def _xor(args) -> None:
 
     _check_trials(args.trials)
     figure_file(args.plot)
+    setting, spec, line = _calibrated(args, _setting(args))
+    if line is not None:
+        print(line)
     result = evaluate_xor(
-        _setting(args),
+        setting,
+        spec=spec,
         trials=args.trials,
         seed=args.seed,
         target=args.target,
@@ -284,6 +331,67 @@ def _characterization_text(out: dict) -> str:
             f"(model tolerance {ramp['model_tolerance_ua']:.4f}), std {ramp['theory_std_ua']:.4f} "
             f"uA; KS p = {ramp['ks_pvalue']:.3f}"
         )
+    return "\n".join(lines)
+
+
+def _calibrate(args) -> None:
+    from pathlib import Path
+
+    from qneuro.files import figure_file
+
+    from .calibration import calibrate, save_calibration
+
+    _check_trials(args.trials, 100_000)
+    if not 3 <= args.points <= 101:
+        raise ValueError(f"--points {args.points}: must lie in [3, 101]")
+    if args.out is not None and (args.out == "" or Path(args.out).is_dir()):
+        raise ValueError(f"--out {args.out!r}: give a file name (JSON), not a folder")
+    figure_file(args.plot)
+    command = (
+        f"qneuro sfq calibrate --trials {args.trials} --points {args.points} --seed {args.seed}"
+    )
+    result = calibrate(args.trials, points=args.points, seed=args.seed, command=command)
+    out = result.to_dict()
+    text = _calibration_text(out, result.wall_time)
+    if args.out is not None:
+        out["out"] = str(save_calibration(result, args.out))
+        text += f"\nwrote {out['out']}"
+    finish(
+        args,
+        out,
+        text=text,
+        plot=lambda path: _plots().plot_calibration(result, path),
+    )
+
+
+def _calibration_text(out: dict, wall: float) -> str:
+    curve, energy, delay = out["curve"], out["energy"], out["delay"]
+    pulse = out["circuit"]["input_pulse"]
+    lines = [
+        f"circuit-level p(Ib): {out['circuit']['junction']['ic_a'] * 1e6:g} uA junction at "
+        f"{out['circuit']['junction']['temperature_k']:g} K, input pulse "
+        f"{pulse['amplitude_ua']:g} uA (sigma {pulse['width_ps']:g} ps), "
+        f"{out['trials_per_point']} trials per point ({wall:.1f} s)",
+        "bias (uA) | switched | fraction",
+    ]
+    n = out["trials_per_point"]
+    for bias, k in zip(out["data"]["bias_ua"], out["data"]["switched"], strict=True):
+        lines.append(f"{bias:9.3f} | {k:8d} | {k / n:8.4f}")
+    lines += [
+        f"fit ({curve['family']}, maximum likelihood): I50 {curve['i50_ua']:.3f} +- "
+        f"{curve['i50_se_ua']:.3f} uA, width {curve['width_ua']:.3f} +- {curve['width_se_ua']:.3f}"
+        f" uA; deviance {curve['deviance']:.2f} on {curve['dof']} dof (p = "
+        f"{curve['gof_pvalue']:.3f}); log L {curve['log_likelihood']:.2f} vs "
+        f"{curve['other_family_log_likelihood']:.2f} for {curve['other_family']}",
+        f"energy per switch at I50: {energy['per_switch_at_i50_j']:.4e} +- "
+        f"{energy['per_switch_at_i50_se_j']:.1e} J ({energy['total_over_bias_phi0']:.4f} Ib*Phi0;"
+        f" bias part {energy['bias_part_over_bias_phi0']:.4f} Ib*Phi0; {energy['events']} events)",
+        "junction delay, input peak to end of slip: "
+        f"{delay['input_peak_to_slip_at_i50_ps']:.2f} +- "
+        f"{delay['input_peak_to_slip_at_i50_se_ps']:.2f} ps at I50, "
+        f"{delay['input_peak_to_slip_at_top_bias_ps']:.2f} ps at the top bias (not used: the "
+        "cell delay stays assumed)",
+    ]
     return "\n".join(lines)
 
 

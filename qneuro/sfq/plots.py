@@ -19,6 +19,7 @@ __all__ = [
     "plot_margin_heatmap",
     "plot_switching_curve",
     "plot_characterization",
+    "plot_calibration",
 ]
 
 
@@ -182,4 +183,41 @@ def plot_characterization(result, path) -> Path:
             f"{float(ramp.junction.temperature / kelvin):g} K"
         )
         right.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_calibration(calibration, path) -> Path:
+    """Draw a :class:`~qneuro.sfq.calibration.Calibration`.
+
+    The circuit-level p(Ib) with its 99% intervals, the fitted curve, and the assumed
+    pulse-level curve for comparison.
+    """
+    from .measures import binomial_ci
+    from .synapse import TanhCurve
+
+    fig = _figure(figsize=(6, 4))
+    ax = fig.subplots()
+    bias = np.asarray(calibration.biases / uamp)
+    n = calibration.trials
+    p = calibration.switched / n
+    bounds = np.array([binomial_ci(int(k), n) for k in calibration.switched])
+    ax.errorbar(
+        bias, p, yerr=[p - bounds[:, 0], bounds[:, 1] - p], fmt="o", capsize=2, label="RCSJ"
+    )
+    grid = np.linspace(bias.min() - 2, bias.max() + 2, 400)
+    fit = calibration.fit
+    ax.plot(
+        grid,
+        calibration.curve().probability(grid * uamp),
+        "k-",
+        label=f"{fit.family} fit: I50 {float(fit.i50 / uamp):.2f} uA, "
+        f"width {float(fit.width / uamp):.2f} uA",
+    )
+    assumed = TanhCurve(bias_min=0 * uamp, bias_max=200 * uamp)
+    wide = np.linspace(bias.min() - 2, 120, 400)
+    ax.plot(wide, assumed.probability(wide * uamp), "--", color="grey", label="assumed (tanh)")
+    ax.set_xlabel("bias current (uA)")
+    ax.set_ylabel("switching probability p(Ib)")
+    ax.set_title(f"synapse calibration, {n} trials per point")
+    ax.legend(fontsize=8)
     return _save(fig, path)

@@ -33,7 +33,7 @@ from .constants import (
     SYNAPSE_JJ,
     SYNAPSE_WIDTH,
 )
-from .units import amp, check_quantity, psecond, uamp
+from .units import amp, check_quantity, joule, psecond, uamp
 from .units import default_quantity as _default
 
 __all__ = ["SwitchingCurve", "TanhCurve", "ErfCurve", "StochasticSynapse"]
@@ -149,12 +149,16 @@ class StochasticSynapse:
         jj_count: junctions (assumption: 3). A passed pulse switches all of them, a
             blocked one switches one (the escape junction).
         ic: junction critical current.
+        energy_per_switch: energy of one junction switching event; None (default) means
+            the assumption ``ic * Phi0``. A calibration (:mod:`.calibration`) sets the
+            value the circuit-level model measured.
     """
 
     curve: SwitchingCurve = field(default_factory=TanhCurve)
     delay: Quantity = _default(SYNAPSE_DELAY)
     jj_count: int = SYNAPSE_JJ
     ic: Quantity = _default(DEFAULT_IC)
+    energy_per_switch: Quantity | None = None
 
     def __post_init__(self) -> None:
         if not hasattr(self.curve, "probability") or not hasattr(self.curve, "bias_range"):
@@ -178,6 +182,18 @@ class StochasticSynapse:
             "ic",
             check_quantity(self.ic, uamp, "StochasticSynapse.ic", minimum=0, strict_minimum=True),
         )
+        if self.energy_per_switch is not None:
+            object.__setattr__(
+                self,
+                "energy_per_switch",
+                check_quantity(
+                    self.energy_per_switch,
+                    joule,
+                    "StochasticSynapse.energy_per_switch",
+                    minimum=0,
+                    strict_minimum=True,
+                ),
+            )
 
     def probability(self, bias) -> np.ndarray:
         """Pass probability at ``bias`` (delegates to the curve)."""
@@ -204,5 +220,7 @@ class StochasticSynapse:
 
     @property
     def switch_energy(self) -> Quantity:
-        """Energy of one junction switching, ``ic * Phi0``."""
+        """Energy of one junction switching: ``energy_per_switch``, else ``ic * Phi0``."""
+        if self.energy_per_switch is not None:
+            return self.energy_per_switch
         return self.ic * PHI0
