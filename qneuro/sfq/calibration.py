@@ -62,6 +62,7 @@ __all__ = [
     "load_calibration",
     "save_calibration",
     "equivalent_bias",
+    "xor_setting_on_curve",
     "calibrated_xor_setting",
 ]
 
@@ -668,7 +669,15 @@ def calibrated_xor_setting(setting, calibration: Calibration, source: SwitchingC
     calibrated curve, so the network passes each pulse with the same probability.
     """
     source = StochasticSynapse().curve if source is None else source
-    target = calibration.curve()
+    return xor_setting_on_curve(setting, source, calibration.curve())
+
+
+def xor_setting_on_curve(setting, source: SwitchingCurve, target: SwitchingCurve):
+    """``setting`` with its biases moved from ``source`` to ``target``.
+
+    Each of the three XOR bias currents (tuned on ``source``) moves to
+    :func:`equivalent_bias` on ``target``: the same pass probability on the new curve.
+    """
     return replace(
         setting,
         **{

@@ -2,7 +2,9 @@
 
 Commands (wired into ``qneuro`` by :func:`add_commands`):
 
-* ``qneuro sfq xor [--trials N] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
+* ``qneuro sfq xor [--design default|poisson-robust] [--source regular|poisson]
+  [--calibration FILE|default|assumed] [--trials N] [--seed S] [--target numpy|cython]
+  [--plot FILE] [--json]``
 * ``qneuro sfq sweep [--trials N] [--exc LO:HI:STEP] [--inh LO:HI:STEP] [--plot FILE] [--json]``
 * ``qneuro sfq train [--trials N] [--json]``
 * ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
@@ -36,18 +38,27 @@ def add_commands(commands) -> None:
     )
     xor.add_argument("--plot", default=None, help="write a pulse raster to this image file")
     xor.add_argument(
+        "--design",
+        default="default",
+        choices=["default", "poisson-robust"],
+        help="the shipped XOR (default) or the Poisson-robust one (4 hidden pairs, "
+        "threshold 10, calibrated biases)",
+    )
+    xor.add_argument(
         "--source",
-        default="regular",
+        default=None,
         choices=["regular", "poisson"],
-        help="input trains: regular DC-to-SFQ (random phase) or Poisson",
+        help="input trains: regular DC-to-SFQ (random phase) or Poisson (default: the "
+        "design's; regular for the default design, poisson for poisson-robust)",
     )
     xor.add_argument(
         "--calibration",
-        default="assumed",
+        default=None,
         metavar="FILE|default|assumed",
-        help="synapse p(Ib) and energy: the assumed curve (default), the shipped "
-        "calibration, or a calibration file; a calibration moves the setting's biases to "
-        "equal pass probability",
+        help="synapse p(Ib) and energy: the assumed curve, the shipped calibration, or a "
+        "calibration file (default: the design's own curve; assumed for the default "
+        "design, default for poisson-robust); another curve moves the setting's biases "
+        "to equal pass probability",
     )
     output_options(xor)
     xor.set_defaults(run=_xor)
@@ -177,26 +188,56 @@ def _check_trials(trials: int, limit: int = 100_000, option: str = "--trials") -
         raise ValueError(f"{option} {trials}: must lie in [1, {limit}]")
 
 
-def _calibrated(args, setting):
-    """``(setting, spec or None, line to print or None)`` for ``--calibration``."""
-    if args.calibration == "assumed":
+def _xor_design(args):
+    """``(setting, the curve its biases refer to)`` of ``--design`` with ``--source``."""
+    from dataclasses import replace
+
+    from .xor import XOR_DESIGNS
+
+    design = XOR_DESIGNS[args.design]
+    source = args.source or design.setting.source_kind
+    return replace(design.setting, source_kind=source), design.calibration
+
+
+def _calibrated(args, setting, home: str = "assumed"):
+    """``(setting, spec or None, line to print or None)`` for ``--calibration``.
+
+    ``home`` names the curve the setting's biases refer to (``"assumed"`` or a
+    calibration); on another curve the biases move to equal pass probability.
+    """
+    target = args.calibration or home
+    if target == "assumed" and home == "assumed":
         return setting, None, None
-    from .calibration import calibrated_xor_setting, load_calibration
+    from .calibration import load_calibration, xor_setting_on_curve
+    from .synapse import StochasticSynapse
     from .units import uamp
     from .xor import xor_network
 
-    calibration = load_calibration(args.calibration)
-    setting = calibrated_xor_setting(setting, calibration)
-    fit = calibration.fit
-    line = (
-        f"calibrated synapse ({args.calibration}): {fit.family} curve, I50 "
-        f"{float(fit.i50 / uamp):.3f} uA, width {float(fit.width / uamp):.3f} uA, "
-        f"{float(calibration.energy_per_switch / _joule()):.3e} J per switch; biases at equal "
-        f"pass probability: excitatory {float(setting.excitatory_bias / uamp):.3f}, inhibitory "
+    def synapse_of(name):
+        return StochasticSynapse() if name == "assumed" else load_calibration(name).synapse()
+
+    synapse = synapse_of(target)
+    moved = target != home
+    if moved:
+        setting = xor_setting_on_curve(setting, synapse_of(home).curve, synapse.curve)
+    biases = (
+        f"excitatory {float(setting.excitatory_bias / uamp):.3f}, inhibitory "
         f"{float(setting.inhibitory_bias / uamp):.3f}, output "
         f"{float(setting.output_bias / uamp):.3f} uA"
     )
-    return setting, xor_network(setting, synapse=calibration.synapse()), line
+    where = "biases at equal pass probability" if moved else "the design's biases"
+    if target == "assumed":
+        line = f"assumed synapse curve; {where}: {biases}"
+    else:
+        calibration = load_calibration(target)
+        fit = calibration.fit
+        line = (
+            f"calibrated synapse ({target}): {fit.family} curve, I50 "
+            f"{float(fit.i50 / uamp):.3f} uA, width {float(fit.width / uamp):.3f} uA, "
+            f"{float(calibration.energy_per_switch / _joule()):.3e} J per switch; "
+            f"{where}: {biases}"
+        )
+    return setting, xor_network(setting, synapse=synapse), line
 
 
 def _xor(args) -> None:
@@ -206,9 +247,7 @@ def _xor(args) -> None:
 
     _check_trials(args.trials)
     figure_file(args.plot)
-    setting, spec, line = _calibrated(args, _setting(args))
-    if line is not None:
-        print(line)
+    setting, spec, line = _calibrated(args, *_xor_design(args))
     result = evaluate_xor(
         setting,
         spec=spec,
@@ -218,8 +257,12 @@ def _xor(args) -> None:
         record=args.plot is not None,
         progress=not args.quiet,
     )
+    print(f"design: {args.design}, {setting.source_kind} input trains")
+    if line is not None:
+        print(line)
     _print_table(result, print)
-    finish(args, result.to_dict(), plot=lambda path: _plots().plot_raster(result, path))
+    out = {"design": args.design, **result.to_dict()}
+    finish(args, out, plot=lambda path: _plots().plot_raster(result, path))
 
 
 def _sweep(args) -> None:

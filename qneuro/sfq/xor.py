@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from brian2 import Quantity
@@ -43,6 +44,9 @@ __all__ = [
     "XOR_LABELS",
     "XorSetting",
     "DEFAULT_XOR_SETTING",
+    "POISSON_ROBUST_XOR",
+    "XorDesign",
+    "XOR_DESIGNS",
     "XorResult",
     "xor_network",
     "evaluate_xor",
@@ -153,6 +157,48 @@ class XorSetting:
 #: The shipped setting: the result of ``train_xor()`` with its defaults (see docs/sfq.md
 #: for the command and the numbers it gave).
 DEFAULT_XOR_SETTING = XorSetting()
+
+#: The Poisson-robust XOR (issue #16 part 5). Its biases are currents on the shipped
+#: calibrated synapse curve (``load_calibration()``, erf, I50 = 87.263 uA, width
+#: 1.786 uA): the excitatory synapses pass p = 0.55 of the pulses (87.5 uA), the
+#: inhibitory and output ones p > 0.99999 (95 uA). Each hidden soma fires at 10 fluxons,
+#: so with both inputs high (excitation about 0.55 x 20 = 11 GHz against 20 GHz of sure
+#: inhibition) its count is a random walk pushed down onto the zero floor, at or above
+#: 10 fluxons with a stationary probability of about (11/20)^10 = 0.25%; with only its
+#: excitatory input high (11 GHz in, 2 GHz out) the count climbs at 9 GHz and fires
+#: about every 1.1 ns.
+#: Four hidden pairs vote through the merger; the output answers 1 at two or more pulses
+#: in the 2 ns window (decision rate 0.75 GHz). Measured numbers: docs/sfq.md.
+POISSON_ROBUST_XOR = XorSetting(
+    excitatory_bias=87.5 * uamp,
+    inhibitory_bias=95 * uamp,
+    output_bias=95 * uamp,
+    hidden_threshold=10,
+    decision_rate=0.75 * Ghertz,
+    source_kind="poisson",
+    hidden_pairs=4,
+)
+
+
+class XorDesign(NamedTuple):
+    """A named XOR setting and the synapse curve its bias currents refer to.
+
+    Attributes:
+        setting: the setting.
+        calibration: ``"assumed"`` (the default tanh curve, I50 = 100 uA) or
+            ``"default"`` (the shipped calibration file); a run on another curve moves
+            the biases to equal pass probability (``calibration.xor_setting_on_curve``).
+    """
+
+    setting: XorSetting
+    calibration: str
+
+
+#: The XOR designs by name (``qneuro sfq xor --design NAME``).
+XOR_DESIGNS = {
+    "default": XorDesign(DEFAULT_XOR_SETTING, "assumed"),
+    "poisson-robust": XorDesign(POISSON_ROBUST_XOR, "default"),
+}
 
 
 def xor_network(

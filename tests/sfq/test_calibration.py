@@ -239,3 +239,31 @@ def test_calibrate_and_xor_commands(capsys, tmp_path):
 def test_bad_calibration_arguments(argv, match, capsys):
     with pytest.raises((ValueError, FileNotFoundError), match=match):
         _run(["sfq", *argv, "--quiet"], capsys)
+
+
+def test_xor_setting_on_curve_keeps_pass_probabilities():
+    from qneuro.sfq.calibration import xor_setting_on_curve
+    from qneuro.sfq.xor import POISSON_ROBUST_XOR
+
+    calibrated, assumed = load_calibration().curve(), TanhCurve()
+    moved = xor_setting_on_curve(POISSON_ROBUST_XOR, calibrated, assumed)
+    for name in ("excitatory_bias", "inhibitory_bias", "output_bias"):
+        want = calibrated.probability(getattr(POISSON_ROBUST_XOR, name))
+        assert assumed.probability(getattr(moved, name)) == pytest.approx(want, rel=1e-6)
+    assert moved.hidden_threshold == POISSON_ROBUST_XOR.hidden_threshold
+
+
+def test_poisson_robust_xor_command(capsys):
+    base = ["sfq", "xor", "--design", "poisson-robust", "--trials", "20", "--quiet", "--json"]
+    out = _run(base, capsys)
+    data = json.loads(out.strip().splitlines()[-1])
+    assert data["design"] == "poisson-robust" and data["jj_count"] == 271
+    assert data["setting"]["source_kind"] == "poisson"
+    assert data["setting"]["excitatory_bias_ua"] == 87.5 and "the design's biases" in out
+    assert [row["output"] for row in data["truth_table"]] == [0, 1, 1, 0]
+    out = _run(base + ["--calibration", "assumed", "--source", "regular"], capsys)
+    data = json.loads(out.strip().splitlines()[-1])
+    assert "assumed synapse curve; biases at equal pass probability" in out
+    assert data["setting"]["source_kind"] == "regular"
+    assert data["setting"]["excitatory_bias_ua"] > 100  # p = 0.55 on the tanh curve (I50 = 100 uA)
+    assert [row["output"] for row in data["truth_table"]] == [0, 1, 1, 0]

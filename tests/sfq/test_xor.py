@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from qneuro.sfq import (
     DEFAULT_XOR_SETTING,
+    POISSON_ROBUST_XOR,
+    XOR_DESIGNS,
     XOR_LABELS,
     XorSetting,
     evaluate_xor,
     sweep_xor,
     train_xor,
+    xor_network,
 )
 from qneuro.sfq.units import Ghertz, joule, uamp
 
@@ -81,3 +85,34 @@ def test_training_search_finds_a_good_setting():
 def test_default_setting_is_shipped():
     assert DEFAULT_XOR_SETTING.hidden_threshold == 2
     assert DEFAULT_XOR_SETTING.to_dict()["excitatory_bias_ua"] == 132.5
+
+
+@pytest.fixture(scope="module")
+def robust_spec():
+    from qneuro.sfq.calibration import load_calibration
+
+    return xor_network(POISSON_ROBUST_XOR, synapse=load_calibration().synapse())
+
+
+def test_poisson_robust_xor_with_poisson_inputs(robust_spec):
+    # measured 98.9 +- 0.2 % of 4 x 500 single trials correct, margin 0.96 (docs/sfq.md);
+    # at 4 x 100 trials the standard error is about 0.6 %, so 90 % is > 10 s.e. below
+    result = evaluate_xor(POISSON_ROBUST_XOR, trials=100, spec=robust_spec, seed=5)
+    assert POISSON_ROBUST_XOR.source_kind == "poisson"
+    assert result.correct and result.margin >= 0.5
+    assert result.trial_accuracy.mean() >= 0.90
+    assert np.all(result.trial_accuracy >= 0.85)
+    assert result.jj_count == 271
+
+
+def test_poisson_robust_xor_stays_correct_with_regular_inputs(robust_spec):
+    setting = replace(POISSON_ROBUST_XOR, source_kind="regular")
+    result = evaluate_xor(setting, trials=100, spec=robust_spec, seed=6)
+    assert result.correct and result.margin > 0.9
+    assert result.trial_accuracy.mean() >= 0.98  # measured: every one of 4 x 500 trials
+
+
+def test_xor_designs_are_named():
+    assert XOR_DESIGNS["default"] == (DEFAULT_XOR_SETTING, "assumed")
+    assert XOR_DESIGNS["poisson-robust"] == (POISSON_ROBUST_XOR, "default")
+    assert POISSON_ROBUST_XOR.to_dict()["hidden_pairs"] == 4
