@@ -54,6 +54,12 @@ def add_commands(commands) -> None:
     train.add_argument("--width", type=int, default=128)
     train.add_argument("--context", type=int, default=1024)
     train.add_argument("--dropout", type=float, default=0.3)
+    train.add_argument(
+        "--attention-dropout",
+        type=float,
+        default=None,
+        help="dropout on attention weights (default: --dropout); 0 keeps long contexts fast on CPU",
+    )
     train.add_argument("--epochs", type=int, default=200)
     train.add_argument("--batch-size", type=int, default=16)
     train.add_argument("--lr", type=float, default=1e-3)
@@ -198,6 +204,7 @@ def _train(args: argparse.Namespace) -> None:
         width=args.width,
         context=args.context,
         dropout=args.dropout,
+        attention_dropout=args.attention_dropout,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -213,6 +220,11 @@ def _train(args: argparse.Namespace) -> None:
         f"model {args.out}: {result['parameters']} parameters, best validation loss "
         f"{result['best_val_loss']:.4f} at epoch {result['best_epoch']} ({result['stopped']})"
     )
+    if result["left_out_too_long"]:
+        text += (
+            f"; {result['left_out_too_long']} train/val circuits longer than the context "
+            f"({result['config']['context']} tokens) left out, listed in training.json"
+        )
     result.pop("history")
     finish(args, {**result, "out": str(args.out)}, text=text)
 

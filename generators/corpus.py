@@ -17,7 +17,10 @@ Pipeline per (family, qubit count, parameter seed):
 5. Identical programs (equal text) are removed, keeping the first.
 
 Families that fail (size rules, the ``ae`` numpy-2 bug, dynamic circuits, circuits over
-``max_gates``) are skipped and listed with their reason in ``skipped.jsonl``.
+``max_gates``) are skipped and listed with their reason in ``skipped.jsonl``. Once a
+family's circuit exceeds ``max_gates``, its larger sizes are skipped without being built
+(also listed): gate counts grow with the qubit count, and some grow exponentially
+(``grover`` has 371,666 gates at 17 qubits, 20 s to build; each qubit more doubles both).
 ``randomcircuit`` is excluded by default: it is a random circuit, not an algorithm.
 
 Splits: each (family, qubit count) group goes whole to train / validation / test by a
@@ -286,6 +289,12 @@ def build_corpus(
         return _write_corpus(out, options, progress)
 
 
+def _larger(smaller: tuple[int, int], max_gates: int) -> str:
+    """Why a size is skipped unbuilt: a smaller size of its family was over ``max_gates``."""
+    qubits, gates = smaller
+    return f"not built: {qubits} qubits already had {gates} gates > max_gates {max_gates}"
+
+
 def _staging_folders(out: Path) -> list[Path]:
     """The temporary sibling folders builds of ``out`` are written to (killed builds' too)."""
     pattern = f"{glob.escape(temporary_prefix(out.name))}*{TEMPORARY_SUFFIX}"
@@ -344,8 +353,20 @@ def _write_corpus(out: Path, options: CorpusOptions, progress: bool) -> dict:
     skipped: list[dict] = []
     seen: set[str] = set()
     failed_groups: set[tuple[str, int]] = set()
+    oversized: dict[str, tuple[int, int]] = {}  # family -> (qubits, gates) over max_gates
     for family, n, s in tqdm(jobs, desc="corpus", disable=not progress, unit="circ"):
         if (family, n) in failed_groups:
+            continue
+        if family in oversized and n > oversized[family][0]:
+            skipped.append(
+                {
+                    "family": family,
+                    "qubits": n,
+                    "seed": s,
+                    "reason": _larger(oversized[family], options.max_gates),
+                }
+            )
+            failed_groups.add((family, n))  # one row per size, as for a failed build
             continue
         try:
             qc = _create(family, n, s)
@@ -365,8 +386,9 @@ def _write_corpus(out: Path, options: CorpusOptions, progress: bool) -> dict:
                 }
             )
             failed_groups.add((family, n))
+            oversized.setdefault(family, (n, len(program.statements)))
             continue
-        if program.num_qubits > 32 or not program.statements:
+        if program.num_qubits > MAX_QUBITS or not program.statements:
             skipped.append(
                 {"family": family, "qubits": n, "seed": s, "reason": "empty or too wide"}
             )

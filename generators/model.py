@@ -187,6 +187,15 @@ class CircuitTransformer(nn.Module):
             for _ in self.blocks
         ]
 
+    def set_attention_dropout(self, p: float) -> None:
+        """Dropout on the attention weights while training (the config's ``dropout`` by default).
+
+        Only training depends on it; with 0 a CPU keeps the fused attention kernel.
+        """
+        checks.real("attention_dropout", p, low=0, high=1, below=True)
+        for block in self.blocks:
+            block.dropout = p
+
     def num_parameters(self) -> int:
         """Number of trainable parameters."""
         return sum(p.numel() for p in self.parameters())

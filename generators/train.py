@@ -1,14 +1,15 @@
 """Training of the circuit transformer on a corpus folder.
 
 Next-token cross-entropy on the real training split (circuits whose token sequence fits in
-the context; longer ones are counted and left out), AdamW with linear warm-up and cosine
-decay, validation loss after every epoch, early stopping after ``patience`` epochs without
-improvement. Every epoch writes ``checkpoint.pt`` (model, optimiser, history; read back
-with ``torch.load(weights_only=True)``) so ``resume=True`` continues an interrupted run;
-the best model so far is written to ``model.safetensors`` + ``config.json`` +
-``tokenizer.json`` and the history to ``training.json``; ``normal_form.json`` (the
-single-qubit gate pairs of the training split, :mod:`~qneuro.generators.normal_form`)
-is written once at the start. :class:`TrainConfig` holds every setting.
+the context; longer ones are left out, counted and listed in ``training.json``), AdamW
+with linear warm-up and cosine decay, validation loss after every epoch, early stopping
+after ``patience`` epochs without improvement. Every epoch writes ``checkpoint.pt``
+(model, optimiser, history; read back with ``torch.load(weights_only=True)``) so
+``resume=True`` continues an interrupted run; the best model so far is written to
+``model.safetensors`` + ``config.json`` + ``tokenizer.json`` and the history to
+``training.json``; ``normal_form.json`` (the single-qubit gate pairs of the training
+split, :mod:`~qneuro.generators.normal_form`) is written once at the start.
+:class:`TrainConfig` holds every setting.
 """
 
 from __future__ import annotations
@@ -82,6 +83,16 @@ class TrainConfig:
     dropout: float = 0.3
     """Dropout probability in [0, 1)."""
 
+    attention_dropout: float | None = None
+    """Dropout on the attention weights in [0, 1) while training; None: ``dropout``.
+
+    A training-time setting only (the saved model does not depend on it). On a CPU, any
+    value above 0 makes attention build (time x time) matrices per head and layer
+    instead of using the fused kernel: at context 4,096 and the default shape, 26 s and
+    4 GB per sequence per step against 1.4 s and 0.6 GB with 0 (see docs/generator.md).
+    CUDA's fused kernels apply dropout themselves.
+    """
+
     epochs: int = 200
     """Maximum epochs (>= 1)."""
 
@@ -135,6 +146,9 @@ class TrainConfig:
         checks.seed("seed", self.seed)
         checks.real("max_minutes", self.max_minutes, low=0, above=True, optional=True)
         checks.one_of("weights_dtype", self.weights_dtype, ("float16", "float32"))
+        checks.real(
+            "attention_dropout", self.attention_dropout, low=0, high=1, below=True, optional=True
+        )
         self.model_config(vocab_size=1)  # ModelConfig checks the shape fields
 
     def model_config(self, vocab_size: int) -> ModelConfig:
@@ -271,19 +285,29 @@ def _earlier_run(out: Path, resume: bool) -> Checkpoint | None:
 
 def _encode_splits(
     data: Corpus, real: list[dict], tokenizer: Tokenizer, context: int, corpus: str | Path
-) -> tuple[dict[str, list[list[int]]], int]:
-    """Token ids of the real train and val circuits that fit ``context``; how many did not.
+) -> tuple[dict[str, list[list[int]]], list[dict]]:
+    """Token ids of the real train and val circuits that fit ``context``; those that did not.
 
-    Without a validation circuit, the first tenth of the training circuits validate.
+    Each circuit left out is described by its corpus ``file``, ``family``, ``qubits``,
+    ``split`` and ``tokens`` (its sequence length). Without a validation circuit, the
+    first tenth of the training circuits validate.
     """
     splits: dict[str, list[list[int]]] = {"train": [], "val": []}
-    too_long = 0
+    too_long: list[dict] = []
     for r in real:
         if r["split"] not in splits:
             continue
         ids = tokenizer.encode_program(data.program(r), r["family"])
         if len(ids) > context:
-            too_long += 1
+            too_long.append(
+                {
+                    "file": r["file"],
+                    "family": r["family"],
+                    "qubits": r["qubits"],
+                    "split": r["split"],
+                    "tokens": len(ids),
+                }
+            )
             continue
         splits[r["split"]].append(ids)
     if not splits["train"]:
@@ -328,6 +352,8 @@ class _Session:
         torch.manual_seed(config.seed)
         rng = random.Random(config.seed)
         model = CircuitTransformer(model_config).to(device)
+        if config.attention_dropout is not None:
+            model.set_attention_dropout(config.attention_dropout)
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
@@ -425,23 +451,35 @@ class _Session:
         }
         atomic_write(path, lambda tmp: _save_checkpoint(state, tmp))
 
-    def summary(self, corpus: str | Path, too_long: int, stopped: str) -> dict:
-        """The contents of ``training.json``."""
+    def summary(self, corpus: str | Path, too_long: list[dict], stopped: str) -> dict:
+        """The contents of ``training.json``.
+
+        ``left_out_too_long`` counts the train and validation circuits longer than the
+        context, ``left_out_too_long_circuits`` lists them (see :func:`_encode_splits`).
+        """
         return {
             "corpus": str(corpus),
             "config": asdict(self.model_config),
             "parameters": self.model.num_parameters(),
             "train_sequences": len(self.splits["train"]),
             "val_sequences": len(self.splits["val"]),
-            "left_out_too_long": too_long,
+            "left_out_too_long": len(too_long),
+            "left_out_too_long_circuits": too_long,
             "best_val_loss": self.best,
             "best_epoch": self.best_epoch,
             "epochs_run": len(self.history),
             "stopped": stopped,
             "device": str(self.device),
-            "options": {name: getattr(self.config, name) for name in _SUMMARY_OPTIONS},
+            "options": self.options(),
             "history": self.history,
         }
+
+    def options(self) -> dict:
+        """The settings of ``training.json``; ``attention_dropout`` only when it was set."""
+        options = {name: getattr(self.config, name) for name in _SUMMARY_OPTIONS}
+        if self.config.attention_dropout is not None:
+            options["attention_dropout"] = self.config.attention_dropout
+        return options
 
 
 @dataclass

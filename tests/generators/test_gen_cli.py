@@ -175,3 +175,19 @@ def test_module_entry_point_refuses_like_qneuro(capsys, tmp_path):
         "following arguments are required: --out (see python -m qneuro.generators generate "
         "--help)"
     ]
+
+
+def test_corpus_command_at_32_qubits_reports_skipped_circuits(tmp_path, capsys):
+    out = tmp_path / "c32"
+    argv = ["generators", "corpus", "--out", str(out), "--min-qubits", "29"]
+    argv += ["--max-qubits", "32", "--families", "ghz,cdkm_ripple_carry_adder,bmw_quark_copula"]
+    r = _run([*argv, "--seeds", "1", "--max-gates", "1000", "--quiet", "--json"], capsys)
+    assert r["real"] == 6  # ghz 29-32, the adder at 30 and 32
+    skipped = [json.loads(line) for line in (out / "skipped.jsonl").read_text().splitlines()]
+    assert r["skipped"] == len(skipped) == 6
+    reasons = {(s["family"], s["qubits"]): s["reason"] for s in skipped}
+    assert "even integer" in reasons[("cdkm_ripple_carry_adder", 31)]
+    assert "> max_gates 1000" in reasons[("bmw_quark_copula", 30)]
+    assert reasons[("bmw_quark_copula", 32)].startswith("not built: 30 qubits already had")
+    rows = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert max(row["qubits"] for row in rows) == 32

@@ -113,3 +113,40 @@ def test_decode_rejects_malformed_tokens():
     with pytest.raises(ValueError):
         tok.decode(ids[:-2] + ids[-1:])  # a cx with one qubit
     assert set(GATES) >= {"cx", "cu1", "ccx"}
+
+
+def test_round_trip_of_a_28_qubit_program():
+    tok = Tokenizer(["qft"], max_qubits=32)
+    rng = np.random.default_rng(28)
+    prog = random_program(28, 400, rng)
+    assert max(q for st in prog.statements for q in st.qubits) >= 20
+    text = prog.to_qasm()
+    ids = tok.encode(text, "qft")
+    assert tok.decode(ids) == text
+    assert qasm2.loads(text).num_qubits == 28
+    with pytest.raises(ValueError, match="max_qubits"):
+        Tokenizer([], max_qubits=33)
+
+
+def test_bundled_tokenizer_encodes_a_known_circuit_to_the_same_ids():
+    from qneuro.generators.model import default_model_dir
+
+    tok = Tokenizer.load(default_model_dir() / "tokenizer.json")
+    assert (len(tok), tok.max_qubits) == (363, 16)
+    prog = Program(
+        16,
+        (
+            Statement("h", None, (0,)),
+            Statement("cu1", "pi/4", (15, 0)),
+            Statement("rz", "-3*pi/128", (7,)),
+            Statement("ccx", None, (1, 2, 3)),
+            Statement("cx", None, (14, 15)),
+            Statement("ry", "pi/1024", (9,)),
+        ),
+        measured=True,
+    )
+    ids = tok.encode_program(prog, "qft")
+    expected = [1, 19, 38, 53, 347, 63, 250, 362, 347, 60, 189, 354, 64, 348, 349, 350]
+    expected += [61, 361, 362, 59, 216, 356, 3, 2]
+    assert ids == expected
+    assert tok.decode(ids) == prog.to_qasm()
