@@ -7,6 +7,7 @@ the circuit-level RCSJ junction with Johnson noise, :mod:`.escape` its thermal-e
 theory and :mod:`.characterize` the Monte-Carlo synapse characterisation against it;
 :mod:`.calibration` fits the pulse-level synapse to that junction;
 :mod:`.xor` is the rate-coded XOR with its evaluation, sweep and training;
+:mod:`.digits` a multi-layer classifier of the 8x8 digits trained on a rate model;
 :mod:`.measures` and :mod:`.plots` report margins, confidence intervals, rasters and
 heatmaps. Parameters from the literature and the modelling assumptions are listed in
 :mod:`.constants`.
@@ -44,6 +45,11 @@ _EXPORTS = {
     "classification_margin": "measures",
     "mean_ci": "measures",
     "worst_case_margin": "measures",
+    "DigitsNetwork": "digits",
+    "DigitsResult": "digits",
+    "evaluate_digits": "digits",
+    "load_digits_network": "digits",
+    "train_digits": "digits",
     "NetworkSpec": "network",
     "Projection": "network",
     "Simulation": "network",
@@ -94,6 +100,11 @@ __all__ = [
     "classification_margin",
     "mean_ci",
     "worst_case_margin",
+    "DigitsNetwork",
+    "DigitsResult",
+    "evaluate_digits",
+    "load_digits_network",
+    "train_digits",
     "NetworkSpec",
     "Projection",
     "Simulation",

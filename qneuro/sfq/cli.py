@@ -9,6 +9,8 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
 * ``qneuro sfq train [--trials N] [--json]``
 * ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
 * ``qneuro sfq calibrate [--trials N] [--points M] [--seed S] [--out FILE] [--json] [--plot FILE]``
+* ``qneuro sfq digits [--digits N] [--trials K] [--test-size F] [--retrain [--epochs E]
+  [--out FILE]] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
 """
 
 from __future__ import annotations
@@ -113,6 +115,32 @@ def add_commands(commands) -> None:
     cal.add_argument("--plot", default=None, help="write p(Ib) with the fitted curves here")
     output_options(cal)
     cal.set_defaults(run=_calibrate)
+
+    dig = sub.add_parser(
+        "digits", help="multi-layer SFQ classifier of the 8x8 digits, evaluated at pulse level"
+    )
+    dig.add_argument(
+        "--digits", type=int, default=None, help="first N held-out digits (default: all)"
+    )
+    dig.add_argument("--trials", type=int, default=1, help="pulse-level trials per digit (1)")
+    dig.add_argument(
+        "--test-size",
+        type=float,
+        default=None,
+        help="held-out fraction of the split (the network's own, 0.2; another needs --retrain)",
+    )
+    dig.add_argument(
+        "--retrain", action="store_true", help="train the rate model again (seconds) first"
+    )
+    dig.add_argument("--epochs", type=int, default=300, help="training epochs with --retrain")
+    dig.add_argument("--out", default=None, help="with --retrain: write the network (JSON) here")
+    dig.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    dig.add_argument(
+        "--target", default="numpy", choices=["numpy", "cython"], help="brian2 code generation"
+    )
+    dig.add_argument("--plot", default=None, help="write the confusion matrix to this file")
+    output_options(dig)
+    dig.set_defaults(run=_digits)
 
 
 def _grid(text: str, name: str):
@@ -435,6 +463,79 @@ def _calibration_text(out: dict, wall: float) -> str:
         f"{delay['input_peak_to_slip_at_top_bias_ps']:.2f} ps at the top bias (not used: the "
         "cell delay stays assumed)",
     ]
+    return "\n".join(lines)
+
+
+def _digits(args) -> None:
+    from pathlib import Path
+
+    from qneuro.files import figure_file
+
+    from .digits import evaluate_digits, load_digits_network, save_digits_network, train_digits
+
+    _check_trials(args.trials, 1000)
+    if args.digits is not None and args.digits < 1:
+        raise ValueError(f"--digits {args.digits}: must be >= 1")
+    if args.test_size is not None and not 0.05 <= args.test_size <= 0.5:
+        raise ValueError(f"--test-size {args.test_size}: must lie in [0.05, 0.5]")
+    if not args.retrain and args.out is not None:
+        raise ValueError("--out writes a retrained network; give --retrain too")
+    if args.out is not None and (args.out == "" or Path(args.out).is_dir()):
+        raise ValueError(f"--out {args.out!r}: give a file name (JSON), not a folder")
+    if args.retrain and not 1 <= args.epochs <= 10_000:
+        raise ValueError(f"--epochs {args.epochs}: must lie in [1, 10000]")
+    figure_file(args.plot)
+    if args.retrain:
+        test_size = 0.2 if args.test_size is None else args.test_size
+        command = f"qneuro sfq digits --retrain --epochs {args.epochs} --test-size {test_size}"
+        network = train_digits(epochs=args.epochs, test_size=test_size, command=command)
+        print(
+            f"trained in {network.training['wall_s']:.1f} s; rate-model held-out accuracy "
+            f"{network.training['rate_model_test_accuracy']:.4f}"
+        )
+    else:
+        network = load_digits_network()
+        if args.test_size is not None and args.test_size != network.test_size:
+            raise ValueError(
+                f"--test-size {args.test_size}: the shipped network was trained against the "
+                f"{network.test_size} split; another split needs --retrain"
+            )
+    result = evaluate_digits(
+        network,
+        digits=args.digits,
+        trials=args.trials,
+        seed=args.seed,
+        target=args.target,
+        progress=not args.quiet,
+    )
+    out = result.to_dict()
+    if args.out is not None:
+        out["out"] = str(save_digits_network(network, args.out))
+    finish(
+        args,
+        out,
+        text=_digits_text(out),
+        plot=lambda path: _plots().plot_confusion(result, path),
+    )
+
+
+def _digits_text(out: dict) -> str:
+    sizes = " -> ".join(str(s) for s in out["layer_sizes"])
+    lines = [
+        f"SFQ digits classifier {sizes} (thresholds {out['thresholds']}), "
+        f"{out['source_kind']} input trains up to {out['max_rate_ghz']:g} GHz",
+        f"pulse-level accuracy {out['accuracy']:.4f} +- {out['accuracy_se']:.4f} over "
+        f"{out['trials']} held-out trials; rate model {out['rate_model_accuracy']:.4f}",
+        "confusion (rows: true 0-9, columns: predicted 0-9)",
+    ]
+    lines += [" ".join(f"{v:3d}" for v in row) for row in out["confusion"]]
+    if "out" in out:
+        lines.append(f"wrote {out['out']}")
+    lines.append(
+        f"{out['jj_count']} JJ; energy per inference {out['energy_per_inference_j']:.3e} J; "
+        f"window {out['window_ps']:.0f} ps, winner's first pulse {out['first_pulse_ps']:.0f} ps "
+        f"(nominal path {out['nominal_latency_ps']:.0f} ps); run {out['wall_s']:.1f} s"
+    )
     return "\n".join(lines)
 
 

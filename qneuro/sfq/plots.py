@@ -20,6 +20,7 @@ __all__ = [
     "plot_switching_curve",
     "plot_characterization",
     "plot_calibration",
+    "plot_confusion",
 ]
 
 
@@ -220,4 +221,22 @@ def plot_calibration(calibration, path) -> Path:
     ax.set_ylabel("switching probability p(Ib)")
     ax.set_title(f"synapse calibration, {n} trials per point")
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_confusion(result, path) -> Path:
+    """Confusion matrix of a :class:`~qneuro.sfq.digits.DigitsResult` (rows: true class)."""
+    confusion = np.asarray(result.confusion)
+    fig = _figure(figsize=(5.2, 4.6))
+    ax = fig.add_subplot()
+    image = ax.imshow(confusion, cmap="Blues")
+    for (i, j), value in np.ndenumerate(confusion):
+        if value:
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(confusion.shape[1]))
+    ax.set_yticks(range(confusion.shape[0]))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"SFQ digits, pulse level: accuracy {result.accuracy:.3f}")
+    fig.colorbar(image, ax=ax, label="trials")
     return _save(fig, path)
