@@ -39,3 +39,16 @@ def arrival_offset_steps(spec) -> int:
 def output_times_ps(sim, layer=1, copy=0):
     copies, _, times = sim.spikes[layer]
     return np.round(np.asarray(times[copies == copy] / psecond)).astype(int)
+
+
+def run_command(argv, capsys) -> str:
+    """Run ``qneuro <argv>`` through the SFQ command parser; returns what it printed."""
+    import argparse
+
+    from qneuro.sfq.cli import add_commands
+
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    args.run(args)
+    return capsys.readouterr().out

@@ -1,24 +1,18 @@
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from qneuro.sfq.cli import add_commands, demo_step
+from qneuro.sfq.cli import demo_step
 
-
-def _run(argv, capsys):
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    args.run(args)
-    return capsys.readouterr().out
+from .helpers import run_command
 
 
 def test_xor_command_json_and_plot(capsys, tmp_path):
     plot = tmp_path / "raster.png"
-    out = _run(["sfq", "xor", "--trials", "20", "--json", "--quiet", "--plot", str(plot)], capsys)
+    argv = ["sfq", "xor", "--trials", "20", "--json", "--quiet", "--plot", str(plot)]
+    out = run_command(argv, capsys)
     data = json.loads(out.strip().splitlines()[-1])
     assert [row["output"] for row in data["truth_table"]] == [0, 1, 1, 0]
     assert set(data["truth_table"][0]) >= {"inputs", "rate_ghz", "output"}
@@ -30,7 +24,7 @@ def test_xor_command_json_and_plot(capsys, tmp_path):
 
 def test_sweep_command(capsys, tmp_path):
     plot = tmp_path / "heat.png"
-    out = _run(
+    out = run_command(
         [
             "sfq",
             "sweep",
@@ -63,7 +57,7 @@ def test_sweep_command(capsys, tmp_path):
 )
 def test_bad_arguments(argv, match, capsys):
     with pytest.raises((ValueError, FileNotFoundError), match=match):
-        _run(argv + ["--quiet"], capsys)
+        run_command(argv + ["--quiet"], capsys)
 
 
 def test_demo_step():
@@ -77,7 +71,7 @@ def test_demo_step():
 def test_characterize_command(capsys, tmp_path):
     plot = tmp_path / "char.png"
     argv = ["sfq", "characterize", "--trials", "10", "--ramp-trials", "20", "--json"]
-    out = _run(argv + ["--quiet", "--plot", str(plot)], capsys)
+    out = run_command(argv + ["--quiet", "--plot", str(plot)], capsys)
     data = json.loads(out.strip().splitlines()[-1])
     assert data["temperatures_k"] == [4.2, 2.0] and len(data["probability"][0]) == 11
     assert data["ramp"]["switched"] == 20
@@ -91,4 +85,4 @@ def test_characterize_command(capsys, tmp_path):
 )
 def test_characterize_bad_arguments(argv, match, capsys):
     with pytest.raises(ValueError, match=match):
-        _run(["sfq", "characterize", *argv, "--quiet"], capsys)
+        run_command(["sfq", "characterize", *argv, "--quiet"], capsys)

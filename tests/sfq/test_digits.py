@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
@@ -8,7 +7,6 @@ import pytest
 from scipy import stats
 
 from qneuro.sfq.calibration import load_calibration
-from qneuro.sfq.cli import add_commands
 from qneuro.sfq.digits import (
     DigitsNetwork,
     bias_for_probabilities,
@@ -20,6 +18,8 @@ from qneuro.sfq.digits import (
 )
 from qneuro.sfq.synapse import TanhCurve
 from qneuro.sfq.units import uamp
+
+from .helpers import run_command
 
 
 def test_soma_rate_matches_the_floored_counter_by_hand():
@@ -90,18 +90,10 @@ def test_training_gives_a_valid_network():
         train_digits(epochs=0)
 
 
-def _run(argv, capsys):
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    args.run(args)
-    return capsys.readouterr().out
-
-
 def test_digits_command_json_and_plot(capsys, tmp_path):
     plot = tmp_path / "confusion.png"
     argv = ["sfq", "digits", "--digits", "10", "--json", "--quiet", "--plot", str(plot)]
-    out = _run(argv, capsys)
+    out = run_command(argv, capsys)
     data = json.loads(out.strip().splitlines()[-1])
     assert data["trials"] == 10 and len(data["confusion"]) == 10
     assert plot.stat().st_size > 1000
@@ -122,4 +114,4 @@ def test_digits_command_json_and_plot(capsys, tmp_path):
 )
 def test_digits_bad_arguments(argv, match, capsys):
     with pytest.raises(ValueError, match=match):
-        _run(["sfq", "digits", *argv, "--quiet"], capsys)
+        run_command(["sfq", "digits", *argv, "--quiet"], capsys)
