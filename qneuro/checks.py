@@ -157,6 +157,23 @@ def parse_json_object(text: str, source: str) -> dict:
     return value
 
 
+def read_shipped_or_file(
+    source: str | Path, *, default: str, package: str, resource: str, what: str
+) -> tuple[dict, str]:
+    """The JSON object of a data file and its name for messages.
+
+    ``source == default`` reads the file shipped as ``resource`` (a path relative to
+    ``package``); anything else is a path, read with :func:`read_json_object`.
+    """
+    if str(source) == default:
+        from importlib import resources
+
+        name = f"{what} {package.replace('.', '/')}/{resource}"
+        text = resources.files(package).joinpath(*resource.split("/")).read_text()
+        return parse_json_object(text, name), name
+    return read_json_object(source, what=what), f"{what} {source}"
+
+
 def read_json_object(path: str | Path, *, what: str, max_bytes: int = MAX_SETTINGS_BYTES) -> dict:
     """The JSON object in the file ``path`` (``what`` names the file's role in messages).
 

@@ -534,14 +534,14 @@ def load_calibration(source: str | Path = DEFAULT_CALIBRATION) -> Calibration:
         ValueError: anything :meth:`Calibration.from_dict` refuses, or a file that is not
             a JSON object.
     """
-    if str(source) == DEFAULT_CALIBRATION:
-        from importlib import resources
-
-        text = resources.files("qneuro.sfq").joinpath("data", "calibration.json").read_text()
-        name = "calibration file qneuro/sfq/data/calibration.json"
-        return Calibration.from_dict(checks.parse_json_object(text, name), name)
-    data = checks.read_json_object(source, what="calibration file")
-    return Calibration.from_dict(data, f"calibration file {source}")
+    data, name = checks.read_shipped_or_file(
+        source,
+        default=DEFAULT_CALIBRATION,
+        package="qneuro.sfq",
+        resource="data/calibration.json",
+        what="calibration file",
+    )
+    return Calibration.from_dict(data, name)
 
 
 def save_calibration(calibration: Calibration, path: str | Path) -> Path:

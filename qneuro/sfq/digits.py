@@ -351,14 +351,14 @@ _KEYS = {
 
 def load_digits_network(source: str | Path = DEFAULT_DIGITS_FILE) -> DigitsNetwork:
     """Read and check a digits network file (``"default"``: the one shipped)."""
-    if str(source) == DEFAULT_DIGITS_FILE:
-        from importlib import resources
-
-        text = resources.files("qneuro.sfq").joinpath("data", "digits.json").read_text()
-        name = "digits network qneuro/sfq/data/digits.json"
-        return DigitsNetwork.from_dict(checks.parse_json_object(text, name), name)
-    data = checks.read_json_object(source, what="digits network file")
-    return DigitsNetwork.from_dict(data, f"digits network file {source}")
+    data, name = checks.read_shipped_or_file(
+        source,
+        default=DEFAULT_DIGITS_FILE,
+        package="qneuro.sfq",
+        resource="data/digits.json",
+        what="digits network file",
+    )
+    return DigitsNetwork.from_dict(data, name)
 
 
 def save_digits_network(network: DigitsNetwork, path: str | Path) -> Path:
