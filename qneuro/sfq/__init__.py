@@ -71,6 +71,7 @@ _EXPORTS = {
     "sweep_xor": "xor",
     "train_xor": "xor",
     "xor_network": "xor",
+    "xor_synapse": "xor",
 }
 
 
@@ -126,4 +127,5 @@ __all__ = [
     "sweep_xor",
     "train_xor",
     "xor_network",
+    "xor_synapse",
 ]

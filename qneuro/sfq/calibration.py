@@ -28,8 +28,9 @@ The calibration file is a small JSON object (version :data:`CALIBRATION_VERSION`
 units in the key names, written atomically and read back with every key and number
 checked (:func:`load_calibration`). The package ships one
 (``qneuro/sfq/data/calibration.json``; :data:`DEFAULT_CALIBRATION`). The pulse-level
-network uses it through :meth:`Calibration.synapse`; see docs/sfq.md for why the XOR
-keeps the assumed curve by default.
+network uses it through :meth:`Calibration.synapse`: the XOR networks
+(:func:`qneuro.sfq.xor.xor_synapse`), the Poisson-robust XOR and the digits classifier
+run on it by default; ``StochasticSynapse()`` alone keeps the assumed tanh curve.
 """
 
 from __future__ import annotations

@@ -5,12 +5,18 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
 * ``qneuro sfq xor [--design default|poisson-robust] [--source regular|poisson]
   [--calibration FILE|default|assumed] [--trials N] [--seed S] [--target numpy|cython]
   [--plot FILE] [--json]``
-* ``qneuro sfq sweep [--trials N] [--exc LO:HI:STEP] [--inh LO:HI:STEP] [--plot FILE] [--json]``
-* ``qneuro sfq train [--trials N] [--json]``
+* ``qneuro sfq sweep [--trials N] [--exc LO:HI:STEP] [--inh LO:HI:STEP]
+  [--calibration FILE|default|assumed] [--plot FILE] [--json]``
+* ``qneuro sfq train [--trials N] [--calibration FILE|default|assumed] [--json]``
 * ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
 * ``qneuro sfq calibrate [--trials N] [--points M] [--seed S] [--out FILE] [--json] [--plot FILE]``
 * ``qneuro sfq digits [--digits N] [--trials K] [--test-size F] [--retrain [--epochs E]
   [--out FILE]] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
+
+The ``xor``, ``sweep`` and ``train`` commands run the XOR on the shipped calibrated
+synapse curve unless ``--calibration`` names another; the shipped settings' biases then
+move to equal pass probability on that curve, and the default bias grids to the same
+probability range.
 """
 
 from __future__ import annotations
@@ -43,8 +49,7 @@ def add_commands(commands) -> None:
         "--design",
         default="default",
         choices=["default", "poisson-robust"],
-        help="the shipped XOR (default) or the Poisson-robust one (4 hidden pairs, "
-        "threshold 10, calibrated biases)",
+        help="the shipped XOR (default) or the Poisson-robust one (4 hidden pairs, threshold 10)",
     )
     xor.add_argument(
         "--source",
@@ -53,27 +58,25 @@ def add_commands(commands) -> None:
         help="input trains: regular DC-to-SFQ (random phase) or Poisson (default: the "
         "design's; regular for the default design, poisson for poisson-robust)",
     )
-    xor.add_argument(
-        "--calibration",
-        default=None,
-        metavar="FILE|default|assumed",
-        help="synapse p(Ib) and energy: the assumed curve, the shipped calibration, or a "
-        "calibration file (default: the design's own curve; assumed for the default "
-        "design, default for poisson-robust); another curve moves the setting's biases "
-        "to equal pass probability",
-    )
+    _calibration_option(xor)
     output_options(xor)
     xor.set_defaults(run=_xor)
 
     sweep = sub.add_parser("sweep", help="XOR margin vs the two synapse bias currents")
     sweep.add_argument("--trials", type=int, default=30, help="trials per pattern and point")
-    sweep.add_argument("--exc", default="95:130:5", help="excitatory bias grid LO:HI:STEP (uA)")
-    sweep.add_argument("--inh", default="95:130:5", help="inhibitory bias grid LO:HI:STEP (uA)")
+    grid_help = (
+        "bias grid LO:HI:STEP in uA on the synapse curve (default: 8 points over the "
+        "probability range of the assumed curve's 95:130:5; 85.157 to 95.074 uA on the "
+        "shipped calibration)"
+    )
+    sweep.add_argument("--exc", default=None, help=f"excitatory {grid_help}")
+    sweep.add_argument("--inh", default=None, help=f"inhibitory {grid_help}")
     sweep.add_argument("--seed", type=int, default=0, help="random seed (0)")
     sweep.add_argument("--plot", default=None, help="write the margin heatmap to this file")
     sweep.add_argument(
         "--source", default="regular", choices=["regular", "poisson"], help="input trains (regular)"
     )
+    _calibration_option(sweep)
     output_options(sweep)
     sweep.set_defaults(run=_sweep)
 
@@ -83,6 +86,7 @@ def add_commands(commands) -> None:
     train.add_argument(
         "--source", default="regular", choices=["regular", "poisson"], help="input trains (regular)"
     )
+    _calibration_option(train)
     output_options(train)
     train.set_defaults(run=_train)
 
@@ -143,6 +147,17 @@ def add_commands(commands) -> None:
     dig.set_defaults(run=_digits)
 
 
+def _calibration_option(parser) -> None:
+    parser.add_argument(
+        "--calibration",
+        default=None,
+        metavar="FILE|default|assumed",
+        help="synapse p(Ib) and energy: the shipped calibration (default), the assumed "
+        "tanh curve, or a calibration file; on another curve than the one a setting was "
+        "made on, its biases move to equal pass probability",
+    )
+
+
 def _grid(text: str, name: str):
     from .units import uamp
 
@@ -150,7 +165,7 @@ def _grid(text: str, name: str):
     try:
         lo, hi, step = (float(p) for p in parts)
     except ValueError:
-        raise ValueError(f"--{name} {text!r}: expected LO:HI:STEP in uA, e.g. 95:130:5") from None
+        raise ValueError(f"--{name} {text!r}: expected LO:HI:STEP in uA, e.g. 85:95:1") from None
     if not all(np.isfinite((lo, hi, step))):
         raise ValueError(f"--{name} {text!r}: LO, HI and STEP must be finite numbers (uA)")
     if step <= 0 or hi < lo:
@@ -186,11 +201,13 @@ def _print_table(result, echo) -> None:
 
 
 def _setting(args):
+    """The shipped setting with ``--source``, and the curve its biases refer to."""
     from dataclasses import replace
 
-    from .xor import DEFAULT_XOR_SETTING
+    from .xor import XOR_DESIGNS
 
-    return replace(DEFAULT_XOR_SETTING, source_kind=args.source)
+    design = XOR_DESIGNS["default"]
+    return replace(design.setting, source_kind=args.source), design.calibration
 
 
 def _joule():
@@ -227,27 +244,21 @@ def _xor_design(args):
     return replace(design.setting, source_kind=source), design.calibration
 
 
-def _calibrated(args, setting, home: str = "assumed"):
-    """``(setting, spec or None, line to print or None)`` for ``--calibration``.
+def _calibrated(args, setting, home: str = "default"):
+    """``(setting, synapse, line to print)`` for ``--calibration`` (default ``"default"``).
 
-    ``home`` names the curve the setting's biases refer to (``"assumed"`` or a
-    calibration); on another curve the biases move to equal pass probability.
+    ``home`` names the curve the setting's biases refer to (``"default"``, ``"assumed"``
+    or a calibration file); on another curve the biases move to equal pass probability.
     """
-    target = args.calibration or home
-    if target == "assumed" and home == "assumed":
-        return setting, None, None
+    target = args.calibration or "default"
     from .calibration import load_calibration, xor_setting_on_curve
-    from .synapse import StochasticSynapse
     from .units import uamp
-    from .xor import xor_network
+    from .xor import xor_synapse
 
-    def synapse_of(name):
-        return StochasticSynapse() if name == "assumed" else load_calibration(name).synapse()
-
-    synapse = synapse_of(target)
+    synapse = xor_synapse(target)
     moved = target != home
     if moved:
-        setting = xor_setting_on_curve(setting, synapse_of(home).curve, synapse.curve)
+        setting = xor_setting_on_curve(setting, xor_synapse(home).curve, synapse.curve)
     biases = (
         f"excitatory {float(setting.excitatory_bias / uamp):.3f}, inhibitory "
         f"{float(setting.inhibitory_bias / uamp):.3f}, output "
@@ -265,7 +276,7 @@ def _calibrated(args, setting, home: str = "assumed"):
             f"{float(calibration.energy_per_switch / _joule()):.3e} J per switch; "
             f"{where}: {biases}"
         )
-    return setting, xor_network(setting, synapse=synapse), line
+    return setting, synapse, line
 
 
 def _xor(args) -> None:
@@ -275,10 +286,10 @@ def _xor(args) -> None:
 
     _check_trials(args.trials)
     figure_file(args.plot)
-    setting, spec, line = _calibrated(args, *_xor_design(args))
+    setting, synapse, line = _calibrated(args, *_xor_design(args))
     result = evaluate_xor(
         setting,
-        spec=spec,
+        synapse=synapse,
         trials=args.trials,
         seed=args.seed,
         target=args.target,
@@ -286,8 +297,7 @@ def _xor(args) -> None:
         progress=not args.quiet,
     )
     print(f"design: {args.design}, {setting.source_kind} input trains")
-    if line is not None:
-        print(line)
+    print(line)
     _print_table(result, print)
     out = {"design": args.design, **result.to_dict()}
     finish(args, out, plot=lambda path: _plots().plot_raster(result, path))
@@ -296,13 +306,26 @@ def _xor(args) -> None:
 def _sweep(args) -> None:
     from qneuro.files import figure_file
 
-    from .xor import sweep_xor
+    from .xor import default_bias_grid, sweep_xor
 
     _check_trials(args.trials, 10_000)
-    exc, inh = _grid(args.exc, "exc"), _grid(args.inh, "inh")
+    exc = None if args.exc is None else _grid(args.exc, "exc")
+    inh = None if args.inh is None else _grid(args.inh, "inh")
     figure_file(args.plot)
+    setting, synapse, line = _calibrated(args, *_setting(args))
+    if exc is None or inh is None:
+        default = default_bias_grid("sweep", synapse)
+        exc = default if exc is None else exc
+        inh = default if inh is None else inh
+    print(line)
     grid = sweep_xor(
-        exc, inh, _setting(args), trials=args.trials, seed=args.seed, progress=not args.quiet
+        exc,
+        inh,
+        setting,
+        trials=args.trials,
+        synapse=synapse,
+        seed=args.seed,
+        progress=not args.quiet,
     )
     worst = grid["worst_case_margin"]
     e, i = np.unravel_index(np.argmax(worst), worst.shape)
@@ -311,9 +334,9 @@ def _sweep(args) -> None:
         f"({grid['wall_s']:.1f} s)"
     )
     print("worst-case margin; rows: excitatory bias (uA), columns: inhibitory bias (uA)")
-    print("        " + " ".join(f"{v:7.1f}" for v in grid["inhibitory_ua"]))
+    print("        " + " ".join(f"{v:7.3f}" for v in grid["inhibitory_ua"]))
     for row, value in zip(worst, grid["excitatory_ua"], strict=True):
-        print(f"{value:7.1f} " + " ".join(f"{m:7.3f}" for m in row))
+        print(f"{value:7.3f} " + " ".join(f"{m:7.3f}" for m in row))
     print(
         f"best: excitatory {grid['excitatory_ua'][e]:g} uA, inhibitory "
         f"{grid['inhibitory_ua'][i]:g} uA, worst-case margin {worst[e, i]:.4f}"
@@ -324,6 +347,8 @@ def _sweep(args) -> None:
         "margin": grid["margin"].tolist(),
         "worst_case_margin": worst.tolist(),
         "trials": args.trials,
+        "calibration": args.calibration or "default",
+        "setting": setting.to_dict(),
         "wall_s": grid["wall_s"],
     }
     finish(args, out, plot=lambda path: _plots().plot_margin_heatmap(grid, path))
@@ -333,8 +358,10 @@ def _train(args) -> None:
     from .xor import evaluate_xor, train_xor
 
     _check_trials(args.trials, 10_000)
+    setting, synapse, line = _calibrated(args, *_setting(args))
+    print(line)
     best, report = train_xor(
-        _setting(args), trials=args.trials, seed=args.seed, progress=not args.quiet
+        setting, synapse=synapse, trials=args.trials, seed=args.seed, progress=not args.quiet
     )
     for grid in report["grids"]:
         print(
@@ -342,9 +369,17 @@ def _train(args) -> None:
             f"{grid['fine']['worst_case_margin'].max():.4f}"
         )
     print(f"best setting: {best.to_dict()}")
-    check = evaluate_xor(best, trials=200, seed=args.seed + 100, progress=not args.quiet)
+    check = evaluate_xor(
+        best, trials=200, synapse=synapse, seed=args.seed + 100, progress=not args.quiet
+    )
     _print_table(check, print)
-    emit(args, {"setting": best.to_dict(), "check": check.to_dict(), "trials": args.trials})
+    out = {
+        "setting": best.to_dict(),
+        "check": check.to_dict(),
+        "trials": args.trials,
+        "calibration": args.calibration or "default",
+    }
+    emit(args, out)
 
 
 def _characterize(args) -> None:

@@ -5,7 +5,8 @@ is a junction stage whose DC bias sets how likely thermal noise lets an incoming
 switch it: the bias current is the weight. The exact switching curve is not given in a
 readable form, so it is modelled by a smooth, monotone, replaceable curve (assumption):
 
-* :class:`TanhCurve` (default): ``p = (1 + tanh((Ib - I50) / width)) / 2``;
+* :class:`TanhCurve` (the default of :class:`StochasticSynapse`):
+  ``p = (1 + tanh((Ib - I50) / width)) / 2``;
 * :class:`ErfCurve`: ``p = (1 + erf((Ib - I50) / (sqrt(2) width))) / 2``, the cumulative
   Gaussian of a thermally smeared switching threshold.
 
@@ -13,6 +14,9 @@ Both are defined for ``Ib`` in ``[bias_min, bias_max]`` and raise ``ValueError``
 outside it. Any object with ``probability(bias) -> ndarray`` and ``bias_range`` can
 replace them (subclass :class:`SwitchingCurve`). The network evaluates the curve once
 per synapse in numpy and hands brian2 the probability, so a curve needs no brian2 code.
+
+The curve fitted to the circuit-level junction (:mod:`.calibration`, an ``ErfCurve``) is
+what the XOR and digits networks use by default (``load_calibration().synapse()``).
 """
 
 from __future__ import annotations
@@ -142,6 +146,11 @@ class StochasticSynapse:
     The bias currents (the weights) and signs are per connection and live in the network
     spec; this object describes the cell they bias. An excitatory synapse adds the
     fluxon it passes to the soma's loop, an inhibitory one removes one.
+
+    ``StochasticSynapse()`` keeps the assumed curve (tanh, I50 = 100 uA, width 5 uA) and
+    energy ``ic * Phi0``; networks built for the XOR (:func:`~qneuro.sfq.xor.xor_network`
+    and the functions that call it) use the shipped calibration instead,
+    ``load_calibration().synapse()`` (:func:`~qneuro.sfq.xor.xor_synapse`).
 
     Args:
         curve: the p(Ib) curve (default :class:`TanhCurve` with the module defaults).

@@ -17,14 +17,25 @@ the output), averaging the synapses' noise.
 Training (:func:`train_xor`) is a batched grid search: every (excitatory, inhibitory)
 bias pair of a grid, for each hidden threshold, runs as its own group of copies in one
 brian2 run; the setting with the widest worst-case margin (class rates at their 95%
-confidence bounds) wins, and a finer grid around it refines it. The result of
-``train_xor()`` with its defaults is shipped as :data:`DEFAULT_XOR_SETTING`.
+confidence bounds) wins, and a finer grid around it refines it.
+
+Synapse curve. A bias current means something only on a switching curve p(Ib). Every
+function here builds its network with the synapse of :func:`xor_synapse` unless given
+``synapse=``: by default the shipped calibration (``load_calibration().synapse()``: the
+erf curve fitted to the circuit-level junction, I50 = 87.263 uA, width 1.786 uA, and its
+energy per switch). The bias currents of :data:`DEFAULT_XOR_SETTING` and
+:data:`POISSON_ROBUST_XOR` are currents on that curve. ``xor_synapse("assumed")`` (the
+:class:`StochasticSynapse` class default, tanh with I50 = 100 uA, width 5 uA) stays
+selectable; :func:`~qneuro.sfq.calibration.xor_setting_on_curve` moves a setting's biases
+to another curve at equal pass probability.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -48,6 +59,9 @@ __all__ = [
     "XorDesign",
     "XOR_DESIGNS",
     "XorResult",
+    "xor_synapse",
+    "ASSUMED_BIAS_GRIDS",
+    "default_bias_grid",
     "xor_network",
     "evaluate_xor",
     "sweep_xor",
@@ -70,6 +84,10 @@ def _is_count(value) -> bool:
 class XorSetting:
     """Bias currents and constants of the XOR network.
 
+    The bias currents are currents on the synapse curve the network is built with: the
+    shipped calibrated curve unless a function is given another ``synapse=`` (see
+    :func:`xor_synapse`). The defaults are :data:`DEFAULT_XOR_SETTING`.
+
     Args:
         excitatory_bias: bias of the input -> hidden excitatory synapses.
         inhibitory_bias: bias of the input -> hidden inhibitory synapses.
@@ -82,9 +100,9 @@ class XorSetting:
         hidden_pairs: copies of the hidden pair (2 * hidden_pairs hidden somas).
     """
 
-    excitatory_bias: Quantity = _default(132.5 * uamp)
-    inhibitory_bias: Quantity = _default(140 * uamp)
-    output_bias: Quantity = _default(130 * uamp)
+    excitatory_bias: Quantity = _default(95.455 * uamp)
+    inhibitory_bias: Quantity = _default(96.512 * uamp)
+    output_bias: Quantity = _default(95.074 * uamp)
     hidden_threshold: int = 2
     decision_rate: Quantity = _default(4.75 * Ghertz)
     low_rate: Quantity = _default(XOR_LOW_RATE)
@@ -154,8 +172,14 @@ class XorSetting:
         return replace(base or DEFAULT_XOR_SETTING, **changes)
 
 
-#: The shipped setting: the result of ``train_xor()`` with its defaults (see docs/sfq.md
-#: for the command and the numbers it gave).
+#: The shipped setting, its biases on the shipped calibrated synapse curve. It was
+#: trained (``train_xor``, 90 to 140 uA grids) on the assumed tanh curve, where its biases
+#: are excitatory 132.5, inhibitory 140 and output 130 uA; these are the currents with the
+#: same pass probabilities on the calibrated curve (``equivalent_bias``, rounded to 1 nA:
+#: 1 - p = 2.26e-6, 1.13e-7 and 6.15e-6, equal to the assumed curve's within 0.13%).
+#: ``xor_setting_on_curve(DEFAULT_XOR_SETTING, xor_synapse().curve,
+#: xor_synapse("assumed").curve)`` (``qneuro sfq xor --calibration assumed``) gives the
+#: assumed-curve setting back. Measured numbers: docs/sfq.md.
 DEFAULT_XOR_SETTING = XorSetting()
 
 #: The Poisson-robust XOR (issue #16 part 5). Its biases are currents on the shipped
@@ -185,9 +209,10 @@ class XorDesign(NamedTuple):
 
     Attributes:
         setting: the setting.
-        calibration: ``"assumed"`` (the default tanh curve, I50 = 100 uA) or
-            ``"default"`` (the shipped calibration file); a run on another curve moves
-            the biases to equal pass probability (``calibration.xor_setting_on_curve``).
+        calibration: the curve its biases refer to, as :func:`xor_synapse` names it:
+            ``"default"`` (the shipped calibration file) or ``"assumed"`` (the tanh curve,
+            I50 = 100 uA); a run on another curve moves the biases to equal pass
+            probability (``calibration.xor_setting_on_curve``).
     """
 
     setting: XorSetting
@@ -196,9 +221,65 @@ class XorDesign(NamedTuple):
 
 #: The XOR designs by name (``qneuro sfq xor --design NAME``).
 XOR_DESIGNS = {
-    "default": XorDesign(DEFAULT_XOR_SETTING, "assumed"),
+    "default": XorDesign(DEFAULT_XOR_SETTING, "default"),
     "poisson-robust": XorDesign(POISSON_ROBUST_XOR, "default"),
 }
+
+
+@cache
+def _shipped_synapse() -> StochasticSynapse:
+    from .calibration import load_calibration
+
+    return load_calibration().synapse()
+
+
+def xor_synapse(calibration: str | Path = "default") -> StochasticSynapse:
+    """The synapse cell of the XOR networks; ``calibration`` names its p(Ib) curve.
+
+    Args:
+        calibration: ``"default"`` (the default): the shipped calibration,
+            ``load_calibration().synapse()`` (curve and energy per switch from the
+            circuit-level junction); ``"assumed"``: ``StochasticSynapse()``, the class
+            default (tanh, I50 = 100 uA, width 5 uA, energy Ic * Phi0); anything else: a
+            calibration file's path (:func:`~qneuro.sfq.calibration.load_calibration`).
+    """
+    if calibration == "assumed":
+        return StochasticSynapse()
+    if calibration == "default":
+        return _shipped_synapse()
+    from .calibration import load_calibration
+
+    return load_calibration(calibration).synapse()
+
+
+#: Default bias grids of :func:`sweep_xor` (``qneuro sfq sweep``) and :func:`train_xor`
+#: on the assumed tanh curve: ``(first uA, last uA, points)``.
+ASSUMED_BIAS_GRIDS = {"sweep": (95.0, 130.0, 8), "train": (90.0, 140.0, 11)}
+
+
+def default_bias_grid(kind: str, synapse: StochasticSynapse | None = None) -> Quantity:
+    """The default bias grid ``kind`` (``"sweep"`` or ``"train"``) on ``synapse``'s curve.
+
+    The grids were chosen on the assumed tanh curve (:data:`ASSUMED_BIAS_GRIDS`: 95 to
+    130 uA in 8 points for the sweep, p = 0.12 to 1 - 6e-6; 90 to 140 uA in 11 points for
+    training, p = 0.018 to 1 - 1e-7). On another curve the two end points move to the
+    currents with the same pass probabilities, rounded to 1 nA, and the points are evenly
+    spaced between them, so the grid covers the same probability range. On the shipped
+    calibration: 85.157 to 95.074 uA (sweep) and 83.516 to 96.512 uA (training).
+
+    Args:
+        kind: ``"sweep"`` or ``"train"``.
+        synapse: the synapse (default :func:`xor_synapse`, the shipped calibration).
+    """
+    from .calibration import equivalent_bias
+
+    if kind not in ASSUMED_BIAS_GRIDS:
+        raise ValueError(f"kind={kind!r}; allowed: {', '.join(ASSUMED_BIAS_GRIDS)}")
+    first, last, points = ASSUMED_BIAS_GRIDS[kind]
+    curve = (synapse or xor_synapse()).curve
+    ends = equivalent_bias(np.array([first, last]) * uamp, StochasticSynapse().curve, curve)
+    lo, hi = np.round(np.asarray(ends / uamp, dtype=float), 3)
+    return np.round(np.linspace(lo, hi, points), 3) * uamp
 
 
 def xor_network(
@@ -212,7 +293,9 @@ def xor_network(
 
     Args:
         setting: bias currents and thresholds.
-        synapse: the synapse cell (default: :class:`StochasticSynapse` defaults).
+        synapse: the synapse cell, whose curve the setting's biases refer to (default:
+            :func:`xor_synapse`, the shipped calibration; ``xor_synapse("assumed")`` or
+            ``StochasticSynapse()`` for the assumed tanh curve).
         hidden_soma: overrides the hidden soma (its threshold then wins over the
             setting's ``hidden_threshold``).
         output_soma: overrides the output soma (default: threshold 1).
@@ -233,7 +316,7 @@ def xor_network(
             hidden_soma or Soma(threshold=setting.hidden_threshold),
             output_soma or Soma(threshold=1),
         ),
-        synapse=synapse or StochasticSynapse(),
+        synapse=synapse or xor_synapse(),
         source=DCSFQSource(kind=setting.source_kind),
     )
 
@@ -329,6 +412,7 @@ def evaluate_xor(
     setting: XorSetting = DEFAULT_XOR_SETTING,
     trials: int = 200,
     *,
+    synapse: StochasticSynapse | None = None,
     spec: NetworkSpec | None = None,
     seed: int = 0,
     target: str = "numpy",
@@ -340,15 +424,19 @@ def evaluate_xor(
     Args:
         setting: the network setting (biases, rates, window).
         trials: trials per pattern (>= 1).
-        spec: a custom network (default: ``xor_network(setting)``); its inputs are
-            driven by the setting's rates.
+        synapse: the synapse cell (default :func:`xor_synapse`, the shipped calibration);
+            not together with ``spec``.
+        spec: a custom network (default: ``xor_network(setting, synapse=synapse)``); its
+            inputs are driven by the setting's rates.
         seed: random seed (input phases and synapse draws).
         target: brian2 codegen target, ``"numpy"`` or ``"cython"``.
         record: keep pulse times for a raster.
         progress: show a progress bar.
     """
     trials = _check_trials(trials)
-    spec = spec or xor_network(setting)
+    if spec is not None and synapse is not None:
+        raise ValueError("give synapse or spec, not both (spec holds its own synapse)")
+    spec = spec or xor_network(setting, synapse=synapse)
     start = time.perf_counter()
     sim = simulate(
         spec,
@@ -397,6 +485,7 @@ def sweep_xor(
     setting: XorSetting = DEFAULT_XOR_SETTING,
     trials: int = 40,
     *,
+    synapse: StochasticSynapse | None = None,
     seed: int = 0,
     target: str = "numpy",
     progress: bool = False,
@@ -404,10 +493,12 @@ def sweep_xor(
     """Margin over a grid of (excitatory, inhibitory) biases, all in one brian2 run.
 
     Args:
-        excitatory_biases: 1-d grid of excitatory bias currents.
+        excitatory_biases: 1-d grid of excitatory bias currents (on ``synapse``'s curve;
+            :func:`default_bias_grid` gives the command's default grid).
         inhibitory_biases: 1-d grid of inhibitory bias currents.
         setting: everything else (output bias, threshold, rates, window).
         trials: trials per pattern and grid point.
+        synapse: the synapse cell (default :func:`xor_synapse`, the shipped calibration).
         seed: random seed.
         target: brian2 codegen target.
         progress: show progress bars.
@@ -422,7 +513,7 @@ def sweep_xor(
     inh = check_quantity(inhibitory_biases, uamp, "inhibitory_biases", allow_array=True)
     if exc.ndim != 1 or inh.ndim != 1 or exc.size < 1 or inh.size < 1:
         raise ValueError("the bias grids must be non-empty 1-d arrays")
-    spec = xor_network(setting)
+    spec = xor_network(setting, synapse=synapse)
     groups = exc.size * inh.size
     copies = groups * 4 * trials
     e_grid, i_grid = np.meshgrid(np.asarray(exc), np.asarray(inh), indexing="ij")
@@ -468,9 +559,10 @@ def sweep_xor(
 def train_xor(
     setting: XorSetting = DEFAULT_XOR_SETTING,
     *,
+    synapse: StochasticSynapse | None = None,
     thresholds: tuple[int, ...] = (1, 2, 3),
     coarse: Quantity | None = None,
-    refine_step: Quantity = 2.5 * uamp,
+    refine_step: Quantity | None = None,
     trials: int = 40,
     seed: int = 0,
     target: str = "numpy",
@@ -485,9 +577,14 @@ def train_xor(
 
     Args:
         setting: start point (output bias, rates, window, source kind).
+        synapse: the synapse cell, whose curve the biases refer to (default
+            :func:`xor_synapse`, the shipped calibration).
         thresholds: hidden thresholds to try.
-        coarse: the coarse bias grid for both axes (default 90 to 140 uA, step 5).
-        refine_step: spacing of the refinement grid.
+        coarse: the coarse bias grid for both axes (default ``default_bias_grid("train",
+            synapse)``: 83.516 to 96.512 uA in 11 points on the shipped calibration, 90 to
+            140 uA in steps of 5 on the assumed curve).
+        refine_step: spacing of the refinement grid (default: half the coarse grid's
+            spacing; 2.5 uA on the assumed curve).
         trials: trials per pattern and grid point.
         seed: random seed.
         target: brian2 codegen target.
@@ -496,16 +593,29 @@ def train_xor(
     Returns:
         ``(best_setting, report)``; ``report`` holds every grid's margins.
     """
+    synapse = synapse or xor_synapse()
     if coarse is None:
-        coarse = np.arange(90.0, 140.1, 5.0) * uamp
+        coarse = default_bias_grid("train", synapse)
+    if refine_step is None:
+        spaced = np.asarray(coarse, dtype=float)
+        if spaced.size < 2:
+            spaced = np.asarray(default_bias_grid("train", synapse), dtype=float)
+        refine_step = 0.5 * float(np.median(np.diff(np.sort(spaced)))) * amp
     step = float(check_quantity(refine_step, uamp, "refine_step", minimum=0, strict_minimum=True))
-    lo, hi = float(setting_bias_range()[0]), float(setting_bias_range()[1])
+    lo, hi = (float(b) for b in setting_bias_range(synapse))
     report = {"grids": []}
     best = None
     for threshold in thresholds:
         candidate = replace(setting, hidden_threshold=int(threshold))
         grid = sweep_xor(
-            coarse, coarse, candidate, trials, seed=seed, target=target, progress=progress
+            coarse,
+            coarse,
+            candidate,
+            trials,
+            synapse=synapse,
+            seed=seed,
+            target=target,
+            progress=progress,
         )
         e_idx, i_idx = _argbest(grid)
         e0, i0 = grid["excitatory_ua"][e_idx] * 1e-6, grid["inhibitory_ua"][i_idx] * 1e-6
@@ -516,6 +626,7 @@ def train_xor(
             np.unique(fine_i) * amp,
             candidate,
             trials,
+            synapse=synapse,
             seed=seed + 1,
             target=target,
             progress=progress,
@@ -540,9 +651,9 @@ def train_xor(
     return best[1], report
 
 
-def setting_bias_range() -> tuple[Quantity, Quantity]:
-    """The bias range of the default synapse curve (where a search may go)."""
-    return StochasticSynapse().curve.bias_range
+def setting_bias_range(synapse: StochasticSynapse | None = None) -> tuple[Quantity, Quantity]:
+    """Where a search may go: the bias range of ``synapse``'s curve (default: the XOR's)."""
+    return (synapse or xor_synapse()).curve.bias_range
 
 
 def _argbest(grid: dict) -> tuple[int, int]:

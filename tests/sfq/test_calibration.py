@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -194,11 +195,22 @@ def test_equivalent_bias_keeps_the_pass_probability():
     np.testing.assert_allclose(
         cal.curve().probability(mapped), assumed.probability(bias), rtol=1e-9, atol=1e-12
     )
-    setting = calibrated_xor_setting(DEFAULT_XOR_SETTING, cal)
+    # the shipped XOR as trained on the assumed curve (132.5 / 140 / 130 uA) ...
+    assumed_setting = replace(
+        DEFAULT_XOR_SETTING,
+        excitatory_bias=132.5 * uamp,
+        inhibitory_bias=140 * uamp,
+        output_bias=130 * uamp,
+    )
+    with pytest.raises(ValueError, match="outside the range"):
+        cal.curve().probability(assumed_setting.excitatory_bias)
+    # ... moves onto the calibrated curve at the shipped setting's biases (to 1 nA rounding)
+    setting = calibrated_xor_setting(assumed_setting, cal)
     for name in ("excitatory_bias", "inhibitory_bias", "output_bias"):
         assert float(cal.fit.i50) < float(getattr(setting, name)) < float(cal.bias_max)
-    with pytest.raises(ValueError, match="outside the range"):
-        cal.curve().probability(DEFAULT_XOR_SETTING.excitatory_bias)
+        assert float(getattr(setting, name) / uamp) == pytest.approx(
+            float(getattr(DEFAULT_XOR_SETTING, name) / uamp), abs=5e-4
+        )
 
 
 def _run(argv, capsys):

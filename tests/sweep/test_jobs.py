@@ -42,10 +42,10 @@ def test_sfq_trial_equals_evaluate_xor_at_the_same_biases(tmp_path):
     from qneuro.sfq.xor import DEFAULT_XOR_SETTING, evaluate_xor
 
     row = run_trial(
-        "sfq-xor", {"trials": 12, "seed": 2, "excitatory_bias_ua": 124.0}, tmp_path / "t"
+        "sfq-xor", {"trials": 12, "seed": 2, "excitatory_bias_ua": 94.0}, tmp_path / "t"
     )
     setting = DEFAULT_XOR_SETTING.__class__(
-        **{**DEFAULT_XOR_SETTING.__dict__, "excitatory_bias": 124.0 * uamp}
+        **{**DEFAULT_XOR_SETTING.__dict__, "excitatory_bias": 94.0 * uamp}
     )
     direct = evaluate_xor(setting, trials=12, seed=2)
     assert row["margin"] == direct.margin and row["correct"] == direct.correct
