@@ -5,6 +5,8 @@ Cells carry their delays, junction counts and switching energies (:mod:`.cells`,
 compact spec and runs many independent copies in one brian2 run; :mod:`.junction` is
 the circuit-level RCSJ junction with Johnson noise, :mod:`.escape` its thermal-escape
 theory and :mod:`.characterize` the Monte-Carlo synapse characterisation against it;
+:mod:`.circuit` simulates netlists of junctions and inductors, :mod:`.circuit_cells`
+builds the standard cells from them and :mod:`.circuit_characterize` measures them;
 :mod:`.calibration` fits the pulse-level synapse to that junction;
 :mod:`.xor` is the rate-coded XOR with its evaluation, sweep and training;
 :mod:`.digits` a multi-layer classifier of the 8x8 digits trained on a rate model;
@@ -34,6 +36,12 @@ _EXPORTS = {
     "calibrate": "calibration",
     "fit_switching_curve": "calibration",
     "load_calibration": "calibration",
+    "Circuit": "circuit",
+    "CircuitRun": "circuit",
+    "simulate_circuit": "circuit",
+    "CellParameters": "circuit_cells",
+    "CellCharacterization": "circuit_characterize",
+    "characterize_cells": "circuit_characterize",
     "Characterization": "characterize",
     "InputPulse": "characterize",
     "characterize": "characterize",
@@ -84,6 +92,12 @@ __all__ = [
     "calibrate",
     "fit_switching_curve",
     "load_calibration",
+    "Circuit",
+    "CircuitRun",
+    "simulate_circuit",
+    "CellParameters",
+    "CellCharacterization",
+    "characterize_cells",
     "Characterization",
     "InputPulse",
     "characterize",

@@ -9,6 +9,7 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
   [--calibration FILE|default|assumed] [--plot FILE] [--json]``
 * ``qneuro sfq train [--trials N] [--calibration FILE|default|assumed] [--json]``
 * ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
+* ``qneuro sfq cells [--trials N] [--seed S] [--target numpy|cython] [--json] [--plot FILE]``
 * ``qneuro sfq calibrate [--trials N] [--points M] [--seed S] [--out FILE] [--json] [--plot FILE]``
 * ``qneuro sfq digits [--digits N] [--trials K] [--test-size F] [--retrain [--epochs E]
   [--out FILE]] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
@@ -107,6 +108,17 @@ def add_commands(commands) -> None:
     char.add_argument("--plot", default=None, help="write p(Ib) and the ramp histogram here")
     output_options(char)
     char.set_defaults(run=_characterize)
+
+    cells = sub.add_parser(
+        "cells",
+        help="circuit-level cells: delays vs bias, synapse p(Ib), soma threshold, pulse area",
+    )
+    cells.add_argument("--trials", type=int, default=200, help="synapse trials per bias (200)")
+    cells.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    cells.add_argument("--target", default="numpy", choices=["numpy", "cython"])
+    cells.add_argument("--plot", default=None, help="write delays, p(Ib) and soma threshold here")
+    output_options(cells)
+    cells.set_defaults(run=_cells)
 
     cal = sub.add_parser(
         "calibrate",
@@ -468,6 +480,65 @@ def _calibrate(args) -> None:
         text=text,
         plot=lambda path: _plots().plot_calibration(result, path),
     )
+
+
+def _cells(args) -> None:
+    from qneuro.files import figure_file
+
+    from .circuit_characterize import characterize_cells
+
+    _check_trials(args.trials, 10_000)
+    figure_file(args.plot)
+    result = characterize_cells(args.trials, seed=args.seed, target=args.target)
+    out = result.to_dict()
+    finish(
+        args,
+        out,
+        text=_cells_text(out),
+        plot=lambda path: _plots().plot_cells(result, path),
+    )
+
+
+def _cells_text(out: dict) -> str:
+    names = list(out["delays_ps"])
+    lines = [
+        "cell delays (ps, noise off) by bias fraction; energy per pulse (J) at each:",
+        "bias fraction | " + " | ".join(names),
+    ]
+    for k, fraction in enumerate(out["bias_fractions"]):
+        cells = []
+        for name in names:
+            delay, energy = out["delays_ps"][name][k], out["energy_per_pulse_j"][name][k]
+            cells.append("-" if delay is None else f"{delay:.2f} ({energy:.2e})")
+        lines.append(f"{fraction:13.2f} | " + " | ".join(cells))
+    areas = ", ".join(f"{a:.4f}" for a in out["pulse_areas_phi0"])
+    lines.append(f"pulse area along a JTL (units of Phi0): {areas}")
+    syn = out["synapse"]
+    fit = syn["fit"]
+    lines.append(
+        f"synapse cell at {syn['temperature_k']:g} K, {syn['trials']} trials per bias "
+        f"({syn['wall_time_s']:.1f} s): erf fit I50 {fit['i50_ua']:.3f} +- "
+        f"{fit['i50_se_ua']:.3f} uA, width {fit['width_ua']:.3f} +- {fit['width_se_ua']:.3f} uA"
+    )
+    lines.append(
+        "  p(Ib): "
+        + ", ".join(
+            f"{b:.2f}: {p:.3f}" for b, p in zip(syn["biases_ua"], syn["probability"], strict=True)
+        )
+    )
+    soma = out["soma"]
+    lines.append(
+        "soma threshold (input fluxons to the first output; 0 = never) by fire bias (uA): "
+        + ", ".join(
+            f"{b:.0f}: {t}"
+            for b, t in zip(soma["fire_biases_ua"], soma["threshold_fluxons"], strict=True)
+        )
+    )
+    lines.append(
+        "junctions per cell: " + ", ".join(f"{k} {v}" for k, v in out["jj_counts"].items())
+    )
+    lines.append(f"wall time {out['wall_time_s']:.1f} s")
+    return "\n".join(lines)
 
 
 def _calibration_text(out: dict, wall: float) -> str:

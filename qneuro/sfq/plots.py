@@ -20,6 +20,7 @@ __all__ = [
     "plot_switching_curve",
     "plot_characterization",
     "plot_calibration",
+    "plot_cells",
     "plot_confusion",
 ]
 
@@ -221,6 +222,58 @@ def plot_calibration(calibration, path) -> Path:
     ax.set_ylabel("switching probability p(Ib)")
     ax.set_title(f"synapse calibration, {n} trials per point")
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_cells(result, path) -> Path:
+    """Draw a :class:`~qneuro.sfq.circuit_characterize.CellCharacterization`.
+
+    Left: each cell's delay against the global bias fraction; middle: the synapse cell's
+    p(Ib) at circuit level with its 99% intervals, its erf fit and the shipped calibration
+    (fitted to the single junction); right: the soma's threshold against its fire bias.
+    """
+    from .calibration import load_calibration
+    from .circuit_characterize import CELL_NAMES
+
+    fig = _figure(figsize=(14, 4))
+    left, middle, right = fig.subplots(1, 3)
+    fractions = np.asarray(result.delays["bias_fraction"])
+    for name in CELL_NAMES:
+        left.plot(fractions, np.asarray(result.delays[name]) * 1e12, "o-", label=name)
+    left.set_xlabel("bias fraction (of each junction's Ic)")
+    left.set_ylabel("delay (ps)")
+    left.set_title("cell delays, noise off")
+    left.legend(fontsize=8)
+    syn = result.synapse
+    bias = np.asarray(syn.biases / uamp)
+    err = [syn.probability - syn.ci_low, syn.ci_high - syn.probability]
+    middle.errorbar(bias, syn.probability, yerr=err, fmt="o", capsize=2, label="synapse cell")
+    grid = np.linspace(bias.min() - 1, bias.max() + 1, 200)
+    fit = syn.fit
+    middle.plot(
+        grid,
+        fit.curve().probability(grid * uamp),
+        "k-",
+        label=f"erf fit: I50 {float(fit.i50 / uamp):.2f}, width {float(fit.width / uamp):.2f} uA",
+    )
+    shipped = load_calibration().fit
+    middle.plot(
+        grid,
+        shipped.curve().probability(grid * uamp),
+        "--",
+        color="grey",
+        label=f"shipped calibration (junction): I50 {float(shipped.i50 / uamp):.2f} uA",
+    )
+    middle.set_xlabel("synapse bias current (uA)")
+    middle.set_ylabel("pass probability")
+    middle.set_title(
+        f"synapse cell at {float(syn.temperature / kelvin):g} K, {syn.trials} trials per point"
+    )
+    middle.legend(fontsize=8)
+    right.step(np.asarray(result.soma_fire_biases / uamp), result.soma_thresholds, where="mid")
+    right.set_xlabel("soma fire bias (uA)")
+    right.set_ylabel("input fluxons to the first output (0: never)")
+    right.set_title("storing-loop soma")
     return _save(fig, path)
 
 
