@@ -307,6 +307,34 @@ def _check_weights_header(path: Path, expected: dict[str, tuple[int, ...]]) -> N
             raise ValueError(f"weights {path}: tensor {name} data is truncated or malformed")
 
 
+def parameter_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The ``state_dict`` names and shapes of ``CircuitTransformer(cfg)``, without building it.
+
+    Computed from the configuration alone (no tensor is allocated), so that an untrusted
+    configuration is checked against a weights header before anything is built.
+    """
+    w, v = cfg.width, cfg.vocab_size
+    shapes = {"tok.weight": (v, w), "pos.weight": (cfg.context, w)}
+    block = {
+        "ln1.weight": (w,),
+        "ln1.bias": (w,),
+        "qkv.weight": (3 * w, w),
+        "qkv.bias": (3 * w,),
+        "proj.weight": (w, w),
+        "proj.bias": (w,),
+        "ln2.weight": (w,),
+        "ln2.bias": (w,),
+        "mlp.0.weight": (4 * w, w),
+        "mlp.0.bias": (4 * w,),
+        "mlp.2.weight": (w, 4 * w),
+        "mlp.2.bias": (w,),
+    }
+    for i in range(cfg.layers):
+        shapes.update({f"blocks.{i}.{name}": shape for name, shape in block.items()})
+    shapes.update({"ln.weight": (w,), "ln.bias": (w,), "head.weight": (v, w)})
+    return shapes
+
+
 def load_model(
     folder: str | Path | None = None, device: str | torch.device = "cpu"
 ) -> tuple[CircuitTransformer, Tokenizer]:
@@ -340,9 +368,7 @@ def load_model(
         raise ValueError(
             f"{config}: vocab_size {cfg.vocab_size} != {len(tokenizer)} tokens in {tokenizer_file}"
         )
-    with torch.device("meta"):
-        expected = {k: tuple(v.shape) for k, v in CircuitTransformer(cfg).state_dict().items()}
-    _check_weights_header(weights, expected)
+    _check_weights_header(weights, parameter_shapes(cfg))
     try:
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
     except SafetensorError as exc:

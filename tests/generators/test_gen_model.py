@@ -7,7 +7,7 @@ import torch
 
 from qneuro.generators.decoding import sample_tokens
 from qneuro.generators.grammar import Grammar
-from qneuro.generators.model import CircuitTransformer, ModelConfig
+from qneuro.generators.model import CircuitTransformer, ModelConfig, parameter_shapes
 from qneuro.generators.tokenizer import EOS, MAX_QUBITS, MEASURE, Tokenizer
 
 LONG = 4096
@@ -56,3 +56,16 @@ def test_constrained_decoding_runs_to_the_end_of_a_4096_context():
     program, _ = tok.decode_program(seq)
     assert program.num_qubits == 30
     assert max(q for st in program.statements for q in st.qubits) >= 25
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        ModelConfig(vocab_size=50, context=64, layers=1, heads=2, width=32),
+        ModelConfig(vocab_size=301, context=4096, layers=3, heads=4, width=96),
+    ],
+)
+def test_parameter_shapes_are_the_models_state_dict(cfg):
+    built = {k: tuple(v.shape) for k, v in CircuitTransformer(cfg).state_dict().items()}
+    assert parameter_shapes(cfg) == built
+    assert list(parameter_shapes(cfg)) == list(built)  # the same names, in the same order
