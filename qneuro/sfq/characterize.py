@@ -29,6 +29,7 @@ from brian2 import Quantity
 
 from qneuro import checks
 
+from .codegen import code_object_class
 from .constants import PHI0
 from .escape import RampDistribution, ramp_distribution
 from .junction import JUNCTION_DT, Junction, junction_group
@@ -56,18 +57,6 @@ __all__ = [
 RAMP_JUNCTION_IC = 5 * uamp
 #: Ramp rate of the ramp experiment, in units of Ic per second (3e8 Ic/s: 1.5 nA/ps).
 RAMP_RATE = 3e8
-
-
-def _codeobj(target: str):
-    if target == "numpy":
-        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
-
-        return NumpyCodeObject
-    if target == "cython":
-        from brian2.codegen.runtime.cython_rt import CythonCodeObject
-
-        return CythonCodeObject
-    raise ValueError(f"target={target!r}; allowed: numpy, cython")
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,7 +145,7 @@ def pulse_trials(
     """
     import brian2 as b2
 
-    codeobj = _codeobj(target)
+    codeobj = code_object_class(target)
     trials = checks.integer("trials", trials, 1, 10_000_000)
     seed = checks.seed("seed", seed, limit=2**32)
     biases = np.atleast_1d(np.asarray(check_quantity(biases, uamp, "biases", allow_array=True)))
@@ -239,7 +228,7 @@ def ramp_switching_currents(
     """
     import brian2 as b2
 
-    codeobj = _codeobj(target)
+    codeobj = code_object_class(target)
     trials = checks.integer("trials", trials, 1, 10_000_000)
     seed = checks.seed("seed", seed, limit=2**32)
     start = check_quantity(start, uamp, "start", minimum=0)

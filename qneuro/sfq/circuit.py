@@ -42,6 +42,7 @@ from brian2 import Quantity
 
 from qneuro import checks
 
+from .codegen import code_object_class
 from .constants import PHI0
 from .junction import JUNCTION_DT, Junction, shunt_resistance
 from .units import amp, check_quantity, farad, ffarad, joule, ohm, phenry, psecond, second, uamp
@@ -380,8 +381,6 @@ def simulate_circuit(
     """
     import brian2 as b2
 
-    from .characterize import _codeobj
-
     seed = checks.seed("seed", seed, limit=2**32)
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
         raise ValueError(f"copies={copies!r} must be an integer >= 1")
@@ -390,7 +389,7 @@ def simulate_circuit(
     missing = [name for name in record if name not in circuit.nodes]
     if missing:
         raise ValueError(f"record: no nodes {missing}; nodes: {circuit.nodes}")
-    codeobj = _codeobj(target)
+    codeobj = code_object_class(target)
     start = time.perf_counter()
     phi_start = circuit.operating_point()
     n, n_in = len(circuit.nodes), len(circuit.inputs)

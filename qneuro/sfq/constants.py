@@ -100,7 +100,9 @@ SWITCH_ENERGY_AT_DEFAULT_IC = float(DEFAULT_IC * PHI0 / joule)
 
 #: Critical-current density of the junction process: 100 uA/um^2 = 10 kA/cm^2, the
 #: MIT Lincoln Laboratory SFQ5ee process (Tolpygo et al., IEEE Trans. Appl. Supercond.
-#: 26, 1100110 (2016); literature, the process's nominal value).
+#: 26, 1100110 (2016); literature, the process's nominal value; the same group states
+#: Jc = 0.1 mA/um^2 for SFQ5ee in arXiv:1612.08435, where it also extracts the specific
+#: capacitance of higher-Jc junctions).
 PROCESS_JC = 100 * uamp / umetre**2
 #: Specific capacitance of its Nb/Al-AlOx/Nb junctions (assumption: 60 fF/um^2, inside
 #: the 50-70 fF/um^2 range reported for AlOx barriers near 10 kA/cm^2; not checked

@@ -47,15 +47,13 @@ from brian2 import Quantity
 from qneuro import checks
 
 from .cells import JTL, DCSFQSource, Merger, Splitter, merger_group
+from .codegen import CODEGEN_TARGETS, code_object_class
 from .constants import DEFAULT_DT
 from .soma import Soma, soma_group
 from .synapse import StochasticSynapse
 from .units import Ghertz, amp, check_quantity, joule, psecond, second, uamp
 
 __all__ = ["Projection", "NetworkSpec", "Simulation", "simulate", "CODEGEN_TARGETS"]
-
-#: Code generation targets :func:`simulate` accepts.
-CODEGEN_TARGETS = ("numpy", "cython")
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,18 +264,6 @@ class Simulation:
         return self.counts[layer] / self.duration
 
 
-def _check_target(target: str) -> type:
-    if target == "numpy":
-        from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
-
-        return NumpyCodeObject
-    if target == "cython":
-        from brian2.codegen.runtime.cython_rt import CythonCodeObject
-
-        return CythonCodeObject
-    raise ValueError(f"target={target!r}; allowed: {', '.join(CODEGEN_TARGETS)}")
-
-
 class _DropOrderWarning(logging.Filter):
     """Hide brian2's warning that ``rand()`` in a synapse makes draw order matter.
 
@@ -367,7 +353,7 @@ def simulate(
     Raises:
         ValueError: bad rates, shapes, biases outside the curve's domain, a bad target.
     """
-    codeobj = _check_target(target)
+    codeobj = code_object_class(target)
     checks.seed("seed", seed, limit=2**32)
     if not isinstance(spec, NetworkSpec):
         raise ValueError(f"spec must be a NetworkSpec, got {type(spec).__name__}")
