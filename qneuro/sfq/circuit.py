@@ -2,7 +2,7 @@ r"""SFQ circuits at circuit level: a netlist of junctions, inductors and sources
 
 A :class:`Circuit` is a netlist on named nodes (the ground is ``"gnd"``):
 
-* a *resistor* or a *capacitor* from a node to ground;
+* a *resistor* (with its Johnson noise) or a *capacitor* from a node to ground;
 * a *grounded junction* at a node (an RCSJ :class:`~qneuro.sfq.junction.Junction` from
   the node to ground, with its Johnson noise) and a DC *bias* current into the node;
 * an *inductor* between two nodes, and *mutual* inductances between inductors;
@@ -28,8 +28,8 @@ A pulse at a node is a forward ``2pi`` slip of its phase: :func:`simulate_circui
 records the time at which a node's phase passes ``phi_start + 2pi m + pi`` for
 ``m = 0, 1, ...``, and the net slips ``round((phi_end - phi_start) / 2pi)``. The run
 starts from the DC operating point (the phases where every node's currents balance with
-all sources at phase 0; Newton's method from zero phases). Many copies of the circuit run
-as one brian2 run, one row per node and copy, with independent noise.
+all sources at phase 0; Powell's hybrid method from zero phases). Many copies of the
+circuit run as one brian2 run, one row per node and copy, with independent noise.
 """
 
 from __future__ import annotations
@@ -43,12 +43,27 @@ from brian2 import Quantity
 from qneuro import checks
 
 from .codegen import code_object_class
-from .constants import PHI0
+from .constants import K_B, PHI0
 from .junction import JUNCTION_DT, Junction, shunt_resistance
-from .units import amp, check_quantity, farad, ffarad, joule, ohm, phenry, psecond, second, uamp
+from .units import (
+    amp,
+    check_quantity,
+    farad,
+    ffarad,
+    joule,
+    kelvin,
+    ohm,
+    phenry,
+    psecond,
+    second,
+    uamp,
+)
 
-__all__ = ["Circuit", "CircuitRun", "simulate_circuit", "GROUND", "SOURCE_TAU"]
+__all__ = ["Circuit", "CircuitRun", "simulate_circuit", "GROUND", "SOURCE_TAU", "MAX_DT"]
 
+#: Largest time step :func:`simulate_circuit` accepts (omega_p dt = 0.22 at the default
+#: process; the input sources' Euler step needs dt < 2 tau_source).
+MAX_DT = 0.1 * psecond
 #: Name of the ground node.
 GROUND = "gnd"
 #: Rise time of an input phase source (a first-order 2pi step): peak voltage
@@ -75,6 +90,7 @@ class Circuit:
     biases: dict = field(default_factory=dict)  # node -> amp (float)
     capacitances: dict = field(default_factory=dict)  # node -> farad (float)
     conductances: dict = field(default_factory=dict)  # node -> siemens to ground (float)
+    noise_powers: dict = field(default_factory=dict)  # node -> sum of 2 k T / R (A^2 s)
     series: list = field(default_factory=list)  # (a, b, Junction)
     inductors: list = field(default_factory=list)  # _Branch
     mutuals: list = field(default_factory=list)  # (branch name, branch name, henry)
@@ -122,13 +138,23 @@ class Circuit:
         self.capacitances[node] = self.capacitances.get(node, 0.0) + float(c)
         return self
 
-    def resistor(self, node: str, resistance: Quantity) -> Circuit:
-        """A resistor from ``node`` to ground (a matched load that absorbs pulses)."""
+    def resistor(
+        self, node: str, resistance: Quantity, temperature: Quantity = 4.2 * kelvin
+    ) -> Circuit:
+        """A resistor from ``node`` to ground (a matched load that absorbs pulses).
+
+        It adds its Johnson noise current, spectral density ``4kT/R`` at ``temperature``.
+        """
         r = check_quantity(
             resistance, ohm, f"resistance of {node!r}", minimum=0, strict_minimum=True
         )
+        t = check_quantity(
+            temperature, kelvin, f"temperature of the resistor at {node!r}", minimum=0
+        )
         self._node(node)
         self.conductances[node] = self.conductances.get(node, 0.0) + 1 / float(r)
+        power = 2 * float(K_B) * float(t / kelvin) / float(r)
+        self.noise_powers[node] = self.noise_powers.get(node, 0.0) + power
         return self
 
     def inductor(self, a: str, b: str, inductance: Quantity, name: str | None = None) -> Circuit:
@@ -138,8 +164,10 @@ class Circuit:
         )
         if a == b:
             raise ValueError(f"an inductor needs two different nodes, got {a!r} twice")
-        name = name or f"L{len(self.inductors)}"
-        if any(branch.name == name for branch in self.inductors):
+        taken = {branch.name for branch in self.inductors}
+        if name is None:
+            name = next(f"L{k}" for k in range(len(taken) + 1) if f"L{k}" not in taken)
+        if name in taken:
             raise ValueError(f"inductor name {name!r} is taken")
         self.inductors.append(_Branch(name, self._endpoint(a), self._endpoint(b), float(value)))
         return self
@@ -150,6 +178,10 @@ class Circuit:
         for name in (first, second):
             if name not in names:
                 raise ValueError(f"no inductor named {name!r}; have {sorted(names)}")
+        if first == second:
+            raise ValueError(f"a mutual needs two different inductors, got {first!r} twice")
+        if any({first, second} == {one, other} for one, other, _ in self.mutuals):
+            raise ValueError(f"inductors {first!r} and {second!r} already have a mutual")
         value = check_quantity(inductance, phenry, f"mutual {first}-{second}")
         self.mutuals.append((first, second, float(value)))
         return self
@@ -218,8 +250,9 @@ class Circuit:
         """Node phases (rad) of the DC state with every input at phase 0.
 
         Solves ``I_b - Ic sin(phi) - (Phi0/2pi) Gamma phi + series currents = 0`` by
-        Newton's method from zero phases; raises ValueError where it does not converge
-        (a bias that switches a junction by itself, for instance).
+        Powell's hybrid method (scipy's ``root``) from zero phases; raises ValueError where
+        it does not converge (a bias that switches a junction by itself, for instance), or
+        where a node has no DC path to ground.
         """
         from scipy.optimize import root
 
@@ -254,8 +287,13 @@ class Circuit:
         solution = root(residual, np.zeros(n), jac=jacobian, method="hybr")
         if not solution.success or np.max(np.abs(residual(solution.x))) > 1e-6:
             raise ValueError(f"no DC operating point found: {solution.message}")
-        stable = np.linalg.eigvalsh(-(jacobian(solution.x) + jacobian(solution.x).T) / 2)
-        if np.min(stable) <= 0:
+        stiffness = np.linalg.eigvalsh(-jacobian(solution.x))  # symmetric
+        if np.min(np.abs(stiffness)) < 1e-9 * np.max(np.abs(stiffness)):
+            raise ValueError(
+                "the circuit has a node or island without a DC path to ground through "
+                "inductors or junctions (its phase is not fixed)"
+            )
+        if np.min(stiffness) <= 0:
             raise ValueError("the DC operating point is unstable (a junction biased past Ic?)")
         return solution.x
 
@@ -270,8 +308,9 @@ class CircuitRun:
         pulse_copy, pulse_node, pulse_time: every forward 2pi slip (copy, node index,
             second), in time order.
         slips: net slips per copy and node, shape ``(copies, n_nodes)``.
-        energy: energy dissipated to ground at each node (junction shunts and load
-            resistors), ``int V_k^2 / R_k dt`` (joule), shape ``(copies, n_nodes)``.
+        energy: energy dissipated at each node, ``int V^2 / R dt`` (joule), shape
+            ``(copies, n_nodes)``: its junction's shunt and its load resistors, plus the
+            shunts of the series junctions whose first node it is.
         traces: ``{node: array (copies, steps)}`` of phases, for the recorded nodes.
         trace_times: times of the trace samples (second).
         wall_time: seconds the run took.
@@ -342,6 +381,12 @@ def _inputs(circuit: Circuit, input_times, copies: int):
         if value is None:
             continue
         per_copy = value if isinstance(value, list | tuple) else [value] * copies
+        if isinstance(value, list | tuple) and any(np.ndim(t) == 0 for t in value):
+            raise ValueError(
+                f"input {name!r}: a list holds one array of times per copy, got a single "
+                "time in it; give one quantity array (the same pulses in every copy, e.g. "
+                "[20, 60] * psecond) or a list of arrays (one per copy)"
+            )
         if len(per_copy) != copies:
             raise ValueError(f"input {name!r}: {len(per_copy)} time lists for {copies} copies")
         for copy, copy_times in enumerate(per_copy):
@@ -374,7 +419,8 @@ def simulate_circuit(
             every copy) or a list of ``copies`` quantity arrays (one per copy).
         duration: simulated time.
         copies: independent copies (rows of one brian2 run; noise independent).
-        dt: time step (default :data:`~qneuro.sfq.junction.JUNCTION_DT`).
+        dt: time step (default :data:`~qneuro.sfq.junction.JUNCTION_DT`; at most
+            :data:`MAX_DT`, a small fraction of the junctions' ~2.8 ps plasma period).
         seed: seeds brian2's noise.
         record: node names whose phase traces are kept (every step).
         target: brian2 code generation target, ``"numpy"`` or ``"cython"``.
@@ -386,11 +432,16 @@ def simulate_circuit(
         raise ValueError(f"copies={copies!r} must be an integer >= 1")
     duration = check_quantity(duration, psecond, "duration", minimum=0, strict_minimum=True)
     dt = check_quantity(dt, psecond, "dt", minimum=0, strict_minimum=True)
+    if dt > MAX_DT:
+        raise ValueError(f"dt={dt} is too coarse for the junction dynamics; allowed: <= {MAX_DT}")
     missing = [name for name in record if name not in circuit.nodes]
     if missing:
         raise ValueError(f"record: no nodes {missing}; nodes: {circuit.nodes}")
     codeobj = code_object_class(target)
     start = time.perf_counter()
+    rows, times = _inputs(circuit, input_times or {}, copies)
+    if rows.size and not circuit.inputs:
+        raise ValueError("the circuit has no inputs")
     phi_start = circuit.operating_point()
     n, n_in = len(circuit.nodes), len(circuit.inputs)
     gamma = circuit.inverse_inductance()
@@ -405,7 +456,8 @@ def simulate_circuit(
             ic[k] = float(junction.ic)
             c[k] += float(junction.capacitance / farad)
             conductance += 1 / float(junction.resistance / ohm)
-            noise[k] = float(np.sqrt(2 * junction.thermal_energy / junction.resistance))
+            noise[k] = float(2 * junction.thermal_energy / junction.resistance)
+        noise[k] = np.sqrt(noise[k] + circuit.noise_powers.get(name, 0.0))  # independent sources
         r[k] = 1 / conductance if conductance > 0 else np.inf
     bias = np.array([circuit.biases.get(name, 0.0) for name in circuit.nodes])
 
@@ -463,7 +515,6 @@ def simulate_circuit(
         )
         objects.append(sources)
         linear(sources, n_in, list(range(n, n + n_in)), "i_src")
-        rows, times = _inputs(circuit, input_times or {}, copies)
         if rows.size:
             generator = b2.SpikeGeneratorGroup(
                 copies * n_in, rows, times * second, name="circuit_pulses*", **common
@@ -471,8 +522,7 @@ def simulate_circuit(
             kick = b2.Synapses(generator, sources, on_pre="count += 1", **common)
             kick.connect(j="i")
             objects += [generator, kick]
-    elif input_times:
-        raise ValueError("the circuit has no inputs")
+    series = None
     if circuit.series:
         index = {name: i for i, name in enumerate(circuit.nodes)}
         a = np.array([index[s[0]] for s in circuit.series])
@@ -490,8 +540,11 @@ def simulate_circuit(
             model=(
                 "ic_s : amp (constant)\nr_s : ohm (constant)\n"
                 "i_ser_post = ic_s*sin(phi_pre - phi_post)"
-                " + phi0*(v_pre - v_post)/(2*pi*r_s) : amp (summed)"
+                " + phi0*(v_pre - v_post)/(2*pi*r_s) : amp (summed)\n"
+                # each junction has two synapses (a -> b, b -> a): each counts half
+                "de_ser/dt = (phi0*(v_pre - v_post)/(2*pi))**2/(2*r_s) : joule (clock-driven)"
             ),
+            method="euler",
             namespace={"phi0": PHI0},
             name="circuit_series*",
             **common,
@@ -503,6 +556,7 @@ def simulate_circuit(
         syn.ic_s = np.tile(np.concatenate([ics, ics]), copies) * amp
         syn.r_s = np.tile(np.concatenate([rs, rs]), copies) * ohm
         objects.append(syn)
+        series = (syn, a)
     spikes = b2.SpikeMonitor(nodes, codeobj_class=codeobj)
     objects.append(spikes)
     rows_recorded = [circuit.nodes.index(name) for name in record]
@@ -515,6 +569,13 @@ def simulate_circuit(
     b2.seed(seed)
     net.run(duration, namespace={})
     phases = np.asarray(nodes.phi[:]).reshape(copies, n)
+    if not np.all(np.isfinite(phases)):
+        raise ValueError(f"the run diverged (non-finite phases) at dt={dt}; use a smaller dt")
+    energy = np.asarray(nodes.energy[:] / joule).reshape(copies, n)
+    if series is not None:  # a series junction's dissipation counts at its first node
+        syn, first = series
+        halves = np.asarray(syn.e_ser[:] / joule).reshape(copies, 2, first.size).sum(axis=1)
+        np.add.at(energy, (slice(None), first), halves)
     slips = np.rint((phases - phi_start[None, :]) / (2 * np.pi)).astype(int)
     index = np.asarray(spikes.i[:])
     order = np.argsort(np.asarray(spikes.t[:]), kind="stable")
@@ -529,7 +590,7 @@ def simulate_circuit(
         pulse_node=(index % n)[order],
         pulse_time=np.asarray(spikes.t[:])[order],
         slips=slips,
-        energy=np.asarray(nodes.energy[:] / joule).reshape(copies, n),
+        energy=energy,
         traces=recorded,
         trace_times=np.asarray(traces.t[:]) if traces is not None else np.zeros(0),
         wall_time=time.perf_counter() - start,

@@ -183,5 +183,5 @@ def load(circuit: Circuit, node: str, cells=DEFAULT_CELLS) -> str:
     end = f"{node}.load"
     circuit.inductor(node, end, cells.inductance)
     circuit.junction(end, cells.junction(), bias=cells.bias())
-    circuit.resistor(end, cells.load)
+    circuit.resistor(end, cells.load, temperature=cells.temperature)
     return end

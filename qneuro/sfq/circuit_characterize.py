@@ -3,8 +3,8 @@
 * :func:`cell_delays`: each cell's delay against the global bias fraction (noise off),
   from the forward 2pi slip of the node that drives the cell to the slip of the cell's
   output node;
-* :func:`pulse_areas`: ``int V dt`` over one pulse at every stage of a JTL (should be
-  ``Phi0``);
+* :func:`pulse_shapes`: area (``int V dt`` within 10 ps of the slip; ``Phi0`` for a
+  complete, localised pulse), peak voltage and width of the pulse at each JTL stage;
 * :func:`synapse_switching`: Monte-Carlo pass probability of the synapse cell against its
   bias current at a temperature, with its 99% intervals and an erf fit
   (:func:`~qneuro.sfq.calibration.fit_switching_curve`);
@@ -28,15 +28,16 @@ from qneuro import checks
 
 from .circuit import Circuit, simulate_circuit
 from .circuit_cells import DEFAULT_CELLS, CellParameters, jtl, load, merger, soma, splitter, synapse
+from .codegen import code_object_class
 from .constants import PHI0
 from .junction import JUNCTION_DT
 from .measures import binomial_ci
-from .units import amp, check_quantity, kelvin, psecond, second, uamp, weber
+from .units import amp, check_quantity, kelvin, psecond, second, uamp, volt, weber
 
 __all__ = [
     "CELL_NAMES",
     "cell_delays",
-    "pulse_areas",
+    "pulse_shapes",
     "SynapseSwitching",
     "synapse_switching",
     "soma_threshold",
@@ -108,8 +109,8 @@ def cell_delays(
     Every bias of every cell scales with ``bias_fraction`` (the soma's fire bias and the
     synapse's weight bias stay fixed: they set its threshold and its pass probability).
     The soma gets two input pulses ``40 ps`` apart; its delay is counted from the second
-    (the one that reaches its threshold of two). The energy is what the cell's own nodes
-    dissipate over the run, per output pulse (the soma: over both input pulses).
+    (the one that reaches its threshold of two). The energy is what the cell's own
+    junctions dissipate over the run, per input pulse (the soma: over both input pulses).
 
     Returns:
         ``{"bias_fraction": array (m,), cell: delays (m,) in seconds,
@@ -118,6 +119,8 @@ def cell_delays(
     fractions = np.asarray(bias_fractions, dtype=float)
     if fractions.ndim != 1 or fractions.size < 1 or np.any((fractions <= 0) | (fractions >= 1)):
         raise ValueError(f"bias_fractions={bias_fractions!r} must be values in (0, 1)")
+    code_object_class(target)  # refuse a bad target before any run
+    check_quantity(dt, psecond, "dt", minimum=0, strict_minimum=True)
     out = {
         "bias_fraction": fractions,
         **{name: np.full(fractions.size, np.nan) for name in CELL_NAMES},
@@ -129,11 +132,12 @@ def cell_delays(
         times = {f"{name}.src": _T_IN for name in CELL_NAMES}
         times["soma.src"] = np.array([float(_T_IN), float(_T_IN + _SPACING)]) * second
         try:
-            run = simulate_circuit(
-                circuit, times, duration=_T_IN + _SPACING + 60 * psecond, dt=dt, target=target
-            )
+            circuit.operating_point()
         except ValueError:
             continue  # no DC operating point at this bias
+        run = simulate_circuit(
+            circuit, times, duration=_T_IN + _SPACING + 60 * psecond, dt=dt, target=target
+        )
         for name, (start, end) in probes.items():
             t0, t1 = run.pulse_times(start), run.pulse_times(end)
             if name == "soma":
@@ -144,22 +148,41 @@ def cell_delays(
     return out
 
 
-def pulse_areas(
-    cells: CellParameters = DEFAULT_CELLS, stages: int = 4, dt: Quantity = 0.02 * psecond
-):
-    """``int V dt`` (weber) at each stage of a ``stages``-stage JTL carrying one pulse.
+def pulse_shapes(
+    cells: CellParameters = DEFAULT_CELLS,
+    stages: int = 4,
+    dt: Quantity = 0.02 * psecond,
+    window: Quantity = 10 * psecond,
+    target: str = "numpy",
+) -> dict:
+    """The voltage pulse at each stage of a ``stages``-stage JTL carrying one pulse.
 
-    The integral runs over the whole run from the recorded voltage (trapezoid rule on
-    ``V = (Phi0/2pi) dphi/dt``); for a complete SFQ pulse it is ``Phi0``.
+    Returns ``{"area": weber, "peak": volt, "fwhm": second}``, arrays of shape
+    ``(stages,)``: ``int V dt`` within ``window`` on either side of the stage's slip
+    (``V = (Phi0/2pi) dphi/dt``; ``Phi0`` for a complete pulse that is over within the
+    window), the peak voltage and the full width at half maximum. Noise off.
     """
     cold = replace(cells, temperature=0 * kelvin)
     c = Circuit().input("src")
     load(c, jtl(c, "jtl", "src", stages=stages, cells=cold), cold)
     nodes = tuple(f"jtl.{k}" for k in range(stages))
-    run = simulate_circuit(c, {"src": _T_IN}, duration=_T_IN + 60 * psecond, dt=dt, record=nodes)
-    phase = np.stack([run.traces[n][0] for n in nodes])
-    voltage = np.gradient(phase, run.trace_times, axis=1) * float(PHI0) / (2 * np.pi)
-    return np.trapezoid(voltage, run.trace_times, axis=1) * weber
+    run = simulate_circuit(
+        c, {"src": _T_IN}, duration=_T_IN + 60 * psecond, dt=dt, record=nodes, target=target
+    )
+    t = run.trace_times
+    half = float(window / second)
+    area, peak, fwhm = (np.full(stages, np.nan) for _ in range(3))
+    for k, node in enumerate(nodes):
+        slips = run.pulse_times(node)
+        if slips.size != 1:
+            continue
+        inside = (t >= slips[0] - half) & (t <= slips[0] + half)
+        voltage = np.gradient(run.traces[node][0], t) * float(PHI0) / (2 * np.pi)
+        area[k] = np.trapezoid(voltage[inside], t[inside])
+        peak[k] = voltage[inside].max()
+        above = t[inside][voltage[inside] >= peak[k] / 2]
+        fwhm[k] = above[-1] - above[0]
+    return {"area": area * weber, "peak": peak * volt, "fwhm": fwhm * second}
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,7 +285,11 @@ def synapse_switching(
 
 
 def soma_threshold(
-    fire_biases: Quantity, cells: CellParameters = DEFAULT_CELLS, pulses: int = 6, dt=0.02 * psecond
+    fire_biases: Quantity,
+    cells: CellParameters = DEFAULT_CELLS,
+    pulses: int = 6,
+    dt: Quantity = 0.02 * psecond,
+    target: str = "numpy",
 ) -> np.ndarray:
     """Input fluxons (pulses 40 ps apart) before the soma's first output, per fire bias.
 
@@ -286,6 +313,7 @@ def soma_threshold(
         {f"src{k}": arrivals * second for k in range(values.size)},
         duration=_T_IN + _SPACING * pulses + 40 * psecond,
         dt=dt,
+        target=target,
     )
     found = []
     for out in outputs:
@@ -302,7 +330,7 @@ class CellCharacterization:
     """Result of :func:`characterize_cells` (see its fields' functions)."""
 
     delays: dict
-    pulse_areas: Quantity
+    pulses: dict
     synapse: SynapseSwitching
     soma_fire_biases: Quantity
     soma_thresholds: np.ndarray
@@ -323,7 +351,9 @@ class CellCharacterization:
                 name: [float(v) if np.isfinite(v) else None for v in self.delays["energy"][name]]
                 for name in CELL_NAMES
             },
-            "pulse_areas_phi0": [float(a / PHI0) for a in self.pulse_areas],
+            "pulse_areas_phi0": [float(a / PHI0) for a in self.pulses["area"]],
+            "pulse_peak_mv": [float(v) * 1e3 for v in np.asarray(self.pulses["peak"])],
+            "pulse_fwhm_ps": [float(w) * 1e12 for w in np.asarray(self.pulses["fwhm"])],
             "synapse": self.synapse.to_dict(),
             "soma": {
                 "fire_biases_ua": [float(b) for b in np.asarray(self.soma_fire_biases / uamp)],
@@ -371,12 +401,12 @@ def characterize_cells(
         soma_fire_biases = np.linspace(40, 95, 12) * uamp
     return CellCharacterization(
         delays=cell_delays(bias_fractions, cells, target=target),
-        pulse_areas=pulse_areas(cells),
+        pulses=pulse_shapes(cells, target=target),
         synapse=synapse_switching(
             synapse_biases, trials, cells, cells.temperature, seed=seed, target=target
         ),
         soma_fire_biases=soma_fire_biases,
-        soma_thresholds=soma_threshold(soma_fire_biases, cells),
+        soma_thresholds=soma_threshold(soma_fire_biases, cells, target=target),
         jj_counts=jj_counts(cells),
         wall_time=time.perf_counter() - start,
     )

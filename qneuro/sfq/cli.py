@@ -512,7 +512,13 @@ def _cells_text(out: dict) -> str:
             cells.append("-" if delay is None else f"{delay:.2f} ({energy:.2e})")
         lines.append(f"{fraction:13.2f} | " + " | ".join(cells))
     areas = ", ".join(f"{a:.4f}" for a in out["pulse_areas_phi0"])
-    lines.append(f"pulse area along a JTL (units of Phi0): {areas}")
+    lines.append(
+        f"pulses along a JTL: area within 10 ps of the slip (Phi0) {areas}; peak "
+        + ", ".join(f"{v:.3f}" for v in out["pulse_peak_mv"])
+        + " mV; FWHM "
+        + ", ".join(f"{w:.2f}" for w in out["pulse_fwhm_ps"])
+        + " ps"
+    )
     syn = out["synapse"]
     fit = syn["fit"]
     lines.append(

@@ -12,12 +12,12 @@ from qneuro.sfq.circuit_cells import CellParameters, jtl, load, merger, soma, sp
 from qneuro.sfq.circuit_characterize import (
     cell_delays,
     jj_counts,
-    pulse_areas,
+    pulse_shapes,
     soma_threshold,
     synapse_switching,
 )
 from qneuro.sfq.constants import PHI0
-from qneuro.sfq.units import kelvin, psecond, uamp
+from qneuro.sfq.units import kelvin, psecond, second, uamp, volt
 
 from .helpers import run_command
 
@@ -108,9 +108,17 @@ def test_cell_delays_shrink_with_bias_and_order_by_cell():
     np.testing.assert_allclose(stage, np.array([0.65, 0.8]) * 100e-6 * float(PHI0), rtol=0.1)
 
 
-def test_pulse_area_is_one_flux_quantum_at_every_stage():
-    areas = np.asarray(pulse_areas(stages=3) / PHI0)
-    np.testing.assert_allclose(areas, 1.0, rtol=0.01)
+def test_each_pulse_carries_one_flux_quantum_within_a_few_picoseconds():
+    pulses = pulse_shapes(stages=3, window=10 * psecond)
+    np.testing.assert_allclose(np.asarray(pulses["area"] / PHI0), 1.0, rtol=0.01)
+    # a JTL pulse: ~1.7 ps wide, its peak near Ic R (0.74 mV at 100 uA)
+    assert np.all((1e-12 < pulses["fwhm"] / second) & (pulses["fwhm"] / second < 3e-12))
+    assert np.all((0.5e-3 < pulses["peak"] / volt) & (pulses["peak"] / volt < 1.2e-3))
+
+
+def test_cell_delays_refuse_a_bad_target_instead_of_returning_nan():
+    with pytest.raises(ValueError, match="target='bogus'"):
+        cell_delays((0.7,), target="bogus")
 
 
 def test_junction_counts_come_from_the_netlists():
