@@ -71,7 +71,8 @@ def _delay_circuit(cells: CellParameters) -> tuple[Circuit, dict]:
     probes["jtl"] = ("jtl.1", "jtl.3")
     drive = {name: jtl(c, f"{name}.drive", f"{name}.src", 2, cells) for name in CELL_NAMES[1:]}
     a, b = splitter(c, "splitter", drive["splitter"], cells)
-    load(c, a, cells), load(c, b, cells)
+    for output in (a, b):
+        load(c, output, cells)
     probes["splitter"] = (drive["splitter"], a)
     c.input("merger.idle")
     idle = jtl(c, "merger.idle.drive", "merger.idle", 2, cells)
