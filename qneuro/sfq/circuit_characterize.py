@@ -186,6 +186,21 @@ def pulse_shapes(
     return {"area": area * weber, "peak": peak * volt, "fwhm": fwhm * second}
 
 
+def _benches(values: np.ndarray, cell, cells: CellParameters) -> tuple[Circuit, list[str]]:
+    """One test bench per value in one netlist: ``(circuit, output node per value)``.
+
+    Bench ``k``: input ``src{k}``, a 2-stage JTL, ``cell(circuit, k, drive, value)``, a load.
+    """
+    c = Circuit()
+    outputs = []
+    for k, value in enumerate(values):
+        c.input(f"src{k}")
+        out = cell(c, k, jtl(c, f"in{k}", f"src{k}", stages=2, cells=cells), value)
+        load(c, out, cells)
+        outputs.append(out)
+    return c, outputs
+
+
 @dataclass(frozen=True, eq=False)
 class SynapseSwitching:
     """Result of :func:`synapse_switching`.
@@ -251,14 +266,9 @@ def synapse_switching(
         raise ValueError("biases must hold at least two currents")
     trials = checks.integer("trials", trials, 1, 100_000)
     warm = replace(cells, temperature=temperature)
-    c = Circuit()
-    outputs = []
-    for k, bias in enumerate(values):
-        c.input(f"src{k}")
-        drive = jtl(c, f"in{k}", f"src{k}", stages=2, cells=warm)
-        out = synapse(c, f"syn{k}", drive, bias * amp, warm)
-        load(c, out, warm)
-        outputs.append(out)
+    c, outputs = _benches(
+        values, lambda c, k, drive, bias: synapse(c, f"syn{k}", drive, bias * amp, warm), warm
+    )
     start = time.perf_counter()
     run = simulate_circuit(
         c,
@@ -300,14 +310,11 @@ def soma_threshold(
         np.asarray(check_quantity(fire_biases, uamp, "fire_biases", allow_array=True))
     )
     cold = replace(cells, temperature=0 * kelvin)
-    c = Circuit()
-    outputs = []
-    for k, bias in enumerate(values):
-        c.input(f"src{k}")
-        drive = jtl(c, f"in{k}", f"src{k}", stages=2, cells=cold)
-        out = soma(c, f"soma{k}", drive, fire_bias=bias * amp, cells=cold)
-        load(c, out, cold)
-        outputs.append(out)
+    c, outputs = _benches(
+        values,
+        lambda c, k, drive, bias: soma(c, f"soma{k}", drive, fire_bias=bias * amp, cells=cold),
+        cold,
+    )
     arrivals = float(_T_IN) + float(_SPACING) * np.arange(pulses)
     run = simulate_circuit(
         c,
