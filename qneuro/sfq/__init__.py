@@ -6,7 +6,8 @@ compact spec and runs many independent copies in one brian2 run; :mod:`.junction
 the circuit-level RCSJ junction with Johnson noise, :mod:`.escape` its thermal-escape
 theory and :mod:`.characterize` the Monte-Carlo synapse characterisation against it;
 :mod:`.circuit` simulates netlists of junctions and inductors, :mod:`.circuit_cells`
-builds the standard cells from them and :mod:`.circuit_characterize` measures them;
+builds the standard cells from them, :mod:`.circuit_characterize` measures them and
+:mod:`.circuit_xor` runs the XOR from them beside the pulse level;
 :mod:`.calibration` fits the pulse-level synapse to that junction;
 :mod:`.xor` is the rate-coded XOR with its evaluation, sweep and training;
 :mod:`.digits` a multi-layer classifier of the 8x8 digits trained on a rate model;
@@ -42,6 +43,10 @@ _EXPORTS = {
     "CellParameters": "circuit_cells",
     "CellCharacterization": "circuit_characterize",
     "characterize_cells": "circuit_characterize",
+    "LevelComparison": "circuit_xor",
+    "compare_levels": "circuit_xor",
+    "evaluate_circuit_xor": "circuit_xor",
+    "xor_circuit": "circuit_xor",
     "Characterization": "characterize",
     "InputPulse": "characterize",
     "characterize": "characterize",
@@ -98,6 +103,10 @@ __all__ = [
     "CellParameters",
     "CellCharacterization",
     "characterize_cells",
+    "LevelComparison",
+    "compare_levels",
+    "evaluate_circuit_xor",
+    "xor_circuit",
     "Characterization",
     "InputPulse",
     "characterize",

@@ -22,7 +22,12 @@ Cells:
   (input) and ``b`` (fire). Each input fluxon switches ``a`` and adds a loop current of
   about ``Phi0 / L_loop``; at the threshold count the fire junction switches, releases one
   fluxon to the output, and the loop keeps one fewer (not zero: unlike the pulse-level
-  :class:`~qneuro.sfq.soma.Soma`, which resets). It has no inhibitory input.
+  :class:`~qneuro.sfq.soma.Soma`, which resets). It has no inhibitory input;
+* :func:`gated_soma`: the XOR's hidden neuron, a threshold-2 soma with an inhibitory
+  input. A one-fluxon store ``s``: an excitatory pulse fires the output if ``s`` holds its
+  fluxon and then sets ``s``; an inhibitory pulse clears ``s`` (into an empty store it
+  escapes). This is the pulse-level ``Soma(threshold=2, reset="decrement")``: fire at the
+  second stored fluxon, keep one; an inhibitory pulse removes one, never below zero.
 """
 
 from __future__ import annotations
@@ -36,7 +41,16 @@ from .junction import Junction
 from .units import check_quantity, kelvin, ohm, phenry, uamp
 from .units import default_quantity as _default
 
-__all__ = ["CellParameters", "jtl", "splitter", "merger", "synapse", "soma", "load"]
+__all__ = [
+    "CellParameters",
+    "jtl",
+    "splitter",
+    "merger",
+    "synapse",
+    "soma",
+    "gated_soma",
+    "load",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +188,52 @@ def soma(
     circuit.junction(b, cells.junction(), bias=fire_bias)
     out = f"{name}.out"
     circuit.inductor(b, out, cells.inductance)
+    circuit.junction(out, cells.junction(), bias=cells.bias())
+    return out
+
+
+def gated_soma(
+    circuit: Circuit, name: str, excitatory: str, inhibitory: str, cells=DEFAULT_CELLS
+) -> str:
+    """The XOR's hidden neuron: a threshold-2 soma with an inhibitory input (18 JJ).
+
+    The excitatory pulse is split three ways: *read*, *set* and *enable*. The store is the
+    loop ``a --10 pH-- b`` (``a`` biased 0.7 Ic, ``b`` 0.65 Ic at the default bias
+    fraction; all biases scale with ``cells.bias_fraction``). *Read* reaches ``b`` first,
+    through a 0.9 Ic series junction: if the loop holds its fluxon, ``b`` switches, which
+    empties the loop and sends a pulse down the *readout* line (two JTL stages) to the
+    gate node ``g`` (biased 0.4 Ic); otherwise the series junction switches instead and the
+    read pulse is lost. *Set* (one splitter later) then switches ``a`` through a series
+    junction, which stores one fluxon in the loop. ``g`` switches only when the
+    readout pulse and the *enable* pulse (one JTL stage) arrive together, so the output
+    fires on an excitatory pulse that finds the store full and on nothing else (a readout
+    caused by an inhibitory pulse finds no enable pulse and is lost at ``g``). An
+    inhibitory pulse enters ``b`` through a 0.8 Ic series junction from ``inhibitory``
+    (the last stage of a line, e.g. a synapse's buffer): it switches ``b`` and empties a
+    full store, and is lost in its series junction at an empty one. The two series
+    junctions into ``b`` are small enough that ``b``'s switch slips them rather than
+    running back into the input lines. An inhibitory pulse that arrives while the store
+    is being read and refilled (about 6 to 9 ps after an excitatory one, at T = 0 behind
+    the XOR's synapses) is lost, so the next excitatory pulse fires where the counting
+    rule says it only refills the store (measured in the XOR: ``docs/sfq.md``); the
+    pulse-level soma has no such window. Returns the output node (one biased junction
+    after ``g``).
+    """
+    read, to_set = splitter(circuit, f"{name}.split1", excitatory, cells)
+    set_line, enable_line = splitter(circuit, f"{name}.split2", to_set, cells)
+    a, b, gate, out = (f"{name}.{node}" for node in ("a", "b", "g", "out"))
+    circuit.series_junction(set_line, a, cells.junction())
+    circuit.junction(a, cells.junction(), bias=cells.bias())
+    circuit.inductor(a, b, 10 * phenry)
+    circuit.junction(b, cells.junction(), bias=cells.bias(0.65 / 0.7))
+    circuit.series_junction(read, b, cells.junction(0.9))
+    circuit.series_junction(inhibitory, b, cells.junction(0.8))
+    readout = jtl(circuit, f"{name}.readout", b, 2, cells)
+    circuit.series_junction(readout, gate, cells.junction())
+    enable = jtl(circuit, f"{name}.enable", enable_line, 1, cells)
+    circuit.series_junction(enable, gate, cells.junction())
+    circuit.junction(gate, cells.junction(), bias=cells.bias(0.4 / 0.7))
+    circuit.inductor(gate, out, cells.inductance)
     circuit.junction(out, cells.junction(), bias=cells.bias())
     return out
 

@@ -27,7 +27,17 @@ from brian2 import Quantity
 from qneuro import checks
 
 from .circuit import Circuit, simulate_circuit
-from .circuit_cells import DEFAULT_CELLS, CellParameters, jtl, load, merger, soma, splitter, synapse
+from .circuit_cells import (
+    DEFAULT_CELLS,
+    CellParameters,
+    gated_soma,
+    jtl,
+    load,
+    merger,
+    soma,
+    splitter,
+    synapse,
+)
 from .codegen import code_object_class
 from .constants import PHI0
 from .junction import JUNCTION_DT
@@ -372,6 +382,14 @@ class CellCharacterization:
         }
 
 
+def _line(circuit: Circuit, source: str, cells: CellParameters) -> str:
+    """A junction-free node fed from ``source`` (an input for a series junction)."""
+    node = f"{source}.node"
+    circuit.inductor(source, node, cells.inductance)
+    circuit.capacitor(node, cells.junction().capacitance)
+    return node
+
+
 def jj_counts(cells: CellParameters = DEFAULT_CELLS) -> dict:
     """Junctions of each cell (grounded plus series), counted from its netlist."""
     counts = {}
@@ -381,6 +399,7 @@ def jj_counts(cells: CellParameters = DEFAULT_CELLS) -> dict:
         ("merger", lambda c: merger(c, "x", "src", "src2", cells)),
         ("synapse", lambda c: synapse(c, "x", "src", _SURE_SYNAPSE_BIAS, cells)),
         ("soma", lambda c: soma(c, "x", "src", cells=cells)),
+        ("gated soma", lambda c: gated_soma(c, "x", "src", _line(c, "src2", cells), cells)),
     ):
         circuit = Circuit().input("src").input("src2")
         build(circuit)

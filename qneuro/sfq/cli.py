@@ -10,6 +10,8 @@ Commands (wired into ``qneuro`` by :func:`add_commands`):
 * ``qneuro sfq train [--trials N] [--calibration FILE|default|assumed] [--json]``
 * ``qneuro sfq characterize [--trials N] [--temperature K] [--json] [--plot FILE]``
 * ``qneuro sfq cells [--trials N] [--seed S] [--target numpy|cython] [--json] [--plot FILE]``
+* ``qneuro sfq levels [--factors F,F,...] [--pulse-trials N] [--circuit-trials M]
+  [--duration PS] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
 * ``qneuro sfq calibrate [--trials N] [--points M] [--seed S] [--out FILE] [--json] [--plot FILE]``
 * ``qneuro sfq digits [--digits N] [--trials K] [--test-size F] [--retrain [--epochs E]
   [--out FILE]] [--seed S] [--target numpy|cython] [--plot FILE] [--json]``
@@ -119,6 +121,30 @@ def add_commands(commands) -> None:
     cells.add_argument("--plot", default=None, help="write delays, p(Ib) and soma threshold here")
     output_options(cells)
     cells.set_defaults(run=_cells)
+
+    levels = sub.add_parser(
+        "levels", help="the XOR at pulse and circuit level: margins against the global bias"
+    )
+    levels.add_argument(
+        "--factors",
+        default="0.91,0.94,0.97,1.0,1.015,1.03",
+        help="global bias factors, comma-separated (0.91,0.94,0.97,1.0,1.015,1.03; at most "
+        "1.036, where the inhibitory synapse bias reaches the junction's Ic)",
+    )
+    levels.add_argument(
+        "--pulse-trials", type=int, default=200, help="pulse-level trials per pattern (200)"
+    )
+    levels.add_argument(
+        "--circuit-trials", type=int, default=10, help="circuit-level trials per pattern (10)"
+    )
+    levels.add_argument(
+        "--duration", type=float, default=None, help="counting window in ps (the setting's, 2000)"
+    )
+    levels.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    levels.add_argument("--target", default="numpy", choices=["numpy", "cython"])
+    levels.add_argument("--plot", default=None, help="write margin vs global bias here")
+    output_options(levels)
+    levels.set_defaults(run=_levels)
 
     cal = sub.add_parser(
         "calibrate",
@@ -497,6 +523,77 @@ def _cells(args) -> None:
         text=_cells_text(out),
         plot=lambda path: _plots().plot_cells(result, path),
     )
+
+
+def _factors(text: str) -> np.ndarray:
+    try:
+        values = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise ValueError(f"--factors {text!r}: expected numbers separated by commas") from None
+    if values.size > 20 or not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(f"--factors {text!r}: need 1 to 20 positive finite numbers")
+    return values
+
+
+def _levels(args) -> None:
+    from dataclasses import replace
+
+    from qneuro.files import figure_file
+
+    from .circuit_xor import compare_levels
+    from .units import psecond
+    from .xor import DEFAULT_XOR_SETTING
+
+    _check_trials(args.pulse_trials, 10_000, "--pulse-trials")
+    _check_trials(args.circuit_trials, 1_000, "--circuit-trials")
+    factors = _factors(args.factors)
+    setting = DEFAULT_XOR_SETTING
+    if args.duration is not None:
+        if not (np.isfinite(args.duration) and 0 < args.duration <= 100_000):
+            raise ValueError(f"--duration {args.duration}: must lie in (0, 100000] ps")
+        setting = replace(setting, duration=args.duration * psecond)
+    figure_file(args.plot)
+    result = compare_levels(
+        setting,
+        factors,
+        pulse_trials=args.pulse_trials,
+        circuit_trials=args.circuit_trials,
+        seed=args.seed,
+        target=args.target,
+        progress=not args.quiet,
+    )
+    out = result.to_dict()
+    finish(
+        args,
+        out,
+        text=_levels_text(out),
+        plot=lambda path: _plots().plot_levels(result, path),
+    )
+
+
+def _levels_text(out: dict) -> str:
+    lines = [
+        "XOR margin (worst case) and rates 00/01/10/11 in GHz by global bias factor; "
+        "pulse: shipped model (soma resets), pulse-decrement: its soma keeps n - 1 as the "
+        "circuit's does, circuit: circuit level at 4.2 K",
+    ]
+    for k, factor in enumerate(out["factors"]):
+        for level, results in out["levels"].items():
+            row = results[k]
+            if row is None:
+                lines.append(f"{factor:6.3f} {level:15s} no DC operating point")
+                continue
+            rates = "/".join(f"{r['rate_ghz']:.2f}" for r in row["truth_table"])
+            accuracy = min(r["trial_accuracy"] for r in row["truth_table"])
+            lines.append(
+                f"{factor:6.3f} {level:15s} {'ok   ' if row['correct'] else 'WRONG'} margin "
+                f"{row['margin']:7.3f} ({row['worst_case_margin']:7.3f})  rates {rates}  "
+                f"worst pattern's trials correct {accuracy:.2f}  "
+                f"{row['energy_per_inference_j']:.2e} J  {row['jj_count']} JJ  "
+                f"latency {row['nominal_latency_ps']:.1f} ps"
+            )
+    lines.append(f"wall time {out['wall_time_s']:.1f} s")
+    return "\n".join(lines)
 
 
 def _cells_text(out: dict) -> str:

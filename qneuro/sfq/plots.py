@@ -53,8 +53,8 @@ def plot_raster(result, path, *, trial: int = 0, window=None) -> Path:
     from .xor import XOR_LABELS, XOR_PATTERNS
 
     sim = result.simulation
-    if sim.spikes is None:
-        raise ValueError("the result has no pulse record; evaluate with record=True")
+    if getattr(sim, "spikes", None) is None:
+        raise ValueError("the result has no pulse record; evaluate at pulse level with record=True")
     if not 0 <= trial < result.trials:
         raise ValueError(f"trial={trial} must lie in [0, {result.trials})")
     if window is not None:
@@ -274,6 +274,45 @@ def plot_cells(result, path) -> Path:
     right.set_xlabel("soma fire bias (uA)")
     right.set_ylabel("input fluxons to the first output (0: never)")
     right.set_title("storing-loop soma")
+    return _save(fig, path)
+
+
+def plot_levels(result, path) -> Path:
+    """Draw a :class:`~qneuro.sfq.circuit_xor.LevelComparison`.
+
+    Left: the XOR's margin (markers) and worst-case margin (lines) against the global bias
+    factor at each level; right: the mean output rate of each pattern (class 1 solid,
+    class 0 dashed), circuit level against the pulse model of its neuron.
+    """
+    from .xor import XOR_LABELS, XOR_PATTERNS
+
+    fig = _figure(figsize=(11, 4))
+    left, right = fig.subplots(1, 2)
+    factors = result.factors
+    for level, color in zip(result.results, ("tab:blue", "tab:orange", "tab:green"), strict=True):
+        left.plot(factors, result.margins(level), "o", color=color, label=f"{level}: margin")
+        left.plot(factors, result.margins(level, worst_case=True), "-", color=color)
+    left.axhline(0, color="grey", lw=0.8)
+    left.set_xlabel("global bias factor (every bias current)")
+    left.set_ylabel("margin (line: worst case over the 95% CIs)")
+    left.set_title("XOR margin vs global bias")
+    left.legend(fontsize=8)
+    for level, marker in (("pulse-decrement", "s"), ("circuit", "o")):
+        rows = result.results[level]
+        for k, pattern in enumerate(XOR_PATTERNS):
+            rates = [np.nan if r is None else r.mean[k] for r in rows]
+            right.plot(
+                factors,
+                rates,
+                marker=marker,
+                linestyle="-" if XOR_LABELS[k] else "--",
+                color=f"C{k}",
+                label=f"{level} {pattern[0]}{pattern[1]}",
+            )
+    right.set_xlabel("global bias factor")
+    right.set_ylabel("mean output rate (GHz)")
+    right.set_title("output rates: circuit (o) vs its pulse model (s)")
+    right.legend(fontsize=7, ncol=2)
     return _save(fig, path)
 
 

@@ -16,7 +16,9 @@ design lives in its synapses):
   with probability ``(1 + tanh((n - n_eff + 1/2) / threshold_width)) / 2`` (``n_eff`` the
   effective threshold), which tends to the sharp rule as the width goes to 0;
 * when it fires it emits one pulse one time step after the input that crossed the
-  threshold (the output then travels ``delay``), resets ``n`` to 0, and ignores every
+  threshold (the output then travels ``delay``), resets ``n`` (to 0, or with
+  ``reset="decrement"`` to ``n - 1``: the storing loop of the circuit-level cells keeps
+  the fluxons it did not release), and ignores every
   input pulse arriving less than ``refractory`` after its output pulse (those pulses are
   lost). Pulses arriving within one time step are combined (excitatory minus
   inhibitory) before the threshold test.
@@ -41,7 +43,10 @@ from .constants import (
 from .units import check_quantity, psecond, uamp
 from .units import default_quantity as _default
 
-__all__ = ["Soma"]
+__all__ = ["Soma", "SOMA_RESETS"]
+
+#: What a fired soma keeps: nothing, or the stored fluxons less the one it released.
+SOMA_RESETS = ("zero", "decrement")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +66,9 @@ class Soma:
         ic: junction critical current.
         threshold_width: 0 for the deterministic soma; > 0 (fluxons) for the thermal
             variant (see the module docstring).
+        reset: ``"zero"`` (a fired soma empties: the default) or ``"decrement"`` (it keeps
+            ``n - 1``: the circuit-level storing loop, e.g.
+            :func:`~qneuro.sfq.circuit_cells.gated_soma`).
     """
 
     threshold: int = 1
@@ -72,8 +80,11 @@ class Soma:
     jj_count: int = SOMA_JJ
     ic: Quantity = _default(DEFAULT_IC)
     threshold_width: float = 0.0
+    reset: str = "zero"
 
     def __post_init__(self) -> None:
+        if self.reset not in SOMA_RESETS:
+            raise ValueError(f"Soma.reset={self.reset!r}; allowed: {', '.join(SOMA_RESETS)}")
         if (
             isinstance(self.threshold, bool)
             or not float(self.threshold).is_integer()
@@ -149,7 +160,8 @@ def soma_group(somas: Sequence[Soma], layer_of: np.ndarray, dt: Quantity, codeob
     State: ``exc``, ``inh`` (pulses arrived this step, set by the synapses), ``n`` (stored
     fluxons), ``count`` and ``t_first`` (output pulses; -1 s before the first), ``arrived``
     and ``lost`` (input pulses). At the end of each step the rules accept or lose the
-    step's pulses, update ``n`` and decide ``fire``; a fired soma resets.
+    step's pulses, update ``n`` and decide ``fire``; a fired soma resets (``keep``: 0 to
+    zero, 1 to ``n - 1``).
     """
     import brian2 as b2
 
@@ -162,6 +174,7 @@ def soma_group(somas: Sequence[Soma], layer_of: np.ndarray, dt: Quantity, codeob
     theta : 1 (constant)
     width : 1 (constant)
     refr : second (constant)
+    keep : 1 (constant)
     t_fire : second
     t_first : second
     count : 1
@@ -172,7 +185,7 @@ def soma_group(somas: Sequence[Soma], layer_of: np.ndarray, dt: Quantity, codeob
         len(layer_of),
         equations,
         threshold="fire > 0.5",
-        reset="fire = 0\nn = 0\nt_fire = t\ncount += 1\n"
+        reset="fire = 0\nn = (n - 1)*keep\nn = n*int(n > 0)\nt_fire = t\ncount += 1\n"
         "t_first = t_first + (t - t_first)*int(count < 1.5)",
         method="exact" if leaky else None,
         name="sfq_somas*",
@@ -184,6 +197,7 @@ def soma_group(somas: Sequence[Soma], layer_of: np.ndarray, dt: Quantity, codeob
     group.refr = (
         np.array([float(s.refractory) for s in somas])[layer_of] - 1e-3 * dt_s
     ) * b2.second
+    group.keep = np.array([float(s.reset == "decrement") for s in somas])[layer_of]
     group.t_fire = -1 * b2.second
     group.t_first = -1 * b2.second
     if leaky:

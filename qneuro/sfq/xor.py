@@ -42,6 +42,7 @@ import numpy as np
 from brian2 import Quantity
 
 from .cells import SOURCE_KINDS, DCSFQSource
+from .circuit import CircuitRun
 from .constants import XOR_DURATION, XOR_HIGH_RATE, XOR_LOW_RATE
 from .measures import classification_margin, mean_ci, worst_case_margin
 from .network import NetworkSpec, Projection, Simulation, simulate
@@ -352,7 +353,8 @@ class XorResult:
         latency: mean time of the first output pulse for class-1 patterns.
         nominal_latency: the fastest possible input-to-output delay of the network.
         wall_time: seconds the evaluation took.
-        simulation: the underlying :class:`Simulation`.
+        simulation: the underlying run: a :class:`Simulation` (pulse level) or a
+            :class:`CircuitRun` (circuit level).
     """
 
     setting: XorSetting
@@ -370,7 +372,52 @@ class XorResult:
     latency: Quantity
     nominal_latency: Quantity
     wall_time: float
-    simulation: Simulation = field(repr=False)
+    simulation: Simulation | CircuitRun = field(repr=False)
+
+    @classmethod
+    def from_trials(
+        cls,
+        setting: XorSetting,
+        *,
+        rates: np.ndarray,
+        first_pulse: np.ndarray,
+        energy: Quantity,
+        jj_count: int,
+        nominal_latency: Quantity,
+        wall_time: float,
+        simulation,
+    ) -> XorResult:
+        """The result of per-trial output ``rates`` (GHz, shape ``(4, trials)``).
+
+        ``first_pulse``: time (s) of each trial's first output pulse, NaN where none
+        (shape ``(4, trials)``); ``energy``: mean energy of one trial; the rest as the
+        attributes.
+        """
+        stats = np.array([mean_ci(r) for r in rates])
+        mean, low, high = stats.T
+        low = np.maximum(low, 0.0)  # a rate is never negative
+        decision = float(setting.decision_rate / Ghertz)
+        labels = np.array(XOR_LABELS)
+        class1 = first_pulse[labels == 1]
+        latency = float(np.nanmean(class1)) if np.any(np.isfinite(class1)) else np.nan
+        return cls(
+            setting=setting,
+            trials=rates.shape[1],
+            rates=rates,
+            mean=mean,
+            low=low,
+            high=high,
+            outputs=(mean > decision).astype(int),
+            margin=classification_margin(mean, labels),
+            worst_case_margin=worst_case_margin(mean, low, high, labels),
+            trial_accuracy=((rates > decision).astype(int) == labels[:, None]).mean(axis=1),
+            energy_per_inference=energy,
+            jj_count=jj_count,
+            latency=latency * second,
+            nominal_latency=nominal_latency,
+            wall_time=wall_time,
+            simulation=simulation,
+        )
 
     @property
     def correct(self) -> bool:
@@ -448,31 +495,12 @@ def evaluate_xor(
         progress=progress,
     )
     wall = time.perf_counter() - start
-    rates = np.asarray(sim.rates()[:, 0] / Ghertz).reshape(4, trials)
-    stats = np.array([mean_ci(r) for r in rates])
-    mean, low, high = stats.T
-    low = np.maximum(low, 0.0)  # a rate is never negative
-    decision = float(setting.decision_rate / Ghertz)
-    outputs = (mean > decision).astype(int)
-    labels = np.array(XOR_LABELS)
-    accuracy = ((rates > decision).astype(int) == labels[:, None]).mean(axis=1)
-    first = np.asarray(sim.first_pulse[-1][:, 0] / second).reshape(4, trials)
-    class1 = first[labels == 1]
-    latency = float(np.nanmean(class1)) if np.any(np.isfinite(class1)) else np.nan
-    return XorResult(
-        setting=setting,
-        trials=trials,
-        rates=rates,
-        mean=mean,
-        low=low,
-        high=high,
-        outputs=outputs,
-        margin=classification_margin(mean, labels),
-        worst_case_margin=worst_case_margin(mean, low, high, labels),
-        trial_accuracy=accuracy,
-        energy_per_inference=float(np.mean(sim.energy / joule)) * joule,
+    return XorResult.from_trials(
+        setting,
+        rates=np.asarray(sim.rates()[:, 0] / Ghertz).reshape(4, trials),
+        first_pulse=np.asarray(sim.first_pulse[-1][:, 0] / second).reshape(4, trials),
+        energy=float(np.mean(sim.energy / joule)) * joule,
         jj_count=spec.jj_count,
-        latency=latency * second,
         nominal_latency=spec.nominal_latency(),
         wall_time=wall,
         simulation=sim,

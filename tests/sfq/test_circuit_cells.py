@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 
 from qneuro.sfq.circuit import Circuit, simulate_circuit
-from qneuro.sfq.circuit_cells import CellParameters, jtl, load, merger, soma, splitter, synapse
+from qneuro.sfq.circuit_cells import (
+    CellParameters,
+    gated_soma,
+    jtl,
+    load,
+    merger,
+    soma,
+    splitter,
+    synapse,
+)
 from qneuro.sfq.circuit_characterize import (
     cell_delays,
     jj_counts,
@@ -92,6 +102,37 @@ def test_soma_fires_at_its_threshold_and_keeps_one_fewer():
     assert run.counts("so.a")[0] == 1 and run.counts("so.b")[0] == 0
 
 
+def _gated_oracle(sequence: str) -> int:
+    """Outputs of a threshold-2 soma that keeps n - 1: ``E`` fires on a full store."""
+    full, fired = False, 0
+    for event in sequence:
+        fired += event == "E" and full
+        full = event == "E"
+    return fired
+
+
+def test_gated_soma_fires_on_a_full_store_and_inhibition_empties_it():
+    """Every E/I sequence of up to 4 events (40 ps apart) against the counting rule."""
+    c, out = _bench(lambda c, e, i: gated_soma(c, "g", e, i, COLD), inputs=("e", "i"))
+    sequences = ["".join(s) for n in range(1, 5) for s in itertools.product("EI", repeat=n)]
+    times = {
+        kind: [np.flatnonzero(np.array(list(s)) == kind) * 40e-12 + 20e-12 for s in sequences]
+        for kind in "EI"
+    }
+    run = simulate_circuit(
+        c,
+        {"e": [t * second for t in times["E"]], "i": [t * second for t in times["I"]]},
+        duration=200 * psecond,
+        copies=len(sequences),
+        dt=0.025 * psecond,
+    )
+    np.testing.assert_array_equal(run.counts(out), [_gated_oracle(s) for s in sequences])
+    # no pulse runs back into either input line: each line's last stage slips once per input
+    np.testing.assert_array_equal(run.counts("e.drive.1"), [s.count("E") for s in sequences])
+    np.testing.assert_array_equal(run.counts("i.drive.1"), [s.count("I") for s in sequences])
+    assert sum(_gated_oracle(s) for s in sequences) == 17  # the oracle is not trivial
+
+
 def test_soma_threshold_rises_as_the_fire_bias_falls():
     thresholds = soma_threshold(np.array([95, 75, 70, 50]) * uamp)
     np.testing.assert_array_equal(thresholds, [2, 2, 3, 0])  # 0: the loop saturates first
@@ -122,7 +163,14 @@ def test_cell_delays_refuse_a_bad_target_instead_of_returning_nan():
 
 
 def test_junction_counts_come_from_the_netlists():
-    assert jj_counts() == {"jtl stage": 1, "splitter": 3, "merger": 5, "synapse": 4, "soma": 5}
+    assert jj_counts() == {
+        "jtl stage": 1,
+        "splitter": 3,
+        "merger": 5,
+        "synapse": 4,
+        "soma": 5,
+        "gated soma": 18,
+    }
 
 
 def test_cells_command_reports_json(capsys, tmp_path):

@@ -21,6 +21,17 @@ def test_fires_once_per_threshold_pulses(threshold):
     assert sim.counts[1][0, 0] == 12 // threshold
 
 
+@pytest.mark.parametrize("threshold", [1, 2, 3])
+def test_decrementing_soma_keeps_what_it_did_not_release(threshold):
+    spec = chain(Soma(threshold=threshold, reset="decrement"))
+    steps = np.arange(8) * 20
+    sim = run_pulses(spec, [(0, 0, s) for s in steps])
+    # oracle: the count climbs to the threshold once, then each input refills it
+    expected = steps[threshold - 1 :] + arrival_offset_steps(spec) + 1
+    np.testing.assert_array_equal(output_times_ps(sim), expected)
+    assert sim.counts[1][0, 0] == 8 - threshold + 1
+
+
 def test_refractory_losses_exactly_when_timing_says():
     refractory = 20
     spec = chain(Soma(threshold=1, refractory=refractory * psecond))
@@ -89,6 +100,7 @@ def test_first_pulse_matches_nominal_latency():
         ({"tau_leak": 0 * psecond}, "tau_leak"),
         ({"threshold": 1, "bias": 200 * uamp}, "above 0"),
         ({"refractory": 5}, "no unit"),
+        ({"reset": "half"}, "reset='half'; allowed: zero, decrement"),
     ],
 )
 def test_bad_soma_raises(kwargs, match):
