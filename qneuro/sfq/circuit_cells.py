@@ -215,9 +215,10 @@ def gated_soma(
     running back into the input lines. An inhibitory pulse that arrives while the store
     is being read and refilled (about 6 to 9 ps after an excitatory one, at T = 0 behind
     the XOR's synapses) is lost, so the next excitatory pulse fires where the counting
-    rule says it only refills the store (measured in the XOR: ``docs/sfq.md``); the
-    pulse-level soma has no such window. Returns the output node (one biased junction
-    after ``g``).
+    rule says it only refills the store (measured in the XOR: ``docs/sfq.md``). The
+    pulse-level soma loses inhibitory pulses only within its refractory time after an
+    output; this neuron does so after every excitatory pulse. Returns the output node
+    (one biased junction after ``g``).
     """
     read, to_set = splitter(circuit, f"{name}.split1", excitatory, cells)
     set_line, enable_line = splitter(circuit, f"{name}.split2", to_set, cells)

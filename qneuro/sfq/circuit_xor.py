@@ -6,7 +6,9 @@ splitter tree with one tap per synapse; each hidden neuron is a
 :func:`~qneuro.sfq.circuit_cells.gated_soma` fed by an excitatory and an inhibitory
 :func:`~qneuro.sfq.circuit_cells.synapse` (biased with the setting's currents, each followed by
 a two-stage JTL buffer); the hidden outputs pass their output synapses into a merger tree,
-one JTL stage and a load.
+one JTL stage and a load. There is no output soma: the pulse level's threshold-1 output
+soma passes every pulse, so the merger's output is the XOR's output (the output soma's
+10 ps refractory time and its DRO delay have no counterpart here).
 
 The gated soma fires at its second stored fluxon and keeps one, so the pulse-level model
 of this circuit is the XOR network with ``Soma(threshold=2, reset="decrement")``;
@@ -30,8 +32,9 @@ from .cells import DCSFQSource
 from .circuit import Circuit, simulate_circuit
 from .circuit_cells import DEFAULT_CELLS, CellParameters, gated_soma, jtl, load, merger, splitter
 from .circuit_cells import synapse as synapse_cell
+from .constants import DEFAULT_DT
 from .soma import Soma
-from .units import check_quantity, hertz, joule, kelvin, psecond, second
+from .units import check_quantity, hertz, joule, kelvin, phenry, psecond, second, uamp
 from .xor import (
     DEFAULT_XOR_SETTING,
     XOR_PATTERNS,
@@ -49,6 +52,7 @@ __all__ = [
     "evaluate_circuit_xor",
     "LEVELS",
     "LevelComparison",
+    "factor_limit",
     "compare_levels",
 ]
 
@@ -65,8 +69,8 @@ def _tree(circuit: Circuit, name: str, source: str, taps: int, cells: CellParame
     outputs = [source]
     k = 0
     while len(outputs) < taps:
-        first, second_ = splitter(circuit, f"{name}.{k}", outputs.pop(0), cells)
-        outputs += [first, second_]
+        left, right = splitter(circuit, f"{name}.{k}", outputs.pop(0), cells)
+        outputs += [left, right]
         k += 1
     return outputs
 
@@ -76,8 +80,8 @@ def _merge(circuit: Circuit, name: str, sources: list, cells: CellParameters) ->
     sources = list(sources)
     k = 0
     while len(sources) > 1:
-        first, second_ = sources.pop(0), sources.pop(0)
-        sources.append(merger(circuit, f"{name}.{k}", first, second_, cells))
+        left, right = sources.pop(0), sources.pop(0)
+        sources.append(merger(circuit, f"{name}.{k}", left, right, cells))
         k += 1
     return sources[0]
 
@@ -139,17 +143,22 @@ def scaled_setting(setting: XorSetting, factor: float) -> XorSetting:
     )
 
 
-def _input_times(setting: XorSetting, trials: int, dt: Quantity, rng) -> dict:
-    """``{"A": [times per copy], "B": [...]}`` for 4 patterns x ``trials`` copies."""
+def _input_times(setting: XorSetting, trials: int, rng) -> dict:
+    """``{"A": [times per copy], "B": [...]}`` for 4 patterns x ``trials`` copies.
+
+    The trains are the pulse level's (:class:`~qneuro.sfq.cells.DCSFQSource` on its
+    1 ps grid, :data:`~qneuro.sfq.constants.DEFAULT_DT`).
+    """
     bits = np.repeat(np.array(XOR_PATTERNS), trials, axis=0)  # (copies, 2)
     rates = np.where(bits == 1, float(setting.high_rate), float(setting.low_rate)).ravel()
     train, step = DCSFQSource(kind=setting.source_kind).pulse_steps(
-        rates * hertz, setting.duration, dt, rng
+        rates * hertz, setting.duration, DEFAULT_DT, rng
     )
-    times = step * float(dt / second)
-    copies = bits.shape[0]
+    order = np.argsort(train, kind="stable")
+    ends = np.cumsum(np.bincount(train, minlength=rates.size))[:-1]
+    times = np.split(step[order] * float(DEFAULT_DT / second), ends)
     return {
-        name: [times[train == 2 * copy + s] * second for copy in range(copies)]
+        name: [times[2 * copy + s] * second for copy in range(bits.shape[0])]
         for s, name in enumerate(("A", "B"))
     }
 
@@ -161,8 +170,10 @@ def _nominal_latency(setting, cells, dt, target) -> Quantity:
     run = simulate_circuit(
         circuit, {"A": arrivals}, duration=arrivals[-1] + 60 * psecond, dt=dt, target=target
     )
+    second_pulse = float(arrivals[-1] / second)
     fired = run.pulse_times(out)
-    return (fired[0] - float(arrivals[-1] / second)) * second if fired.size else np.nan * second
+    fired = fired[fired > second_pulse]
+    return (fired[0] - second_pulse) * second if fired.size else np.nan * second
 
 
 def evaluate_circuit_xor(
@@ -184,13 +195,12 @@ def evaluate_circuit_xor(
     noise-free delay of the second of two A pulses to the output; ``simulation`` is the
     :class:`~qneuro.sfq.circuit.CircuitRun`.
     """
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials={trials!r} must be an integer >= 1")
+    trials = checks.integer("trials", trials, 1)
     seed = checks.seed("seed", seed, limit=2**32)
     dt = check_quantity(dt, psecond, "dt", minimum=0, strict_minimum=True)
     start = time.perf_counter()
     circuit, out = xor_circuit(setting, cells)
-    inputs = _input_times(setting, trials, dt, np.random.default_rng(seed))
+    inputs = _input_times(setting, trials, np.random.default_rng(seed))
     run = simulate_circuit(
         circuit,
         inputs,
@@ -203,8 +213,8 @@ def evaluate_circuit_xor(
     at_out = run.pulse_node == run.nodes.index(out)
     counts = np.bincount(run.pulse_copy[at_out], minlength=4 * trials)
     first = np.full(4 * trials, np.nan)
-    # pulse_time is sorted: the last write per copy in reversed order is its first pulse
-    first[run.pulse_copy[at_out][::-1]] = run.pulse_time[at_out][::-1]
+    fired, index = np.unique(run.pulse_copy[at_out], return_index=True)  # times are sorted
+    first[fired] = run.pulse_time[at_out][index]
     return XorResult.from_trials(
         setting,
         rates=(counts / float(setting.duration / second) / 1e9).reshape(4, trials),
@@ -222,7 +232,11 @@ class LevelComparison:
     """Result of :func:`compare_levels`: XOR results per global bias factor and level.
 
     Attributes:
+        setting: the XOR setting at factor 1.
+        cells: the circuit-level cell parameters at factor 1.
         factors: the global bias factors, shape ``(m,)``.
+        pulse_trials, circuit_trials: trials per pattern at each level.
+        seed: the seed of every run.
         results: ``{level: [XorResult or None per factor]}`` for the levels
             ``"pulse"`` (the shipped pulse-level model, soma resets to zero),
             ``"pulse-decrement"`` (its soma keeps ``n - 1``, as the circuit's does) and
@@ -230,7 +244,12 @@ class LevelComparison:
         wall_time: seconds the comparison took.
     """
 
+    setting: XorSetting
+    cells: CellParameters
     factors: np.ndarray
+    pulse_trials: int
+    circuit_trials: int
+    seed: int
     results: dict
     wall_time: float
 
@@ -240,9 +259,22 @@ class LevelComparison:
         return np.array([np.nan if r is None else getattr(r, key) for r in self.results[level]])
 
     def to_dict(self) -> dict:
-        """JSON-ready: per level and factor, the result's ``to_dict()`` (or None)."""
+        """JSON-ready: the run's settings, then each level's results per factor.
+
+        A result is its ``to_dict()`` without the setting; None where it did not run.
+        """
         return {
+            "setting": self.setting.to_dict(),
+            "cells": {
+                "ic_ua": float(self.cells.ic / uamp),
+                "bias_fraction": self.cells.bias_fraction,
+                "inductance_ph": float(self.cells.inductance / phenry),
+                "temperature_k": float(self.cells.temperature / kelvin),
+            },
             "factors": [float(f) for f in self.factors],
+            "pulse_trials": self.pulse_trials,
+            "circuit_trials": self.circuit_trials,
+            "seed": self.seed,
             "levels": {
                 level: [None if r is None else _summary(r) for r in results]
                 for level, results in self.results.items()
@@ -255,6 +287,19 @@ def _summary(result: XorResult) -> dict:
     out = result.to_dict()
     out.pop("setting")
     return out
+
+
+def factor_limit(setting: XorSetting, cells: CellParameters = DEFAULT_CELLS) -> float:
+    """The largest global bias factor :func:`compare_levels` accepts for ``setting``.
+
+    The smaller of: the factor at which the largest synapse bias reaches the end of the
+    calibrated curve (the junction's Ic, 100 uA), and the one at which the cells' bias
+    fraction reaches 1.
+    """
+    highest = max(
+        float(b) for b in (setting.excitatory_bias, setting.inhibitory_bias, setting.output_bias)
+    )
+    return min(float(xor_synapse().curve.bias_max) / highest, 1 / cells.bias_fraction)
 
 
 def compare_levels(
@@ -271,26 +316,21 @@ def compare_levels(
     """The XOR at pulse and circuit level at each global bias factor (module docstring).
 
     Factor ``f`` multiplies the setting's synapse biases (both levels) and the cells'
-    bias fraction (circuit level). The pulse level uses the shipped calibrated synapse,
-    whose curve ends at the junction's Ic (100 uA): larger factors are refused.
+    bias fraction (circuit level); factors above :func:`factor_limit` are refused. The
+    pulse level uses the shipped calibrated synapse.
     """
-    values = np.atleast_1d(np.asarray(factors, dtype=float))
-    if values.ndim != 1 or values.size < 1 or not np.all(values > 0):
-        raise ValueError(f"factors={factors!r} must be positive numbers")
-    if np.any(cells.bias_fraction * values >= 1):
+    values = np.asarray(factors, dtype=float)
+    if values.ndim != 1 or values.size < 1 or not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(f"factors={factors!r}; allowed: a 1-D list of positive numbers")
+    limit = factor_limit(setting, cells)
+    if values.max() > limit:
         raise ValueError(
-            f"factors up to {values.max():g} bias the junctions past Ic "
-            f"(bias fraction {cells.bias_fraction}); allowed: < {1 / cells.bias_fraction:.4f}"
+            f"factor {values.max():g} biases a synapse past the calibrated curve or a junction "
+            f"past Ic; allowed: <= {limit:.4f}"
         )
-    highest = max(
-        float(b) for b in (setting.excitatory_bias, setting.inhibitory_bias, setting.output_bias)
-    )
-    allowed = float(xor_synapse().curve.bias_max) / highest
-    if values.max() > allowed:
-        raise ValueError(
-            f"factor {values.max():g} moves a synapse bias past the calibrated curve's "
-            f"{xor_synapse().curve.bias_max} (the junction's Ic); allowed: <= {allowed:.4f}"
-        )
+    xor_circuit(setting, cells)  # refuses a setting the circuit level cannot build
+    pulse_trials = checks.integer("pulse_trials", pulse_trials, 1)
+    circuit_trials = checks.integer("circuit_trials", circuit_trials, 1)
     start = time.perf_counter()
     results = {level: [] for level in LEVELS}
     from tqdm.auto import tqdm
@@ -304,8 +344,9 @@ def compare_levels(
             evaluate_xor(scaled, pulse_trials, spec=decrement, seed=seed, target=target)
         )
         factor_cells = replace(cells, bias_fraction=cells.bias_fraction * float(factor))
+        circuit, _ = xor_circuit(scaled, factor_cells)
         try:
-            xor_circuit(scaled, factor_cells)[0].operating_point()
+            circuit.operating_point()
         except ValueError:
             results["circuit"].append(None)
             continue
@@ -314,4 +355,13 @@ def compare_levels(
                 scaled, circuit_trials, cells=factor_cells, seed=seed, target=target
             )
         )
-    return LevelComparison(values, results, time.perf_counter() - start)
+    return LevelComparison(
+        setting=setting,
+        cells=cells,
+        factors=values,
+        pulse_trials=pulse_trials,
+        circuit_trials=circuit_trials,
+        seed=seed,
+        results=results,
+        wall_time=time.perf_counter() - start,
+    )

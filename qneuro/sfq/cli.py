@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from qneuro.commands import emit, finish, output_options
+from qneuro.commands import emit, finish, output_options, positive_number
 
 __all__ = ["add_commands", "demo_step"]
 
@@ -138,7 +138,10 @@ def add_commands(commands) -> None:
         "--circuit-trials", type=int, default=10, help="circuit-level trials per pattern (10)"
     )
     levels.add_argument(
-        "--duration", type=float, default=None, help="counting window in ps (the setting's, 2000)"
+        "--duration",
+        type=positive_number,
+        default=None,
+        help="counting window in ps (the setting's, 2000)",
     )
     levels.add_argument("--seed", type=int, default=0, help="random seed (0)")
     levels.add_argument("--target", default="numpy", choices=["numpy", "cython"])
@@ -549,8 +552,8 @@ def _levels(args) -> None:
     factors = _factors(args.factors)
     setting = DEFAULT_XOR_SETTING
     if args.duration is not None:
-        if not (np.isfinite(args.duration) and 0 < args.duration <= 100_000):
-            raise ValueError(f"--duration {args.duration}: must lie in (0, 100000] ps")
+        if args.duration > 100_000:
+            raise ValueError(f"--duration {args.duration:g}: allowed: at most 100000 ps")
         setting = replace(setting, duration=args.duration * psecond)
     figure_file(args.plot)
     result = compare_levels(
@@ -575,7 +578,8 @@ def _levels_text(out: dict) -> str:
     lines = [
         "XOR margin (worst case) and rates 00/01/10/11 in GHz by global bias factor; "
         "pulse: shipped model (soma resets), pulse-decrement: its soma keeps n - 1 as the "
-        "circuit's does, circuit: circuit level at 4.2 K",
+        f"circuit's does, circuit: circuit level at {out['cells']['temperature_k']:g} K; "
+        f"{out['pulse_trials']} and {out['circuit_trials']} trials per pattern",
     ]
     for k, factor in enumerate(out["factors"]):
         for level, results in out["levels"].items():
@@ -590,10 +594,14 @@ def _levels_text(out: dict) -> str:
                 f"{row['margin']:7.3f} ({row['worst_case_margin']:7.3f})  rates {rates}  "
                 f"worst pattern's trials correct {accuracy:.2f}  "
                 f"{row['energy_per_inference_j']:.2e} J  {row['jj_count']} JJ  "
-                f"latency {row['nominal_latency_ps']:.1f} ps"
+                f"noise-free latency {_optional_ps(row['nominal_latency_ps'])}"
             )
     lines.append(f"wall time {out['wall_time_s']:.1f} s")
     return "\n".join(lines)
+
+
+def _optional_ps(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ps"
 
 
 def _cells_text(out: dict) -> str:

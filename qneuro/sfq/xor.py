@@ -36,13 +36,12 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from brian2 import Quantity
 
 from .cells import SOURCE_KINDS, DCSFQSource
-from .circuit import CircuitRun
 from .constants import XOR_DURATION, XOR_HIGH_RATE, XOR_LOW_RATE
 from .measures import classification_margin, mean_ci, worst_case_margin
 from .network import NetworkSpec, Projection, Simulation, simulate
@@ -50,6 +49,9 @@ from .soma import Soma
 from .synapse import StochasticSynapse
 from .units import Ghertz, amp, check_quantity, hertz, joule, psecond, second, uamp
 from .units import default_quantity as _default
+
+if TYPE_CHECKING:
+    from .circuit import CircuitRun
 
 __all__ = [
     "XOR_PATTERNS",
@@ -351,7 +353,9 @@ class XorResult:
         energy_per_inference: mean switching energy of one trial (joule).
         jj_count: junctions of one network copy.
         latency: mean time of the first output pulse for class-1 patterns.
-        nominal_latency: the fastest possible input-to-output delay of the network.
+        nominal_latency: the fastest possible input-to-output delay of the network (at
+            circuit level: the measured noise-free delay of one path, see
+            :func:`~qneuro.sfq.circuit_xor.evaluate_circuit_xor`).
         wall_time: seconds the evaluation took.
         simulation: the underlying run: a :class:`Simulation` (pulse level) or a
             :class:`CircuitRun` (circuit level).
@@ -448,11 +452,16 @@ class XorResult:
             "energy_per_inference_j": float(self.energy_per_inference / joule),
             "jj_count": self.jj_count,
             "trials": self.trials,
-            "latency_ps": float(self.latency / psecond),
-            "nominal_latency_ps": float(self.nominal_latency / psecond),
+            "latency_ps": _finite_or_none(float(self.latency / psecond)),
+            "nominal_latency_ps": _finite_or_none(float(self.nominal_latency / psecond)),
             "wall_s": self.wall_time,
             "setting": self.setting.to_dict(),
         }
+
+
+def _finite_or_none(value: float) -> float | None:
+    """``value``, or None for NaN (JSON has no NaN)."""
+    return value if np.isfinite(value) else None
 
 
 def evaluate_xor(

@@ -9,16 +9,17 @@ import numpy as np
 import pytest
 
 from qneuro.sfq import Soma
-from qneuro.sfq.circuit import simulate_circuit
-from qneuro.sfq.circuit_cells import CellParameters
+from qneuro.sfq.circuit import Circuit, simulate_circuit
+from qneuro.sfq.circuit_cells import CellParameters, gated_soma, jtl, load, splitter, synapse
 from qneuro.sfq.circuit_xor import (
     compare_levels,
     evaluate_circuit_xor,
+    factor_limit,
     scaled_setting,
     xor_circuit,
 )
 from qneuro.sfq.network import simulate
-from qneuro.sfq.units import joule, kelvin, psecond, second, uamp
+from qneuro.sfq.units import joule, kelvin, psecond, second
 from qneuro.sfq.xor import DEFAULT_XOR_SETTING, xor_network
 
 from .helpers import run_command
@@ -58,7 +59,7 @@ def test_circuit_xor_counts_what_the_pulse_level_model_of_its_neuron_counts():
         spec,
         input_steps=tuple(pulses.T),
         copies=len(TRAINS),
-        duration=600 * psecond,
+        duration=SHORT.duration,
         seed=0,
     )
     expected = oracle.counts[-1][:, 0]
@@ -86,12 +87,28 @@ def test_evaluate_circuit_xor_returns_a_pulse_level_result():
 def test_circuit_xor_refuses_what_it_cannot_build():
     with pytest.raises(ValueError, match="hidden_threshold=3.*allowed: 2"):
         xor_circuit(replace(SHORT, hidden_threshold=3))
-    with pytest.raises(ValueError, match="trials=0"):
+    with pytest.raises(ValueError, match="hidden_threshold=3.*allowed: 2"):
+        compare_levels(replace(SHORT, hidden_threshold=3))  # not reported as "no DC point"
+    with pytest.raises(ValueError, match="trials=0; allowed: an integer >= 1"):
         evaluate_circuit_xor(SHORT, trials=0)
-    with pytest.raises(ValueError, match="factor"):
+    with pytest.raises(ValueError, match="factor=0.0; allowed: a finite number > 0"):
         scaled_setting(SHORT, 0.0)
-    with pytest.raises(ValueError, match=r"factor 1\.04 moves a synapse bias.*allowed: <= 1\.036"):
+    # the inhibitory synapse's 96.512 uA reaches the curve's end (100 uA) at 1.0361
+    assert factor_limit(SHORT) == pytest.approx(100 / 96.512)
+    with pytest.raises(ValueError, match=r"factor 1\.04 biases a synapse.*allowed: <= 1\.0361"):
         compare_levels(SHORT, factors=(1.0, 1.04))
+    # at a bias fraction of 0.99 the junctions reach Ic first
+    assert factor_limit(SHORT, CellParameters(bias_fraction=0.99)) == pytest.approx(1 / 0.99)
+    with pytest.raises(ValueError, match="a 1-D list of positive numbers"):
+        compare_levels(SHORT, factors=[[1.0]])
+
+
+def test_a_circuit_without_a_dc_operating_point_is_reported_not_run():
+    cells = CellParameters(bias_fraction=0.96)  # the netlist has no DC solution
+    result = compare_levels(SHORT, (1.0,), pulse_trials=5, circuit_trials=1, cells=cells)
+    assert result.results["circuit"] == [None]
+    assert np.isnan(result.margins("circuit")[0]) and result.margins("pulse")[0] > 0.5
+    assert json.loads(json.dumps(result.to_dict()))["levels"]["circuit"] == [None]
 
 
 def test_more_hidden_pairs_build_a_wider_circuit():
@@ -109,7 +126,7 @@ def test_scaled_setting_multiplies_the_three_synapse_biases():
     assert scaled.hidden_threshold == SHORT.hidden_threshold
 
 
-def test_levels_command_reports_every_level_per_factor(capsys):
+def test_levels_command_reports_every_level_per_factor(capsys, tmp_path):
     printed = run_command(
         [
             "sfq",
@@ -122,6 +139,8 @@ def test_levels_command_reports_every_level_per_factor(capsys):
             "1",
             "--duration",
             "300",
+            "--plot",
+            str(tmp_path / "levels.png"),
             "--json",
         ],
         capsys,
@@ -133,10 +152,81 @@ def test_levels_command_reports_every_level_per_factor(capsys):
         assert [row["output"] for row in out["levels"][level][0]["truth_table"]] == [0, 1, 1, 0]
     circuit = out["levels"]["circuit"][0]["truth_table"]
     assert [row["output"] for row in circuit[:3]] == [0, 1, 1]
+    # the decrementing soma fires on nearly every excitatory pulse, the shipped one on
+    # every second: the levels really differ
+    rate = {
+        level: out["levels"][level][0]["truth_table"][1]["rate_ghz"]
+        for level in ("pulse", "pulse-decrement")
+    }
+    assert rate["pulse-decrement"] > 1.5 * rate["pulse"]
+    assert out["circuit_trials"] == 1 and out["cells"]["temperature_k"] == 4.2
+    assert out["setting"]["duration_ps"] == 300
+    assert (tmp_path / "levels.png").stat().st_size > 0
 
 
-def test_synapse_biases_in_uamp_are_what_the_circuit_uses():
+def test_the_setting_biases_are_the_circuit_synapse_biases():
     circuit, _ = xor_circuit(SHORT)
     assert circuit.biases["h0a.exc.s"] == pytest.approx(float(SHORT.excitatory_bias))
     assert circuit.biases["h0a.inh.s"] == pytest.approx(float(SHORT.inhibitory_bias))
-    assert circuit.biases["h0a.syn.s"] == pytest.approx(float(95.074 * uamp))
+    assert circuit.biases["h0a.syn.s"] == pytest.approx(float(SHORT.output_bias))
+
+
+def _line(c, name, bias, buffered=True):
+    """Input ``name`` -> 2-stage JTL -> synapse at ``bias`` (-> 2-stage buffer)."""
+    c.input(name)
+    out = synapse(c, f"{name}.syn", jtl(c, f"{name}.drive", name, 2, COLD), bias, COLD)
+    return jtl(c, f"{name}.buffer", out, 2, COLD) if buffered else out
+
+
+def test_a_synapse_needs_its_buffer_in_front_of_a_splitter():
+    """Noise off, at the XOR's excitatory bias: behind two JTL stages the synapse passes
+    into a splitter; straight into it, the synapse junction does not switch."""
+    passed = []
+    for buffered in (True, False):
+        c = Circuit()
+        left, right = splitter(c, "split", _line(c, "x", SHORT.excitatory_bias, buffered), COLD)
+        load(c, left, COLD)
+        load(c, right, COLD)
+        run = simulate_circuit(c, {"x": 10 * psecond}, duration=60 * psecond, dt=0.025 * psecond)
+        passed.append(int(run.counts("x.syn.s")[0]))
+    assert passed == [1, 0]
+
+
+def test_an_inhibitory_pulse_inside_the_read_refill_window_is_lost():
+    """E at 20 and 70 ps, I at 70 + d, E at 120 (noise off): the counting rule gives one
+    output for every d. An I that reaches the neuron while the second E is reading and
+    refilling the store (d = 7 ps) is lost, so the third E fires as well."""
+    c = Circuit()
+    exc = _line(c, "e", SHORT.excitatory_bias)
+    inh = _line(c, "i", SHORT.inhibitory_bias)
+    load(c, gated_soma(c, "n", exc, inh, COLD), COLD)
+    offsets = [-5, 0, 3, 7, 12]
+    run = simulate_circuit(
+        c,
+        {
+            "e": [20, 70, 120] * psecond,
+            "i": [np.array([70.0 + d]) * psecond for d in offsets],
+        },
+        duration=170 * psecond,
+        copies=len(offsets),
+        dt=0.025 * psecond,
+    )
+    np.testing.assert_array_equal(run.counts("n.out"), [1, 1, 1, 2, 1])
+
+
+def test_low_global_bias_stops_the_synapses_then_the_merger():
+    """Noise off, four A pulses: at factor 0.94 the excitatory synapse junction never
+    switches; at 0.96 the synapses pass and the neuron fires but the merger blocks; at
+    1.0 the output fires on every pulse after the first."""
+    counts = {}
+    for factor in (0.94, 0.96, 1.0):
+        cells = CellParameters(temperature=0 * kelvin, bias_fraction=0.7 * factor)
+        circuit, out = xor_circuit(scaled_setting(SHORT, factor), cells)
+        run = simulate_circuit(
+            circuit,
+            {"A": (10 + 50 * np.arange(4)) * psecond},
+            duration=250 * psecond,
+            dt=0.025 * psecond,
+        )
+        counts[factor] = [int(run.counts(n)[0]) for n in ("h0a.exc.s", "h0a.out", out)]
+    assert counts == {0.94: [0, 0, 0], 0.96: [4, 3, 0], 1.0: [4, 3, 3]}

@@ -3,11 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qneuro.sfq import Soma
+from qneuro.sfq import NetworkSpec, Projection, Soma
 from qneuro.sfq.constants import PHI0, SOMA_FLUXON_CURRENT
 from qneuro.sfq.units import joule, psecond, uamp
 
-from .helpers import arrival_offset_steps, chain, output_times_ps, run_pulses
+from .helpers import SURE, arrival_offset_steps, chain, output_times_ps, run_pulses
 
 
 @pytest.mark.parametrize("threshold", [1, 2, 3, 4])
@@ -30,6 +30,21 @@ def test_decrementing_soma_keeps_what_it_did_not_release(threshold):
     expected = steps[threshold - 1 :] + arrival_offset_steps(spec) + 1
     np.testing.assert_array_equal(output_times_ps(sim), expected)
     assert sim.counts[1][0, 0] == 8 - threshold + 1
+
+
+def test_decrementing_soma_under_inhibition_and_inside_its_refractory_time():
+    """Input 0 excites, input 1 inhibits. E E I E: the I empties the kept fluxon, so the
+    last E only refills (1 output). With the I 5 ps after the firing E, inside the 10 ps
+    refractory time, it is lost and the last E fires again (2 outputs)."""
+    bias = np.full((2, 1), float(SURE / uamp)) * uamp
+    spec = NetworkSpec(
+        (2, 1),
+        (Projection(bias, np.array([[1], [-1]])),),
+        somas=Soma(threshold=2, reset="decrement"),
+    )
+    pulses = [(c, 0, s) for c in (0, 1) for s in (0, 20, 60)] + [(0, 1, 40), (1, 1, 25)]
+    sim = run_pulses(spec, pulses, copies=2, duration_ps=200)
+    np.testing.assert_array_equal(sim.counts[1][:, 0], [1, 2])
 
 
 def test_refractory_losses_exactly_when_timing_says():
