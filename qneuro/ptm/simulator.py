@@ -19,7 +19,7 @@ import threading
 import weakref
 
 import numpy as np
-from qiskit.circuit import QuantumCircuit
+from qiskit.circuit import CircuitData, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from .blocks import Reduction, check_budget, check_memory
@@ -110,7 +110,7 @@ class PTMSimulator:
         self.memory_budget = check_budget(memory_budget)
         self.engine = engine
         self.rng = np.random.default_rng(_check_seed(seed))
-        # id -> (weakref, qubit count, copy of the instructions, compiled form)
+        # id -> (weakref, qubit count, snapshot of the instructions, compiled form)
         self._circuits: dict[int, tuple] = {}
         self._observables: dict = {}
         self._cache_lock = threading.Lock()  # guards both caches (builds run outside it)
@@ -119,9 +119,11 @@ class PTMSimulator:
         """The reusable compiled form of ``circuit`` with this simulator's noise.
 
         Compiled forms of a ``QuantumCircuit`` are cached per circuit object and rebuilt
-        when its qubits or instructions change (compared with a copy taken at compile time,
-        about 0.5 us per instruction; pass the compiled form in tight loops).
+        when its qubits or instructions change (an exact comparison with a snapshot taken
+        at compile time, see :func:`_snapshot`; pass the compiled form in tight loops).
         """
+        if isinstance(circuit, QuantumCircuit):
+            return self._compile_circuit(circuit)
         if isinstance(circuit, StatevectorCircuit) and self.engine == "ptm":
             return self._compile_program(circuit.program)
         if isinstance(circuit, CompiledCircuit | StatevectorCircuit):
@@ -138,19 +140,20 @@ class PTMSimulator:
             return circuit
         if isinstance(circuit, Program):
             return self._compile_program(circuit)
-        if not isinstance(circuit, QuantumCircuit):
-            raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
+        raise TypeError(f"expected a qiskit QuantumCircuit, got {type(circuit).__name__}")
+
+    def _compile_circuit(self, circuit: QuantumCircuit) -> Compiled:
         with self._cache_lock:
             cached = self._circuits.get(id(circuit))
         if (
             cached is not None
             and cached[0]() is circuit
             and circuit.num_qubits == cached[1]
-            and circuit._data == cached[2]
+            and _unchanged(circuit, cached[2])
         ):
             return cached[3]
         compiled = self._compile_program(Program.from_circuit(circuit, self.noise))
-        entry = (weakref.ref(circuit), circuit.num_qubits, circuit._data.copy(), compiled)
+        entry = (weakref.ref(circuit), circuit.num_qubits, _snapshot(circuit), compiled)
         with self._cache_lock:
             _insert(self._circuits, id(circuit), entry)
         return compiled
@@ -371,6 +374,35 @@ class _Terms:
                 reduction = Reduction(observable.values, observable.memory)
             self._reductions[engine] = reduction
         return reduction
+
+
+# instructions whose compiled form depends on their name and qubits alone
+_READ_BY_NAME = frozenset({"barrier", "measure"})
+
+
+def _snapshot(circuit: QuantumCircuit) -> list | CircuitData:
+    """What :func:`_unchanged` compares ``circuit``'s instructions against later.
+
+    The instruction list itself when every operation is a standard gate (held by qiskit,
+    immutable from Python) or is read by name alone (a barrier, a measurement): comparing the
+    ``CircuitInstruction`` lists is exact (about 0.5 us per instruction). Otherwise a
+    copy of the circuit data, whose operations are copied too (about 1 us per
+    instruction), so a gate object changed in place is seen.
+    """
+    instructions = circuit._data[:]
+    if all(
+        instruction.is_standard_gate() or instruction.name in _READ_BY_NAME
+        for instruction in instructions
+    ):
+        return instructions
+    return circuit._data.copy()
+
+
+def _unchanged(circuit: QuantumCircuit, snapshot: list | CircuitData) -> bool:
+    """Whether ``circuit``'s instructions equal the :func:`_snapshot` taken earlier."""
+    if isinstance(snapshot, list):
+        return len(circuit._data) == len(snapshot) and circuit._data[:] == snapshot
+    return circuit._data == snapshot
 
 
 def _insert(cache: dict, key, value):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit, transpile
-from qiskit.circuit import Parameter, ParameterVector
-from qiskit.circuit.library import efficient_su2
+from qiskit.circuit import Gate, Parameter, ParameterVector
+from qiskit.circuit.library import RXGate, RYGate, efficient_su2
 from qiskit.quantum_info import SparsePauliOp, Statevector, random_quantum_channel
 from qiskit_aer import AerSimulator
 from qiskit_aer.noise import (
@@ -232,6 +232,64 @@ def test_compiled_circuit_is_reused_and_rebuilt_on_change():
     values = [0.3, 0.8]
     expected = Statevector(circuit.assign_parameters(values)).expectation_value(observable).real
     assert simulator.expectation(circuit, observable, values) == pytest.approx(expected)
+
+
+def _custom_rx(angle):
+    """A Python-defined gate the simulator reads by name: its parameters can change in place."""
+    return Gate("rx", 1, [angle])
+
+
+def _replace(circuit, index, **changes):
+    circuit.data[index] = circuit.data[index].replace(**changes)
+
+
+SAME_LENGTH_CHANGES = {
+    "angle": lambda circuit: _replace(circuit, 0, params=[1.1]),
+    "qubits": lambda circuit: _replace(circuit, 1, qubits=circuit.qubits[::-1]),
+    "gate": lambda circuit: _replace(circuit, 2, operation=RYGate(0.4)),
+    "order": lambda circuit: circuit.data.insert(0, circuit.data.pop(2)),
+    "custom-gate-in-place": lambda circuit: circuit.data[3].operation.params.__setitem__(0, 2.0),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "custom"),
+    [(change, False) for change in list(SAME_LENGTH_CHANGES)[:-1]]
+    + [(change, True) for change in SAME_LENGTH_CHANGES],
+)
+def test_in_place_changes_of_the_same_length_are_noticed(change, custom):
+    """Standard gates only, or with a Python-defined gate (two ways of checking)."""
+    circuit = QuantumCircuit(2, 2)
+    circuit.rx(0.3, 0)
+    circuit.cx(0, 1)
+    circuit.rz(0.7, 1)
+    circuit.append(_custom_rx(0.5) if custom else RXGate(0.5), [1])
+    circuit.h(0)
+    circuit.barrier()
+    circuit.measure([0, 1], [0, 1])
+    simulator = PTMSimulator()
+    observable = SparsePauliOp(["ZI", "XZ", "YY"], [0.4, -0.7, 0.2])
+    first = simulator.compile(circuit)
+    assert simulator.compile(circuit) is first
+    SAME_LENGTH_CHANGES[change](circuit)
+    assert simulator.compile(circuit) is not first
+    oracle = QuantumCircuit(2)  # the gates as they are now, the custom one as a standard RX
+    for instruction in circuit.data:
+        if instruction.name not in ("barrier", "measure"):
+            params = instruction.operation.params
+            operation = RXGate(*params) if instruction.name == "rx" else instruction.operation
+            oracle.append(operation, instruction.qubits)
+    expected = Statevector(oracle).expectation_value(observable).real
+    assert simulator.expectation(circuit, observable) == pytest.approx(expected, abs=1e-12)
+
+
+def test_circuits_of_standard_gates_barriers_and_measurements_are_reused():
+    circuit = random_gate_circuit(3, 20, seed=2)
+    circuit.barrier()
+    circuit.measure_all()
+    simulator = PTMSimulator()
+    first = simulator.compile(circuit)
+    assert simulator.compile(circuit) is first
 
 
 def test_pauli_vector_and_density_matrix():
