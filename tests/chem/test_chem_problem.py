@@ -37,9 +37,11 @@ def test_from_operator_sparse_path_matches_analytic_ground_energy():
     labels = ["I" * (n - 1 - i) + "Z" + "I" * i for i in range(n)]
     op = SparsePauliOp(labels + ["X" * n], list(coeffs) + [0.0])
     assert lowest_eigenvalue(op) == pytest.approx(-coeffs.sum(), abs=1e-9)
+    # -sum_i c_i Z_i + 0.3 X_{n-1}: qubit n-1 alone sees a field (-c, 0.3), of lowest
+    # eigenvalue -sqrt(c**2 + 0.09); every other qubit gives -c_i
     transverse = SparsePauliOp(labels + ["X" + "I" * (n - 1)], list(-coeffs) + [0.3])
-    dense = np.linalg.eigvalsh(transverse.to_matrix())[0]
-    assert Problem.from_operator(transverse).exact_energy == pytest.approx(dense, abs=1e-9)
+    exact = -coeffs[:-1].sum() - np.hypot(coeffs[-1], 0.3)
+    assert Problem.from_operator(transverse).exact_energy == pytest.approx(exact, abs=1e-9)
 
 
 def test_from_operator_too_large_names_size_and_limit():

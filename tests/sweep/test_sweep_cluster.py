@@ -4,6 +4,9 @@ import pytest
 
 from qneuro.sweep import SweepSpec, run_sweep
 
+# Ray tests run one after another on one pytest worker (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("ray")
+
 
 @pytest.fixture
 def two_nodes():
