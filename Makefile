@@ -22,12 +22,10 @@ demo: $(STAMP)
 
 # Two pytest workers with one thread each: two workers that each start one thread per core
 # oversubscribe a 2-core machine (small torch and BLAS calls then run several times slower).
-# Ray tests share one worker (their xdist_group), so two Ray clusters never run at once.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-		$(PY) -m pytest -q -n 2 --dist loadgroup
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

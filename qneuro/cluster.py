@@ -1,7 +1,8 @@
 """Ray, locally or on a cluster: the one place qneuro connects to it.
 
-``ray_session(address)`` yields a connected Ray: with ``address=None`` a local Ray with
-this machine's CPUs (or ``num_cpus``), started and stopped by the session; with
+``ray_session(address)`` yields a connected Ray: with ``address=None`` a new local Ray with
+this machine's CPUs (or ``num_cpus``), started and stopped by the session, even when a
+``ray start`` cluster runs on this machine or ``RAY_ADDRESS`` is set; with
 ``"auto"`` the cluster this machine belongs to (started with ``ray start``); with
 ``"HOST:PORT"`` that cluster (Ray's token authentication, on by default in Ray 2.60:
 the token of ``~/.ray/auth_token`` or ``RAY_AUTH_TOKEN``, with ``RAY_AUTH_MODE=token``).
@@ -92,7 +93,7 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         "configure_logging": True,
     }
     if address is None:
-        ray.init(num_cpus=num_cpus, **options)
+        ray.init(address="local", num_cpus=num_cpus, **options)  # not one found running
     else:
         if address != "auto":
             _check_reachable(address)  # ray.init would retry an unreachable one for ever

@@ -7,9 +7,6 @@ import pytest
 from qneuro.generators.card import CARD_FILES
 from qneuro.generators.dataset import GenerateOptions, generate_dataset
 
-# Ray tests run one after another on one pytest worker (make test: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("ray")
-
 OPTIONS = GenerateOptions(n=14, qubits=(2, 4), batch_size=3, seed=7)
 
 

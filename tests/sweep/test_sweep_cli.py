@@ -10,9 +10,6 @@ import pytest
 from qneuro.cli import main
 from qneuro.sweep import JOBS, SweepSpec
 
-# Ray tests run one after another on one pytest worker (make test: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("ray")
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 

@@ -4,9 +4,6 @@ import pytest
 
 from qneuro.sweep import SweepSpec, run_sweep
 
-# Ray tests run one after another on one pytest worker (make test: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("ray")
-
 
 @pytest.fixture
 def two_nodes():
@@ -36,3 +33,15 @@ def test_a_sweep_runs_on_both_nodes_by_address(two_nodes, tmp_path):
     assert not ray.is_initialized()  # connected by address for the sweep only
     nodes = {node.node_id for node in two_nodes.list_all_nodes()}
     assert {row["node"] for row in result.rows} == nodes
+
+
+def test_a_local_session_starts_its_own_ray_beside_a_running_cluster(two_nodes, monkeypatch):
+    from qneuro.cluster import ray_session
+
+    # the cluster is registered for this machine (Ray's address file), and named here too
+    monkeypatch.setenv("RAY_ADDRESS", two_nodes.address)
+    cluster_nodes = {node.node_id for node in two_nodes.list_all_nodes()}
+    with ray_session(num_cpus=1) as ray:
+        assert ray.cluster_resources()["CPU"] == 1  # the cluster has 2
+        assert {node["NodeID"] for node in ray.nodes()}.isdisjoint(cluster_nodes)
+    assert not ray.is_initialized()

@@ -13,9 +13,6 @@ import pytest
 from qneuro.sweep import SweepSpec, run_sweep
 from qneuro.sweep.runner import RESULT_FILE
 
-# Ray tests run one after another on one pytest worker (make test: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("ray")
-
 VQE_2X2 = SweepSpec(
     "vqe", fixed={"budget": 40}, grid={"problem": ["H2-2q", "H2-3q"], "seed": "0-1"}
 )
