@@ -2,7 +2,7 @@
 
 ``PTMSimulator.expectation(circuit, ...)`` with a ``QuantumCircuit`` finds its compiled
 form in a cache and checks that the circuit's instructions are unchanged (an exact
-comparison with a copy taken at compile time). This times single evaluations of the
+comparison with a snapshot taken at compile time). This times single evaluations of the
 circuits of ``benchmarks/ptm_vs_aer.py`` both ways, noisy (that benchmark's channels)
 and ideal, and prints the overhead (the fastest of 9 alternating rounds of 200 calls each):
 
