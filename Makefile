@@ -22,10 +22,11 @@ demo: $(STAMP)
 
 # Two pytest workers with one thread each: two workers that each start one thread per core
 # oversubscribe a 2-core machine (small torch and BLAS calls then run several times slower).
+# A test file runs on one worker, so a module's fixtures (a local Ray) start once.
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -254,7 +254,7 @@ class Program:
         data = list(circuit.data)
         final = _final_measurements(data)
         for position, instruction in enumerate(data):
-            name = instruction.operation.name
+            name, params = _name_and_params(instruction)
             qubits = tuple(index[q] for q in instruction.qubits)
             if name in IGNORED or position in final:
                 continue
@@ -265,7 +265,6 @@ class Program:
                 )
             if instruction.clbits:
                 raise ValueError(f"instruction {name!r} uses classical bits; not supported")
-            params = instruction.operation.params
             if name in FIXED_GATES:
                 program.add_gate(name, qubits)
             elif name in ROTATION_GATES:
@@ -324,6 +323,18 @@ def _affine(expression: ParameterExpression, position_of: dict) -> tuple[float, 
         terms.append((position_of[parameter], gradient.real))
     offset = complex(expression.bind({p: 0.0 for p in expression.parameters}))
     return offset.real, tuple(sorted(terms))
+
+
+def _name_and_params(instruction) -> tuple[str, list]:
+    """The operation as the circuit holds it.
+
+    A standard gate's name and angles as qiskit stores them (a Python object kept beside
+    them, e.g. of a labelled gate, may be edited without reaching the circuit); any other
+    operation's own name and parameters.
+    """
+    if instruction.is_standard_gate():
+        return instruction.name, instruction.params
+    return instruction.operation.name, instruction.operation.params
 
 
 def _final_measurements(data) -> set[int]:

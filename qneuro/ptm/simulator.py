@@ -19,7 +19,7 @@ import threading
 import weakref
 
 import numpy as np
-from qiskit.circuit import CircuitData, QuantumCircuit
+from qiskit.circuit import Barrier, Measure, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
 from .blocks import Reduction, check_budget, check_memory
@@ -152,8 +152,9 @@ class PTMSimulator:
             and _unchanged(circuit, cached[2])
         ):
             return cached[3]
+        snapshot = _snapshot(circuit)  # before compiling: a change meanwhile is seen next time
         compiled = self._compile_program(Program.from_circuit(circuit, self.noise))
-        entry = (weakref.ref(circuit), circuit.num_qubits, _snapshot(circuit), compiled)
+        entry = (weakref.ref(circuit), circuit.num_qubits, snapshot, compiled)
         with self._cache_lock:
             _insert(self._circuits, id(circuit), entry)
         return compiled
@@ -376,33 +377,33 @@ class _Terms:
         return reduction
 
 
-# instructions whose compiled form depends on their name and qubits alone
-_READ_BY_NAME = frozenset({"barrier", "measure"})
+def _snapshot(circuit: QuantumCircuit) -> tuple:
+    """What :func:`_unchanged` compares ``circuit`` against later.
 
-
-def _snapshot(circuit: QuantumCircuit) -> list | CircuitData:
-    """What :func:`_unchanged` compares ``circuit``'s instructions against later.
-
-    The instruction list itself when every operation is a standard gate (held by qiskit,
-    immutable from Python) or is read by name alone (a barrier, a measurement): comparing the
-    ``CircuitInstruction`` lists is exact (about 0.5 us per instruction). Otherwise a
-    copy of the circuit data, whose operations are copied too (about 1 us per
-    instruction), so a gate object changed in place is seen.
+    The global phase (its parameters enter ``circuit.parameters``, hence the binding
+    order) and the instructions: the instruction list itself when every operation is a
+    standard gate or qiskit's barrier or measurement (held by qiskit, immutable from
+    Python; comparing the ``CircuitInstruction`` lists is exact, about 0.5 us per
+    instruction), otherwise a copy of the circuit data, whose operations are copied too
+    (about 1 us per instruction), so a Python-defined operation changed in place is seen.
     """
     instructions = circuit._data[:]
-    if all(
-        instruction.is_standard_gate() or instruction.name in _READ_BY_NAME
+    if not all(
+        instruction.is_standard_gate() or isinstance(instruction.operation, Barrier | Measure)
         for instruction in instructions
     ):
-        return instructions
-    return circuit._data.copy()
+        instructions = circuit._data.copy()
+    return circuit.global_phase, instructions
 
 
-def _unchanged(circuit: QuantumCircuit, snapshot: list | CircuitData) -> bool:
-    """Whether ``circuit``'s instructions equal the :func:`_snapshot` taken earlier."""
-    if isinstance(snapshot, list):
-        return len(circuit._data) == len(snapshot) and circuit._data[:] == snapshot
-    return circuit._data == snapshot
+def _unchanged(circuit: QuantumCircuit, snapshot: tuple) -> bool:
+    """Whether ``circuit`` equals the :func:`_snapshot` taken earlier."""
+    phase, instructions = snapshot
+    if circuit.global_phase != phase:
+        return False
+    if isinstance(instructions, list):
+        return len(circuit._data) == len(instructions) and circuit._data[:] == instructions
+    return circuit._data == instructions
 
 
 def _insert(cache: dict, key, value):

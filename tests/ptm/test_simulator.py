@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit, transpile
-from qiskit.circuit import Gate, Parameter, ParameterVector
+from qiskit.circuit import Gate, Instruction, Parameter, ParameterVector
 from qiskit.circuit.library import RXGate, RYGate, efficient_su2
 from qiskit.quantum_info import SparsePauliOp, Statevector, random_quantum_channel
 from qiskit_aer import AerSimulator
@@ -290,6 +290,44 @@ def test_circuits_of_standard_gates_barriers_and_measurements_are_reused():
     simulator = PTMSimulator()
     first = simulator.compile(circuit)
     assert simulator.compile(circuit) is first
+
+
+def test_a_parameter_moved_into_the_global_phase_rebinds_the_values():
+    a, b, c = Parameter("a"), Parameter("b"), Parameter("c")
+    circuit = QuantumCircuit(1)
+    circuit.rx(b, 0)
+    circuit.global_phase = c  # parameters (b, c)
+    simulator = PTMSimulator()
+    observable = SparsePauliOp("Z")
+    simulator.expectation(circuit, observable, [0.5, 0.0])
+    circuit.assign_parameters({c: a}, inplace=True)  # parameters (a, b): b moves to slot 1
+    expected = np.cos(0.5)
+    assert simulator.expectation(circuit, observable, [1.1, 0.5]) == pytest.approx(expected)
+
+
+def test_cached_and_fresh_compiles_agree_after_edits_of_python_objects():
+    """A labelled gate keeps its Python object beside the angle qiskit stores: editing that
+    object does not change the circuit (qiskit's Statevector agrees). A Python-defined
+    instruction is its object: renaming it changes the circuit."""
+    observable = SparsePauliOp("Z")
+    labelled = QuantumCircuit(1)
+    labelled.append(RXGate(0.5, label="kept"), [0])
+    simulator = PTMSimulator()
+    simulator.expectation(labelled, observable)
+    labelled.data[0].operation.params[0] = 1.1
+    expected = Statevector(labelled).expectation_value(observable).real
+    assert expected == pytest.approx(np.cos(0.5))
+    assert simulator.expectation(labelled, observable) == pytest.approx(expected)
+    assert PTMSimulator().expectation(labelled, observable) == pytest.approx(expected)
+
+    named = QuantumCircuit(1)
+    named.rx(0.5, 0)
+    named.append(Instruction("barrier", 1, 0, []), [0])
+    assert simulator.expectation(named, observable) == pytest.approx(np.cos(0.5))
+    named.data[1].operation.name = "x"
+    fresh = PTMSimulator().expectation(named, observable)
+    assert fresh == pytest.approx(-np.cos(0.5))
+    assert simulator.expectation(named, observable) == pytest.approx(fresh)
 
 
 def test_pauli_vector_and_density_matrix():

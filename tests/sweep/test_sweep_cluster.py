@@ -38,7 +38,7 @@ def test_a_sweep_runs_on_both_nodes_by_address(two_nodes, tmp_path):
 def test_a_local_session_starts_its_own_ray_beside_a_running_cluster(two_nodes, monkeypatch):
     from qneuro.cluster import ray_session
 
-    # the cluster is registered for this machine (Ray's address file), and named here too
+    # ray.init() without an address would join the cluster RAY_ADDRESS names
     monkeypatch.setenv("RAY_ADDRESS", two_nodes.address)
     cluster_nodes = {node.node_id for node in two_nodes.list_all_nodes()}
     with ray_session(num_cpus=1) as ray:
