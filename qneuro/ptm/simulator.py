@@ -110,7 +110,7 @@ class PTMSimulator:
         self.memory_budget = check_budget(memory_budget)
         self.engine = engine
         self.rng = np.random.default_rng(_check_seed(seed))
-        # id -> (weakref, qubit count, snapshot of the instructions, compiled form)
+        # id -> (weakref, qubit count, snapshot (global phase, instructions), compiled form)
         self._circuits: dict[int, tuple] = {}
         self._observables: dict = {}
         self._cache_lock = threading.Lock()  # guards both caches (builds run outside it)
@@ -119,8 +119,9 @@ class PTMSimulator:
         """The reusable compiled form of ``circuit`` with this simulator's noise.
 
         Compiled forms of a ``QuantumCircuit`` are cached per circuit object and rebuilt
-        when its qubits or instructions change (an exact comparison with a snapshot taken
-        at compile time, see :func:`_snapshot`; pass the compiled form in tight loops).
+        when its qubits, instructions or global phase change (an exact comparison with a
+        snapshot taken at compile time, see :func:`_snapshot`; pass the compiled form in
+        tight loops).
         """
         if isinstance(circuit, QuantumCircuit):
             return self._compile_circuit(circuit)
