@@ -314,3 +314,34 @@ def layout_fields(circuit) -> dict:  # noqa: ANN001
         "initial_layout": layout.initial_index_layout(filter_ancillas=True),
         "final_layout": layout.final_index_layout(filter_ancillas=True),
     }
+
+
+def device_violation(circuit, level: str, device: Device, qubits: int) -> str | None:  # noqa: ANN001
+    """Why ``circuit`` is not a valid ``level`` circuit on ``device`` (None: it is).
+
+    ``qubits`` is the generated circuit's width. Every operation must be a device gate,
+    a measurement or a barrier. ``native`` keeps the width ``qubits``. ``mapped`` spans
+    the device, and every operation must act on qubits the device couples: for a fake
+    backend, the operation on exactly those qubits is in the backend's target (so a
+    directed gate such as ``ecr`` must run the device's way); for a custom device, every
+    two-qubit operation is on an edge of the coupling map and none acts on more qubits.
+    """
+    allowed = set(device.basis_gates) | {"measure", "barrier"}
+    width = qubits if level == "native" else device.num_qubits
+    if width is not None and circuit.num_qubits != width:
+        return f"{circuit.num_qubits} qubits; a {level} circuit here has {width}"
+    target = load_backend(device.name).target if device.is_backend else None
+    edges = set(device.edges or ())
+    for instruction in circuit.data:
+        name = instruction.operation.name
+        if name not in allowed:
+            return f"{name} is not a device gate ({', '.join(device.basis_gates)})"
+        if level != "mapped" or name == "barrier":
+            continue
+        on = tuple(circuit.find_bit(q).index for q in instruction.qubits)
+        if target is not None:
+            if not target.instruction_supported(name, on):
+                return f"{name} on qubits {on} is not in {device.name}'s target"
+        elif len(on) > 2 or (len(on) == 2 and (min(on), max(on)) not in edges):
+            return f"{name} on qubits {on}: not a coupled pair"
+    return None

@@ -9,7 +9,9 @@
    (:mod:`~qneuro.generators.second_parser`: the OpenQASM project's reference grammar,
    package ``openqasm3``, interpreted against the OpenQASM 2.0 specification), which
    must accept it and agree with qiskit on the qubit count and on every operation, then
-   run on Aer (one shot, measuring every qubit). Every failure keeps its reason and
+   run on Aer (one shot, measuring every qubit; a circuit wider than
+   :data:`MAX_AER_QUBITS` is not run, its operations are checked against Aer's
+   instruction set, and ``aer_not_run`` counts them). Every failure keeps its reason and
    stage (``include``, ``parse``, ``second_parser``, ``aer``), including parser errors
    other than ``QASM2ParseError`` (e.g. the plain ``TypeError`` of ``rz q[0];``).
    Without ``openqasm3`` the second reading is skipped and the result says so.
@@ -74,6 +76,7 @@ from qneuro.qasm import QasmError, check_includes, parse_qasm
 
 #: Largest generated ``.qasm`` file read (bytes); a larger one counts as invalid.
 MAX_FILE_BYTES = 2_000_000
+#: Widest circuit run on Aer's statevector simulator (wider ones: operations checked only).
 MAX_AER_QUBITS = 24
 
 
@@ -122,12 +125,18 @@ def check_validity(
 
 
 def _run_aer(circuit) -> str | None:  # noqa: ANN001
+    """Why Aer refuses ``circuit`` (None: it ran, or it is wider than a statevector allows).
+
+    Up to :data:`MAX_AER_QUBITS` qubits: one shot on the statevector simulator, every qubit
+    measured. Wider: every operation must be one the simulator executes (checked, not run).
+    """
     from qiskit import transpile
 
+    sim = _simulator()
     if circuit.num_qubits > MAX_AER_QUBITS:
-        return f"{circuit.num_qubits} qubits > {MAX_AER_QUBITS} (not simulated)"
+        unknown = sorted(set(circuit.count_ops()) - set(sim.target.operation_names))
+        return f"Aer has no {', '.join(unknown)}" if unknown else None
     try:
-        sim = _simulator()
         qc = circuit.copy()
         if qc.num_clbits == 0:
             qc.measure_all()
@@ -228,14 +237,16 @@ def verify_dataset(
 
     Returns:
         JSON-ready dict: ``n``, ``validity``, ``failures`` (file -> reason),
-        ``validity_checks`` (what validity means in this run), ``judges``
+        ``validity_checks`` (what validity means in this run), ``aer_not_run`` (valid
+        circuits wider than :data:`MAX_AER_QUBITS`, not executed; None without Aer), ``judges``
         (``random_forest`` and ``sequence``, see the module docstring; each with
         ``judged_real_generated``, ``judged_real_held_out_real`` and their ``gap``),
         ``classifier_accuracy`` and ``judged_real`` (the random forest's, kept from
         before the judges), ``structure_distance_generated``,
         ``structure_distance_random``, ``structure_distance_train``, ``structure_terms``
         (per-feature distances of each set), ``novelty``, ``exact_duplicates``,
-        ``near_duplicates``, ``qubit_range``, ``reference_circuits``, ``figure``.
+        ``near_duplicates``, ``qubit_range``, ``reference_circuits`` (held-out real circuits) and
+        ``reference_qubit_range`` (their qubit counts), ``figure``.
 
     Raises:
         FileNotFoundError: If ``folder`` has no ``.qasm`` file or the corpus is missing.
@@ -272,6 +283,8 @@ def verify_dataset(
     n = len(files)
     result: dict = {"n": n, "validity": (n - len(failures)) / n, "failures": failures}
     result["validity_checks"] = _validity_checks(run_aer, second_parser)
+    wide = sum(p.num_qubits > MAX_AER_QUBITS for p in programs)
+    result["aer_not_run"] = wide if run_aer else None
     real_train, rand_train, real_test, rand_test = (
         _reference_programs(corpus, source, split)
         for split in ("train", "test")
@@ -286,6 +299,10 @@ def verify_dataset(
         ref, rnd = real_test, rand_test
     result["qubit_range"] = [lo, hi]
     result["reference_circuits"] = len(ref)
+    result["reference_qubit_range"] = [
+        min(p.num_qubits for p in ref),
+        max(p.num_qubits for p in ref),
+    ]
     train = [p for p in real_train if lo <= p.num_qubits <= hi] or real_train
     # realism: two judges
     forest = _forest_judge(real_train, rand_train, real_test, rand_test, ref, programs, seed)
@@ -333,7 +350,7 @@ def _validity_checks(run_aer: bool, second_parser: bool) -> list[str]:
             else second.MISSING
         )
     if run_aer:
-        done.append("Aer run (1 shot)")
+        done.append(f"Aer run (1 shot; over {MAX_AER_QUBITS} qubits: operations checked, not run)")
     return done
 
 
@@ -454,6 +471,7 @@ def format_report(result: dict) -> str:
         f"circuits                      {result['n']}",
         f"validity                      {pct(result['validity'])}",
         *(f"  - {check}" for check in result.get("validity_checks", [])),
+        *([f"    ({result['aer_not_run']} not run)"] if result.get("aer_not_run") else []),
         "judged real (generated / held-out real circuits):",
         *_judge_lines(result.get("judges", {}), pct),
         f"structure MMD² generated      {num(result['structure_distance_generated'])}",

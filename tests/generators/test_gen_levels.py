@@ -51,6 +51,13 @@ def _device(settings):
 def test_level_output_uses_only_the_device(name, settings, tmp_path):
     files, rows = _generate(tmp_path / "g", **settings)
     basis, pairs = _device(settings)
+    device = levels.resolve_device(
+        settings["level"],
+        settings.get("backend"),
+        settings.get("basis_gates"),
+        settings.get("coupling_map"),
+        4,
+    )
     assert len(files) == 4
     for path, row in zip(files, rows, strict=True):
         circuit = read_circuit(path)  # every file parses with qiskit
@@ -58,6 +65,7 @@ def test_level_output_uses_only_the_device(name, settings, tmp_path):
         assert row["level"] == settings["level"] and row["file"] == path.name
         assert row["backend"] == settings.get("backend", "custom")
         assert row["device_qubits"] == circuit.num_qubits
+        assert levels.device_violation(circuit, settings["level"], device, row["qubits"]) is None
         if settings["level"] == "native":
             assert circuit.num_qubits == row["qubits"]
         for inst in circuit.data:
@@ -179,3 +187,53 @@ def test_bad_level_options_are_refused_on_creation(settings, words):
         GenerateOptions(**settings)
     for word in words:
         assert word in str(info.value)
+
+
+def _circuit(width, *gates):
+    """A circuit of ``width`` qubits applying ``(name, qubits...)`` gates, then measuring."""
+    from qiskit import QuantumCircuit
+
+    circuit = QuantumCircuit(width)
+    for name, *qubits in gates:
+        getattr(circuit, name)(*qubits)
+    circuit.measure_all()
+    return circuit
+
+
+LINE_BASIS = ("ccx", "cz", "rz", "sx", "x")
+
+
+@pytest.mark.parametrize(
+    "level, circuit, qubits, words",
+    [
+        ("mapped", _circuit(4, ("sx", 0), ("cz", 2, 1)), 3, None),
+        ("mapped", _circuit(3, ("sx", 0)), 3, "3 qubits; a mapped circuit here has 4"),
+        ("mapped", _circuit(4, ("cz", 0, 2)), 3, "cz on qubits (0, 2): not a coupled pair"),
+        ("mapped", _circuit(4, ("ccx", 0, 1, 2)), 3, "ccx on qubits (0, 1, 2): not a coupled"),
+        ("mapped", _circuit(4, ("cx", 0, 1)), 3, "cx is not a device gate (ccx, cz, rz, sx, x)"),
+        ("native", _circuit(3, ("cz", 0, 2)), 3, None),
+        ("native", _circuit(4, ("cz", 0, 2)), 3, "4 qubits; a native circuit here has 3"),
+        ("native", _circuit(3, ("h", 0)), 3, "h is not a device gate"),
+    ],
+)
+def test_device_violation_names_what_breaks_a_custom_device(level, circuit, qubits, words):
+    edges = LINE4 if level == "mapped" else None
+    device = levels.resolve_device(level, None, LINE_BASIS, edges, qubits)
+    reason = levels.device_violation(circuit, level, device, qubits)
+    assert reason is None if words is None else words in reason, reason
+
+
+def test_device_violation_checks_a_backend_target_on_the_very_qubits():
+    backend = levels.load_backend("mumbai")
+    device = levels.resolve_device("mapped", "mumbai", None, None, 4)
+    edges = set(backend.coupling_map.get_edges())
+    a, b = min(edges)
+    far = next(q for q in range(backend.num_qubits) if q != a and (a, q) not in edges)
+    assert (
+        levels.device_violation(_circuit(backend.num_qubits, ("cx", a, b)), "mapped", device, 4)
+        is None
+    )
+    reason = levels.device_violation(
+        _circuit(backend.num_qubits, ("cx", a, far)), "mapped", device, 4
+    )
+    assert f"cx on qubits ({a}, {far}) is not in mumbai's target" in reason

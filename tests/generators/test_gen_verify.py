@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from qneuro.generators.verify import check_validity, verify_dataset
+from qneuro.generators.verify import MAX_AER_QUBITS, check_validity, format_report, verify_dataset
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n'
+#: A valid circuit too wide for Aer's statevector (its operations are checked, not run).
+WIDE = f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{MAX_AER_QUBITS + 2}];\nh q[0];\n' + "".join(
+    f"cx q[{i}],q[{i + 1}];\nrz(pi/4) q[{i + 1}];\n" for i in range(MAX_AER_QUBITS + 1)
+)
 
 
 @pytest.mark.parametrize(
@@ -32,6 +36,14 @@ def test_include_of_local_file_refused(tmp_path, monkeypatch):
     assert check_validity(HEAD + "h q[0];\ncx q[0],q[1];\n")["valid"]
 
 
+def test_a_circuit_wider_than_a_statevector_is_valid_unrun():
+    check = check_validity(WIDE)
+    assert check["valid"], check["reason"]
+    assert check["circuit"].num_qubits == MAX_AER_QUBITS + 2
+    broken = WIDE.replace("rz(pi/4) q[3];", "rz(pi/4) q[30];")  # outside the register
+    assert check_validity(broken)["stage"] == "parse"
+
+
 def test_verify_reports_failures_without_crashing(tiny_corpus, tmp_path):
     d = tmp_path / "gen"
     d.mkdir()
@@ -42,9 +54,12 @@ def test_verify_reports_failures_without_crashing(tiny_corpus, tmp_path):
     (d / "bad_include.qasm").write_text('OPENQASM 2.0;\ninclude "x.inc";\nqreg q[1];\n')
     (d / "bad_angle.qasm").write_text(HEAD + "rz q[0];\n")
     (d / "binary.qasm").write_bytes(b"\xff\xfe\x00")
+    (d / "wide.qasm").write_text(WIDE)
     result = verify_dataset(d, tiny_corpus, progress=False)
-    assert result["n"] == 10
-    assert result["validity"] == pytest.approx(0.6)
+    assert result["n"] == 11
+    assert result["validity"] == pytest.approx(7 / 11)
+    assert result["aer_not_run"] == 1  # the wide one: valid, not run
+    assert "(1 not run)" in format_report(result)
     assert set(result["failures"]) == {
         "bad_semicolon.qasm",
         "bad_include.qasm",
