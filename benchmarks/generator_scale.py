@@ -16,7 +16,7 @@ levels hold the same circuits transpiled. Speed is circuits per second of the wh
         --out benchmarks/results/generator-scale.json
 
 ``--model DIR`` takes a model trained with ``qneuro generators train`` (with the corpus it
-was trained on as ``--corpus``); the bundled model covers 1-16 qubits. One JSON holds
+was trained on as ``--corpus``); the bundled model covers up to 16 qubits. One JSON holds
 every row, the settings and the machine.
 """
 
@@ -26,7 +26,9 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -57,7 +59,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--work", type=Path, default=Path("/tmp/gen-scale"))
     parser.add_argument("--out", type=Path, default=None, help="JSON file of every row")
     args = parser.parse_args(argv)
-    ranges = [parse_range(text) for text in args.ranges.split(",")]
+    try:
+        ranges = [parse_range(text) for text in args.ranges.split(",")]
+    except ValueError as exc:
+        raise SystemExit(f"--ranges {args.ranges!r}: {exc}") from None
     chosen = args.levels.split(",")
     if "indep" not in chosen or any(level not in levels.LEVELS for level in chosen):
         raise SystemExit(f"--levels {args.levels!r}: indep and any of native, mapped")
@@ -70,7 +75,9 @@ def main(argv: list[str] | None = None) -> dict:
                 f"range {lo}-{hi} exceeds the model's {tokenizer.max_qubits} qubits; allowed: "
                 f"ranges up to {tokenizer.max_qubits} (or --model trained on a wider corpus)"
             )
+    words = sys.argv[1:] if argv is None else argv
     summary = {
+        "command": shlex.join(["python", "benchmarks/generator_scale.py", *words]),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "rows": [],
@@ -118,7 +125,11 @@ def measure(args: argparse.Namespace, qubits: tuple[int, int], level: str) -> di
     manifest = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
     failures = {}
     for entry in manifest:
-        circuit = read_circuit(folder / entry["file"])
+        try:
+            circuit = read_circuit(folder / entry["file"])
+        except Exception as exc:  # noqa: BLE001 - an unreadable file is an invalid one
+            failures[entry["file"]] = f"read: {type(exc).__name__}: {exc}"[:300]
+            continue
         reason = levels.device_violation(circuit, level, target, entry["qubits"])
         if reason:
             failures[entry["file"]] = reason

@@ -196,7 +196,8 @@ def _custom_device(basis_gates, coupling_map) -> Device:  # noqa: ANN001
     """A custom :class:`Device` from gate names and undirected edges (checked)."""
     from qiskit.circuit.library import get_standard_gate_name_mapping
 
-    known = sorted(set(get_standard_gate_name_mapping()) - _NOT_GATES)
+    standard = get_standard_gate_name_mapping()
+    known = sorted(set(standard) - _NOT_GATES)
     if isinstance(basis_gates, str) or not all(isinstance(g, str) for g in basis_gates):
         raise ValueError(f"basis_gates must be a list of gate names, got {basis_gates!r}")
     for gate in basis_gates:
@@ -204,6 +205,12 @@ def _custom_device(basis_gates, coupling_map) -> Device:  # noqa: ANN001
             raise ValueError(f"basis gate {gate!r} unknown; allowed: {', '.join(known)}")
     if coupling_map is None:
         return Device("custom", tuple(sorted(set(basis_gates))), None, None)
+    wide = sorted(g for g in set(basis_gates) if standard[g].num_qubits > 2)
+    if wide:  # qiskit's transpiler refuses them with a custom coupling map
+        raise ValueError(
+            f"basis gates {','.join(wide)} act on 3 or more qubits, which a coupling map "
+            "cannot place; allowed with a coupling map: gates of 1 or 2 qubits"
+        )
     edges = normalise_edges(coupling_map)
     size = max(max(edge) for edge in edges) + 1
     _check_connected(edges, size)
@@ -319,17 +326,20 @@ def layout_fields(circuit) -> dict:  # noqa: ANN001
 def device_violation(circuit, level: str, device: Device, qubits: int) -> str | None:  # noqa: ANN001
     """Why ``circuit`` is not a valid ``level`` circuit on ``device`` (None: it is).
 
-    ``qubits`` is the generated circuit's width. Every operation must be a device gate,
-    a measurement or a barrier. ``native`` keeps the width ``qubits``. ``mapped`` spans
-    the device, and every operation must act on qubits the device couples: for a fake
-    backend, the operation on exactly those qubits is in the backend's target (so a
-    directed gate such as ``ecr`` must run the device's way); for a custom device, every
-    two-qubit operation is on an edge of the coupling map and none acts on more qubits.
+    ``qubits`` is the generated circuit's width. Every operation must be a device gate, a
+    measurement or a barrier. ``native`` keeps the width ``qubits``. ``mapped`` is no wider
+    than the device (as wide in memory, OpenQASM 2 or QPY; an OpenQASM 3 file names
+    physical qubits ``$k`` and reads back as wide as its highest one), and every operation
+    acts on qubits the device couples: for a fake backend, that operation on exactly those
+    qubits is in the backend's target (so a directed gate such as ``ecr`` must run the
+    device's way); for a custom device, every two-qubit operation is on an edge of the
+    coupling map and none acts on more qubits.
     """
     allowed = set(device.basis_gates) | {"measure", "barrier"}
-    width = qubits if level == "native" else device.num_qubits
-    if width is not None and circuit.num_qubits != width:
-        return f"{circuit.num_qubits} qubits; a {level} circuit here has {width}"
+    if level == "native" and circuit.num_qubits != qubits:
+        return f"{circuit.num_qubits} qubits; a native circuit here has {qubits}"
+    if level == "mapped" and device.num_qubits and circuit.num_qubits > device.num_qubits:
+        return f"{circuit.num_qubits} qubits; the device has {device.num_qubits}"
     target = load_backend(device.name).target if device.is_backend else None
     edges = set(device.edges or ())
     for instruction in circuit.data:

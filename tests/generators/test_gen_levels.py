@@ -158,6 +158,10 @@ def test_parsers_and_seeds():
             {"level": "mapped", "basis_gates": ("cx", "rz", "sx"), "coupling_map": ((0, 1),)},
             ["3 qubits", "2 qubits"],
         ),
+        (
+            {"level": "mapped", "basis_gates": ("ccx", "cx", "rz", "sx"), "coupling_map": LINE4},
+            ["ccx", "3 or more qubits", "1 or 2 qubits"],
+        ),
     ],
 )
 def test_bad_targets_are_refused_before_writing(settings, words, tmp_path):
@@ -200,17 +204,17 @@ def _circuit(width, *gates):
     return circuit
 
 
-LINE_BASIS = ("ccx", "cz", "rz", "sx", "x")
+LINE_BASIS = ("cz", "rz", "sx", "x")
 
 
 @pytest.mark.parametrize(
     "level, circuit, qubits, words",
     [
         ("mapped", _circuit(4, ("sx", 0), ("cz", 2, 1)), 3, None),
-        ("mapped", _circuit(3, ("sx", 0)), 3, "3 qubits; a mapped circuit here has 4"),
+        ("mapped", _circuit(3, ("sx", 0)), 3, None),  # as an OpenQASM 3 file reads back
+        ("mapped", _circuit(5, ("sx", 0)), 3, "5 qubits; the device has 4"),
         ("mapped", _circuit(4, ("cz", 0, 2)), 3, "cz on qubits (0, 2): not a coupled pair"),
-        ("mapped", _circuit(4, ("ccx", 0, 1, 2)), 3, "ccx on qubits (0, 1, 2): not a coupled"),
-        ("mapped", _circuit(4, ("cx", 0, 1)), 3, "cx is not a device gate (ccx, cz, rz, sx, x)"),
+        ("mapped", _circuit(4, ("cx", 0, 1)), 3, "cx is not a device gate (cz, rz, sx, x)"),
         ("native", _circuit(3, ("cz", 0, 2)), 3, None),
         ("native", _circuit(4, ("cz", 0, 2)), 3, "4 qubits; a native circuit here has 3"),
         ("native", _circuit(3, ("h", 0)), 3, "h is not a device gate"),
@@ -223,17 +227,34 @@ def test_device_violation_names_what_breaks_a_custom_device(level, circuit, qubi
     assert reason is None if words is None else words in reason, reason
 
 
-def test_device_violation_checks_a_backend_target_on_the_very_qubits():
-    backend = levels.load_backend("mumbai")
-    device = levels.resolve_device("mapped", "mumbai", None, None, 4)
+def test_device_violation_places_a_wider_gate_on_no_coupling_map():
+    device = levels.Device("custom", ("ccx", "cz"), LINE4, 4)  # resolve_device refuses it
+    reason = levels.device_violation(_circuit(4, ("ccx", 0, 1, 2)), "mapped", device, 3)
+    assert "ccx on qubits (0, 1, 2): not a coupled pair" in reason
+
+
+@pytest.mark.parametrize("name, gate", [("mumbai", "cx"), ("brisbane", "ecr")])
+def test_device_violation_checks_a_backend_target_on_the_very_qubits(name, gate):
+    backend = levels.load_backend(name)
+    device = levels.resolve_device("mapped", name, None, None, 4)
     edges = set(backend.coupling_map.get_edges())
     a, b = min(edges)
-    far = next(q for q in range(backend.num_qubits) if q != a and (a, q) not in edges)
-    assert (
-        levels.device_violation(_circuit(backend.num_qubits, ("cx", a, b)), "mapped", device, 4)
-        is None
-    )
-    reason = levels.device_violation(
-        _circuit(backend.num_qubits, ("cx", a, far)), "mapped", device, 4
-    )
-    assert f"cx on qubits ({a}, {far}) is not in mumbai's target" in reason
+    width = backend.num_qubits
+    assert levels.device_violation(_circuit(width, (gate, a, b)), "mapped", device, 4) is None
+    far = next(q for q in range(width) if q != a and (a, q) not in edges and (q, a) not in edges)
+    wrong = [far] if name == "mumbai" else [far, b]  # brisbane's ecr runs one way only
+    assert (b, a) not in edges or name == "mumbai"
+    for other in wrong:
+        reason = levels.device_violation(_circuit(width, (gate, other, a)), "mapped", device, 4)
+        assert f"{gate} on qubits ({other}, {a}) is not in {name}'s target" in reason
+
+
+def test_mapped_openqasm3_files_pass_the_device_check(tmp_path):
+    pytest.importorskip("qiskit_qasm3_import")
+    settings = {"level": "mapped", "backend": "mumbai", "format": "qasm3"}
+    files, rows = _generate(tmp_path / "g", n=2, **settings)
+    device = levels.resolve_device("mapped", "mumbai", None, None, 4)
+    for path, row in zip(files, rows, strict=True):
+        circuit = read_circuit(path)  # physical qubits $k: as wide as the highest one used
+        assert circuit.num_qubits < row["device_qubits"] == 27
+        assert levels.device_violation(circuit, "mapped", device, row["qubits"]) is None

@@ -5,10 +5,19 @@ import pytest
 from qneuro.generators.verify import MAX_AER_QUBITS, check_validity, format_report, verify_dataset
 
 HEAD = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\n'
-#: A valid circuit too wide for Aer's statevector (its operations are checked, not run).
-WIDE = f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{MAX_AER_QUBITS + 2}];\nh q[0];\n' + "".join(
-    f"cx q[{i}],q[{i + 1}];\nrz(pi/4) q[{i + 1}];\n" for i in range(MAX_AER_QUBITS + 1)
-)
+WIDTH = MAX_AER_QUBITS + 2
+
+
+def _chain(width: int) -> str:
+    """A valid program: a CX chain with angles, a barrier, a gate Aer transpiles (ch), measures."""
+    return (
+        f'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[{width}];\ncreg c[{width}];\nh q[0];\n'
+        + "".join(f"cx q[{i}],q[{i + 1}];\nrz(pi/4) q[{i + 1}];\n" for i in range(width - 1))
+        + "barrier q;\nch q[0],q[1];\nmeasure q -> c;\n"
+    )
+
+
+WIDE = _chain(WIDTH)  # too wide for Aer's statevector: transpiled for Aer, not run
 
 
 @pytest.mark.parametrize(
@@ -39,7 +48,8 @@ def test_include_of_local_file_refused(tmp_path, monkeypatch):
 def test_a_circuit_wider_than_a_statevector_is_valid_unrun():
     check = check_validity(WIDE)
     assert check["valid"], check["reason"]
-    assert check["circuit"].num_qubits == MAX_AER_QUBITS + 2
+    assert check["circuit"].num_qubits == WIDTH
+    assert check_validity(_chain(5))["valid"]  # the same operations run on Aer when narrow
     broken = WIDE.replace("rz(pi/4) q[3];", "rz(pi/4) q[30];")  # outside the register
     assert check_validity(broken)["stage"] == "parse"
 
