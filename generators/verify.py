@@ -135,22 +135,19 @@ def _run_aer(circuit) -> str | None:  # noqa: ANN001
     from qiskit.circuit.library import get_standard_gate_name_mapping
 
     sim = _simulator()
-    if circuit.num_qubits > MAX_AER_QUBITS:
-        # the simulator's target stops at the width its memory allows: take its gates
-        gates = sorted(set(sim.operation_names) & set(get_standard_gate_name_mapping()))
-        try:
-            transpile(circuit, basis_gates=gates, optimization_level=0)
-        except Exception as exc:  # noqa: BLE001 - the transpiler raises several types
-            return f"Aer {type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
-        return None
     try:
+        if circuit.num_qubits > MAX_AER_QUBITS:
+            # the simulator's target stops at the width its memory allows: take its gates
+            gates = sorted(set(sim.operation_names) & set(get_standard_gate_name_mapping()))
+            transpile(circuit, basis_gates=gates, optimization_level=0)
+            return None
         qc = circuit.copy()
         if qc.num_clbits == 0:
             qc.measure_all()
         result = sim.run(transpile(qc, sim), shots=1, seed_simulator=0).result()
         if not result.success:
             return f"Aer failed: {result.status}"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the transpiler and Aer raise several types
         return f"Aer {type(exc).__name__}: {' '.join(str(exc).split())}"[:300]
     return None
 
