@@ -35,7 +35,7 @@ from pathlib import Path
 from qneuro.files import atomic_write_json
 from qneuro.generators import levels
 from qneuro.generators.dataset import GenerateOptions, generate_dataset, parse_range
-from qneuro.generators.formats import read_circuit
+from qneuro.generators.formats import DEFAULT_BATCH_SIZE, read_circuit
 from qneuro.generators.model import load_model
 from qneuro.generators.verify import verify_dataset
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--n", type=int, default=1000, help="circuits per range")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads while sampling")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--work", type=Path, default=Path("/tmp/gen-scale"))
     parser.add_argument("--out", type=Path, default=None, help="JSON file of every row")
     args = parser.parse_args(argv)

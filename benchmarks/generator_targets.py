@@ -1,8 +1,9 @@
-"""Measure the generator targets of issue 5 with the bundled model.
+"""Measure the generator targets with the bundled model.
 
 Builds the default corpus if missing, generates N circuits with constrained decoding
 (grammar + normal form, the default), with the grammar alone and unconstrained, verifies
-each (parse + Aer, classifier, structure, novelty) and writes one JSON summary.
+each (parse + Aer, classifier, structure, novelty), counts the circuits holding a
+single-qubit gate pair outside the corpus's normal form and writes one JSON summary.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/generator_targets.py \
         --corpus .gencorpus --work /tmp/gen-bench --n 1000 --out benchmarks/generator_targets.json
@@ -22,6 +23,10 @@ import torch
 from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import build_corpus
 from qneuro.generators.dataset import GenerateOptions, generate_dataset
+from qneuro.generators.formats import DEFAULT_BATCH_SIZE
+from qneuro.generators.model import default_model_dir
+from qneuro.generators.normal_form import load_normal_form
+from qneuro.generators.tokenizer import parse_normalised
 from qneuro.generators.verify import verify_dataset
 
 
@@ -31,7 +36,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/gen-bench"))
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--qubits", default="2-10")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--out", type=Path, default=None, help="JSON summary file")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -68,6 +73,7 @@ def main() -> None:
         ver = verify_dataset(folder, args.corpus, progress=False)
         failures = ver.pop("failures")
         ver["failure_examples"] = dict(list(failures.items())[:5])
+        ver["outside_normal_form"] = _outside_normal_form(folder)
         summary[name] = {"generate": gen, "verify": ver}
         print(
             name,
@@ -83,6 +89,7 @@ def main() -> None:
                         "structure_distance_random",
                         "structure_distance_train",
                         "novelty",
+                        "outside_normal_form",
                     )
                 }
             ),
@@ -90,6 +97,19 @@ def main() -> None:
     if args.out:
         atomic_write_json(args.out, summary)
     print(json.dumps(summary))
+
+
+def _outside_normal_form(folder: Path) -> dict:
+    """Parsable circuits of ``folder`` and the share holding a pair the normal form forbids."""
+    form = load_normal_form(default_model_dir())
+    programs = []
+    for path in sorted(folder.glob("circuit_*.qasm")):
+        try:
+            programs.append(parse_normalised(path.read_text()))
+        except ValueError:
+            continue  # an unconstrained sample that is not a program
+    outside = sum(bool(form.forbidden_in(p)) for p in programs)
+    return {"parsed": len(programs), "share": outside / len(programs) if programs else None}
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import numpy as np
 
 from qneuro import __version__, checks
 from qneuro.files import atomic_save_figure, atomic_write_json, atomic_write_text, inside
-from qneuro.generators.formats import MANIFEST_FILE, SETTINGS_FILE
+from qneuro.generators.formats import DEFAULT_BATCH_SIZE, MANIFEST_FILE, SETTINGS_FILE
 
 CARD_JSON, CARD_MD, CARD_FIGURE = "card.json", "CARD.md", "card_histograms.png"
 #: Files of a card, removed together when ``generate`` starts.
@@ -275,7 +275,7 @@ def reproduce_command(folder: Path, settings: dict, n: int, device: str | None =
         ("top_k", "--top-k", None),
         ("top_p", "--top-p", None),
         ("family", "--family", None),
-        ("batch_size", "--batch-size", 500),
+        ("batch_size", "--batch-size", DEFAULT_BATCH_SIZE),
         ("level", "--level", "indep"),
         ("backend", "--backend", None),
         ("format", "--format", "qasm2"),

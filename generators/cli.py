@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from qneuro.commands import finish, output_options
+from qneuro.generators.formats import DEFAULT_BATCH_SIZE
 
 
 def add_commands(commands) -> None:
@@ -117,7 +118,7 @@ def add_commands(commands) -> None:
         action="store_true",
         help="grammar masks only, without the corpus's single-qubit gate pairs (comparison)",
     )
-    generate.add_argument("--batch-size", type=int, default=500)
+    generate.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     generate.add_argument(
         "--reference",
         type=Path,

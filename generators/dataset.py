@@ -32,9 +32,10 @@ from qneuro.files import (
     remove_temporaries,
 )
 from qneuro.generators import card, levels
-from qneuro.generators.decoding import check_sampling, render_loose, sample_tokens
+from qneuro.generators.decoding import SAMPLER, check_sampling, render_loose, sample_tokens
 from qneuro.generators.features import circuit_features
 from qneuro.generators.formats import (
+    DEFAULT_BATCH_SIZE,
     FORMATS,
     MANIFEST_FILE,
     SETTINGS_FILE,
@@ -100,7 +101,7 @@ class GenerateOptions:
     constrained: bool = True
     normal_form: bool = True
     family: str | None = None
-    batch_size: int = 500
+    batch_size: int = DEFAULT_BATCH_SIZE
     model: str = "default"
     level: str = "indep"
     backend: str | None = None
@@ -234,6 +235,7 @@ def generate_dataset(
     job = _load_job(options, model_dir, device, target)
     key = options.key()
     key["normal_form"] = job.normal_form is not None  # applied, not just asked for
+    key["sampler"] = SAMPLER
     if threads:
         torch.set_num_threads(threads)
     if reference is not None and not (Path(reference) / "manifest.jsonl").is_file():
@@ -527,7 +529,8 @@ def _check_earlier_settings(out: Path, key: dict) -> None:
     previous = checks.read_json_object(path, what="settings").get("settings")
     if not isinstance(previous, dict):
         raise ValueError(f"settings {path} must hold a 'settings' object")
-    previous = {"normal_form": False, **_LATER_DEFAULTS, **previous}  # older runs' defaults
+    older = {"normal_form": False, "sampler": "multinomial"}  # runs before these entries
+    previous = {**older, **_LATER_DEFAULTS, **previous}
     key = {**_LATER_DEFAULTS, **key}
     differ = [k for k in sorted(set(previous) | set(key)) if previous.get(k) != key.get(k)]
     if differ:

@@ -27,6 +27,10 @@ from qneuro.generators.model import CircuitTransformer
 from qneuro.generators.normal_form import NormalForm
 from qneuro.generators.tokenizer import BOS, EOS, HEADER, MEASURE, PAD, Tokenizer
 
+#: How tokens are drawn from the probabilities (recorded with a dataset's settings, so a
+#: folder written by another draw method is not resumed with this one).
+SAMPLER = "inverse-cdf"
+
 #: Smallest sampling temperature (a smaller one overflows the float32 logits to NaN).
 MIN_TEMPERATURE = 1e-6
 
@@ -243,12 +247,25 @@ def _draw(
     top_p: float | None,
     generator: torch.Generator | None,
 ) -> torch.Tensor:
-    """One token per row, among ``allowed`` (None: any) and the top-k / top-p tokens."""
-    logits = logits.float() / temperature
+    """One token per row, among ``allowed`` (None: any) and the top-k / top-p tokens.
+
+    Inverse-CDF sampling: one uniform ``u`` in (0, 1] per row picks the first token whose
+    cumulative probability (float64) reaches ``u`` times the row's total, so a token of
+    probability 0 is never drawn. One random number per row, where ``torch.multinomial``
+    draws one per vocabulary entry.
+    """
+    logits = logits.float()
+    if temperature != 1.0:
+        logits = logits / temperature
     if allowed is not None:
         logits = logits.masked_fill(~allowed, float("-inf"))
     probs = torch.softmax(_filter_logits(logits, top_k, top_p), dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    cdf = probs.cumsum(-1, dtype=torch.float64)
+    total = cdf[:, -1:]
+    if not bool(torch.isfinite(total).all()):
+        raise ValueError("sampling probabilities are not finite (temperature too small?)")
+    u = torch.rand(total.shape, generator=generator, device=total.device, dtype=torch.float64)
+    return (cdf < (1.0 - u) * total).sum(-1)
 
 
 def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:

@@ -20,6 +20,10 @@ from qneuro.files import atomic_write, atomic_write_text
 
 #: Files of a ``generate`` output folder besides the circuits (and the dataset card).
 MANIFEST_FILE, SETTINGS_FILE = "manifest.jsonl", "generate.json"
+#: Default circuits per batch of ``generate`` (sampled together, KV-cached). A batch runs
+#: until its longest circuit ends, the last steps with few rows left: larger batches
+#: share that tail (docs/generator.md, "Sampling speed").
+DEFAULT_BATCH_SIZE = 1000
 #: Format name -> file suffix of its circuits.
 FORMATS = {"qasm2": ".qasm", "qasm3": ".qasm3", "qpy": ".qpy"}
 

@@ -114,7 +114,7 @@ class Block(nn.Module):
             v_buf[:, :, start : start + t] = v
             keys, values = k_buf[:, :, : start + t], v_buf[:, :, : start + t]
             if t == 1:  # one new token: plain matmuls beat SDPA on strided CPU buffers
-                att = (q @ keys.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+                att = (q * (1.0 / math.sqrt(q.shape[-1]))) @ keys.transpose(-2, -1)
                 y = torch.softmax(att, dim=-1) @ values
             else:
                 mask = torch.ones(t, start + t, dtype=torch.bool, device=x.device).tril(start)

@@ -7,7 +7,7 @@ import torch
 from qiskit import qasm2
 
 from qneuro.generators.dataset import GenerateOptions, generate_dataset, parse_range
-from qneuro.generators.decoding import render_loose, sample_tokens
+from qneuro.generators.decoding import _draw, render_loose, sample_tokens
 from qneuro.generators.model import CircuitTransformer, ModelConfig, load_model, save_model
 from qneuro.generators.tokenizer import EOS, Tokenizer
 
@@ -82,6 +82,36 @@ def test_top_k_one_is_greedy_and_family_conditioning():
     assert tok.decode_program(a[0])[1] == "ghz" and tok.decode_program(a[1])[1] == "qft"
 
 
+@pytest.mark.parametrize(
+    ("temperature", "top_k", "top_p", "kept"),
+    [
+        (1.0, None, None, [0, 1, 2, 4, 5]),
+        (0.5, None, None, [0, 1, 2, 4, 5]),
+        (1.0, 2, None, [1, 4]),
+    ],
+)
+def test_draw_follows_the_softmax_of_the_allowed_tokens(temperature, top_k, top_p, kept):
+    rows = 200_000
+    logits = torch.tensor([0.3, 1.5, -2.0, 4.0, 0.9, -0.5]).repeat(rows, 1)
+    allowed = torch.ones_like(logits, dtype=torch.bool)
+    allowed[:, 3] = False  # the largest logit, masked: never drawn
+    gen = torch.Generator().manual_seed(0)
+    tokens = _draw(logits, allowed, temperature, top_k, top_p, gen)
+    counts = torch.bincount(tokens, minlength=6).double()
+    expected = torch.zeros(6, dtype=torch.float64)
+    expected[kept] = torch.softmax(logits[0, kept].double() / temperature, dim=0) * rows
+    assert counts[[i for i in range(6) if i not in kept]].sum() == 0
+    # every kept count within 5 binomial standard deviations of its expectation
+    sigma = (expected * (1 - expected / rows)).sqrt()
+    assert ((counts - expected).abs()[kept] <= 5 * sigma[kept]).all(), (counts, expected)
+
+
+def test_draw_refuses_probabilities_that_are_not_finite():
+    logits = torch.tensor([[float("nan"), 0.0]])
+    with pytest.raises(ValueError, match="not finite"):
+        _draw(logits, None, 1.0, None, None, None)
+
+
 def test_save_load_round_trip(tmp_path):
     model, tok = _random_model(2)
     save_model(model, tok, tmp_path, dtype="float32")
@@ -124,6 +154,17 @@ def test_generate_is_resumable_and_deterministic(tiny_model, tmp_path):
             model_dir=tiny_model,
             progress=False,
         )
+
+
+def test_a_folder_of_the_earlier_draw_method_is_not_resumed(tiny_model, tmp_path):
+    opts = GenerateOptions(n=2, qubits=(2, 3), batch_size=2, seed=1)
+    generate_dataset(tmp_path, opts, model_dir=tiny_model, progress=False)
+    path = tmp_path / "generate.json"
+    saved = json.loads(path.read_text())
+    assert saved["settings"].pop("sampler") == "inverse-cdf"
+    path.write_text(json.dumps(saved))  # as written before the draw method was recorded
+    with pytest.raises(ValueError, match="sampler 'multinomial' there, 'inverse-cdf' now"):
+        generate_dataset(tmp_path, opts, model_dir=tiny_model, progress=False)
 
 
 def test_circuits_do_not_depend_on_the_thread_count(tiny_model, tmp_path):
