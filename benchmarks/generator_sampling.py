@@ -1,11 +1,11 @@
-"""Choose the sampling settings on the validation split, never on the test split.
+"""Compare sampling settings on the validation split (never the test split) to choose one.
 
 For each setting (temperature 1, 0.9, 0.8; nucleus top-p 0.95) generates N circuits with
 the bundled model (2-10 qubits, seed 1) and reports the structure MMD² to the corpus's
 real *validation* circuits (qubit-count matched, as ``verify`` does against the test
 split) and the random forest's judged-real share; writes one JSON.
 
-    OMP_NUM_THREADS=1 python benchmarks/generator_sampling.py --corpus .gencorpus --n 400
+    OMP_NUM_THREADS=1 python benchmarks/generator_sampling.py --corpus .gencorpus --out s.json
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=400, help="circuits per setting")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="JSON file of every row")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.jsonl").is_file():
         build_corpus(args.corpus)
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.append({"setting": name, **kwargs, "mmd2_validation": mmd, "judged_real": judged})
         print(f"| {name} | {mmd:.4f} | {judged:.1%} |")
     if args.out:
-        command = shlex.join(["python", "benchmarks/generator_sampling.py", *sys.argv[1:]])
+        command = shlex.join(["python", "benchmarks/generator_sampling.py", *argv])
         machine = f"{platform.machine()}, {platform.processor() or 'cpu'}"
         atomic_write_json(args.out, {"command": command, "machine": machine, "rows": rows})
 

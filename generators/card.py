@@ -220,12 +220,16 @@ def _summary(values: list[int]) -> dict | None:
 
 
 def _generation(folder: Path, settings: dict, n: int, device: str | None) -> dict:
+    from qneuro.generators.decoding import SAMPLER
+
+    sampler = settings.get("sampler", "multinomial")  # folders of before it was recorded
     return {
         "settings": settings,
         "seed": settings.get("seed"),
         "model": _model(settings.get("model", "default")),
         "device": device,
         "command": reproduce_command(folder, settings, n, device),
+        "reproduces": sampler == SAMPLER,
     }
 
 
@@ -264,7 +268,10 @@ def _model(name: str) -> dict:
 
 
 def reproduce_command(folder: Path, settings: dict, n: int, device: str | None = None) -> str:
-    """The ``qneuro generate`` command that writes this folder's circuits byte for byte."""
+    """The ``qneuro generate`` command that writes this folder's circuits byte for byte.
+
+    (When its ``sampler`` is this version's; the card says so otherwise.)
+    """
     lo, hi = settings.get("qubits", [2, 10])
     args = ["qneuro", "generate", "--n", str(n), "--qubits", f"{lo}-{hi}", "--out", str(folder)]
     args += ["--seed", str(settings.get("seed", 0))]
@@ -385,7 +392,12 @@ def render_markdown(card: dict, title: str) -> str:
     lines += [f"Digest of the circuit files: `{data['digest']}`", ""]
     if gen is not None:
         lines += ["## Reproduce", "", "```bash", gen["command"], "```", ""]
-        lines += ["(writes the same bytes; `--threads` and `--workers` do not change them)", ""]
+        if gen.get("reproduces", True):
+            note = "(writes the same bytes; `--threads` and `--workers` do not change them)"
+        else:
+            sampler = gen["settings"].get("sampler", "multinomial")
+            note = f"(these circuits were drawn by `{sampler}`; this version writes others)"
+        lines += [note, ""]
         model = gen["model"]
         lines += ["## Model", "", f"- model: {model['name']} (`{model['folder']}`)"]
         if model.get("parameters"):

@@ -148,7 +148,7 @@ class GenerateOptions:
         d["qubits"] = list(d["qubits"])
         for name, default in _LATER_DEFAULTS.items():
             if d[name] == default:
-                d.pop(name)  # a default run's generate.json is as before these settings
+                d.pop(name)  # left out at its default, as in folders from before it existed
         if d.get("basis_gates") is not None:
             d["basis_gates"] = list(d["basis_gates"])
         if d.get("coupling_map") is not None:
@@ -182,8 +182,8 @@ def generate_dataset(
     written circuit's ``device_qubits``, ``device_gates`` and ``device_depth``
     (``gates``/``depth`` stay those of the generated circuit) and, for ``mapped``,
     ``initial_layout``/``final_layout`` (:func:`~qneuro.generators.levels.layout_fields`).
-    With ``options.format`` other than ``qasm2`` the row adds ``format``. Default options
-    write the same bytes as before these settings existed.
+    With ``options.format`` other than ``qasm2`` the row adds ``format``; at the defaults
+    (``indep``, ``qasm2``) a file holds the sampled text unchanged.
 
     With ``workers > 1`` or an ``address``, the batches are sampled by Ray workers (one
     CPU and one torch thread each, the model sent to them) and come back in batch order;

@@ -249,10 +249,14 @@ def _draw(
 ) -> torch.Tensor:
     """One token per row, among ``allowed`` (None: any) and the top-k / top-p tokens.
 
-    Inverse-CDF sampling: one uniform ``u`` in (0, 1] per row picks the first token whose
-    cumulative probability (float64) reaches ``u`` times the row's total, so a token of
-    probability 0 is never drawn. One random number per row, where ``torch.multinomial``
-    draws one per vocabulary entry.
+    Inverse-CDF sampling: with ``u`` uniform in [0, 1), one per row, the token drawn is
+    the first whose cumulative probability (float64) reaches ``(1 - u)`` times the row's
+    total, a threshold in (0, total]; a token of probability 0 is never drawn. One random
+    number per row, where ``torch.multinomial`` draws one per vocabulary entry.
+
+    Raises:
+        ValueError: A row's probabilities are not finite (every token masked, or a
+            temperature so small that the logits overflow).
     """
     logits = logits.float()
     if temperature != 1.0:
@@ -263,9 +267,19 @@ def _draw(
     cdf = probs.cumsum(-1, dtype=torch.float64)
     total = cdf[:, -1:]
     if not bool(torch.isfinite(total).all()):
-        raise ValueError("sampling probabilities are not finite (temperature too small?)")
+        raise ValueError(
+            "sampling probabilities are not finite: every token masked, or the temperature "
+            "too small"
+        )
     u = torch.rand(total.shape, generator=generator, device=total.device, dtype=torch.float64)
-    return (cdf < (1.0 - u) * total).sum(-1)
+    token = (cdf < (1.0 - u) * total).sum(-1)
+    # A sequential cumulative sum repeats its value at a probability-0 token, so such a
+    # token is never the first to reach the threshold; a parallel scan (CUDA) may round
+    # it up by an ulp. Then take the row's most likely token instead (odds about 1e-16).
+    missed = probs.gather(1, token[:, None]).squeeze(1) == 0
+    if bool(missed.any()):
+        token = torch.where(missed, probs.argmax(-1), token)
+    return token
 
 
 def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:

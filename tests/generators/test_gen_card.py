@@ -10,7 +10,7 @@ import pytest
 
 from qneuro.cli import main
 from qneuro.generators import dataset
-from qneuro.generators.card import CARD_FIGURE, CARD_JSON, CARD_MD
+from qneuro.generators.card import CARD_FIGURE, CARD_JSON, CARD_MD, write_card
 from qneuro.generators.dataset import GenerateOptions, generate_dataset
 
 
@@ -113,3 +113,20 @@ def test_verify_updates_the_card_and_a_no_op_resume_keeps_it(
         progress=False,
     )
     assert json.loads((out / CARD_JSON).read_text())["verification"] is None  # new circuits
+
+
+def test_a_card_of_an_earlier_draw_method_says_its_command_writes_other_circuits(
+    tiny_model, tmp_path
+):
+    out = tmp_path / "gen"
+    generate_dataset(out, _options(model=str(tiny_model)), model_dir=tiny_model, progress=False)
+    assert "writes the same bytes" in (out / CARD_MD).read_text()
+    saved = json.loads((out / "generate.json").read_text())
+    del saved["settings"]["sampler"]  # as a folder written before the draw method was recorded
+    (out / "generate.json").write_text(json.dumps(saved))
+    write_card(out)
+    card = json.loads((out / CARD_JSON).read_text())
+    assert card["generation"]["reproduces"] is False
+    text = (out / CARD_MD).read_text()
+    assert "drawn by `multinomial`; this version writes others" in text
+    assert "writes the same bytes" not in text

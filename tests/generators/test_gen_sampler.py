@@ -82,28 +82,45 @@ def test_top_k_one_is_greedy_and_family_conditioning():
     assert tok.decode_program(a[0])[1] == "ghz" and tok.decode_program(a[1])[1] == "qft"
 
 
+LOGITS = [0.3, 1.5, -2.0, 4.0, 0.9, -0.5]
+
+
 @pytest.mark.parametrize(
     ("temperature", "top_k", "top_p", "kept"),
     [
         (1.0, None, None, [0, 1, 2, 4, 5]),
         (0.5, None, None, [0, 1, 2, 4, 5]),
         (1.0, 2, None, [1, 4]),
+        (1.0, None, 0.75, [1, 4]),  # allowed probabilities 0.50, 0.27, ...: two reach 0.75
     ],
 )
 def test_draw_follows_the_softmax_of_the_allowed_tokens(temperature, top_k, top_p, kept):
     rows = 200_000
-    logits = torch.tensor([0.3, 1.5, -2.0, 4.0, 0.9, -0.5]).repeat(rows, 1)
+    # two kinds of rows, interleaved: the second is the first reversed, so a draw that
+    # used another row's numbers or read the vocabulary backwards would fail
+    logits = torch.tensor([LOGITS, LOGITS[::-1]]).repeat(rows // 2, 1)
     allowed = torch.ones_like(logits, dtype=torch.bool)
-    allowed[:, 3] = False  # the largest logit, masked: never drawn
+    allowed[0::2, 3] = False  # the largest logit, masked: never drawn
+    allowed[1::2, 2] = False
     gen = torch.Generator().manual_seed(0)
     tokens = _draw(logits, allowed, temperature, top_k, top_p, gen)
-    counts = torch.bincount(tokens, minlength=6).double()
-    expected = torch.zeros(6, dtype=torch.float64)
-    expected[kept] = torch.softmax(logits[0, kept].double() / temperature, dim=0) * rows
-    assert counts[[i for i in range(6) if i not in kept]].sum() == 0
-    # every kept count within 5 binomial standard deviations of its expectation
-    sigma = (expected * (1 - expected / rows)).sqrt()
-    assert ((counts - expected).abs()[kept] <= 5 * sigma[kept]).all(), (counts, expected)
+    for kind, order in ((0, kept), (1, [5 - i for i in kept])):
+        counts = torch.bincount(tokens[kind::2], minlength=6).double()
+        expected = torch.zeros(6, dtype=torch.float64)
+        expected[order] = torch.softmax(logits[kind, order].double() / temperature, 0) * rows / 2
+        assert counts[[i for i in range(6) if i not in order]].sum() == 0
+        # every kept count within 5 binomial standard deviations of its expectation
+        sigma = (expected * (1 - expected / (rows / 2))).sqrt()
+        assert ((counts - expected).abs()[order] <= 5 * sigma[order]).all(), (counts, expected)
+
+
+@pytest.mark.parametrize("only", [0, 5, 2])
+def test_draw_with_one_token_allowed_always_draws_it(only):
+    allowed = torch.zeros(1000, 6, dtype=torch.bool)
+    allowed[:, only] = True
+    logits = torch.tensor(LOGITS).repeat(1000, 1)
+    tokens = _draw(logits, allowed, 1.0, None, None, torch.Generator().manual_seed(1))
+    assert (tokens == only).all()
 
 
 def test_draw_refuses_probabilities_that_are_not_finite():
