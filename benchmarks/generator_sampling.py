@@ -11,6 +11,7 @@ split) and the random forest's judged-real share; writes one JSON.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shlex
 import shutil
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {name} | {mmd:.4f} | {judged:.1%} |")
     if args.out:
         command = shlex.join(["python", "benchmarks/generator_sampling.py", *argv])
-        machine = f"{platform.machine()}, {platform.processor() or 'cpu'}"
+        machine = f"{platform.machine()}, {os.cpu_count()} cores"
         atomic_write_json(args.out, {"command": command, "machine": machine, "rows": rows})
 
 

@@ -220,15 +220,16 @@ def _summary(values: list[int]) -> dict | None:
 
 
 def _generation(folder: Path, settings: dict, n: int, device: str | None) -> dict:
-    from qneuro.generators.decoding import SAMPLER
+    from qneuro.generators.decoding import SAMPLER, UNRECORDED_SAMPLER
 
-    sampler = settings.get("sampler", "multinomial")  # folders of before it was recorded
+    sampler = settings.get("sampler", UNRECORDED_SAMPLER)
     return {
         "settings": settings,
         "seed": settings.get("seed"),
         "model": _model(settings.get("model", "default")),
         "device": device,
         "command": reproduce_command(folder, settings, n, device),
+        "sampler": sampler,
         "reproduces": sampler == SAMPLER,
     }
 
@@ -392,11 +393,10 @@ def render_markdown(card: dict, title: str) -> str:
     lines += [f"Digest of the circuit files: `{data['digest']}`", ""]
     if gen is not None:
         lines += ["## Reproduce", "", "```bash", gen["command"], "```", ""]
-        if gen.get("reproduces", True):
+        if gen["reproduces"]:
             note = "(writes the same bytes; `--threads` and `--workers` do not change them)"
         else:
-            sampler = gen["settings"].get("sampler", "multinomial")
-            note = f"(these circuits were drawn by `{sampler}`; this version writes others)"
+            note = f"(these circuits were drawn by `{gen['sampler']}`; this version writes others)"
         lines += [note, ""]
         model = gen["model"]
         lines += ["## Model", "", f"- model: {model['name']} (`{model['folder']}`)"]

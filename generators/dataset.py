@@ -32,7 +32,13 @@ from qneuro.files import (
     remove_temporaries,
 )
 from qneuro.generators import card, levels
-from qneuro.generators.decoding import SAMPLER, check_sampling, render_loose, sample_tokens
+from qneuro.generators.decoding import (
+    SAMPLER,
+    UNRECORDED_SAMPLER,
+    check_sampling,
+    render_loose,
+    sample_tokens,
+)
 from qneuro.generators.features import circuit_features
 from qneuro.generators.formats import (
     DEFAULT_BATCH_SIZE,
@@ -529,7 +535,7 @@ def _check_earlier_settings(out: Path, key: dict) -> None:
     previous = checks.read_json_object(path, what="settings").get("settings")
     if not isinstance(previous, dict):
         raise ValueError(f"settings {path} must hold a 'settings' object")
-    older = {"normal_form": False, "sampler": "multinomial"}  # runs before these entries
+    older = {"normal_form": False, "sampler": UNRECORDED_SAMPLER}  # runs before these entries
     previous = {**older, **_LATER_DEFAULTS, **previous}
     key = {**_LATER_DEFAULTS, **key}
     differ = [k for k in sorted(set(previous) | set(key)) if previous.get(k) != key.get(k)]

@@ -30,6 +30,8 @@ from qneuro.generators.tokenizer import BOS, EOS, HEADER, MEASURE, PAD, Tokenize
 #: How tokens are drawn from the probabilities (recorded with a dataset's settings, so a
 #: folder written by another draw method is not resumed with this one).
 SAMPLER = "inverse-cdf"
+#: The draw method of folders written before ``generate.json`` recorded one.
+UNRECORDED_SAMPLER = "multinomial"
 
 #: Smallest sampling temperature (a smaller one overflows the float32 logits to NaN).
 MIN_TEMPERATURE = 1e-6
