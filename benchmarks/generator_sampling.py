@@ -1,9 +1,22 @@
 """Compare sampling settings on the validation split (never the test split) to choose one.
 
-For each setting (temperature 1, 0.9, 0.8; nucleus top-p 0.95) generates N circuits with
-the bundled model (2-10 qubits, seed 1) and reports the structure MMD² to the corpus's
-real *validation* circuits (qubit-count matched, as ``verify`` does against the test
-split) and the random forest's judged-real share; writes one JSON.
+For each setting (temperature 1, 0.9, 0.8, 0.7; nucleus top-p 0.95, 0.9; top-k 20)
+generates N circuits with the bundled model (2-10 qubits, seed 1) and reports, against
+the corpus's real *validation* circuits:
+
+- the structure MMD² (qubit-count matched, as ``verify`` does against the test split);
+- the random forest's judged-real share (``verify``);
+- the sequence judge (:func:`~qneuro.generators.judge.judge_generated`, trained on the
+  real training circuits and half of the generated ones, tested on the validation
+  circuits and the other half), mean over judge seeds 0-2: generated and real judged
+  real, and the gap;
+- the share of circuits whose statements are in the order qiskit writes them (a
+  topological order of the circuit's DAG; every real corpus circuit is).
+
+One more row re-judges the temperature-1 circuits with their statements put in qiskit's
+order (the same circuits): whether the sequence judge reads the statement order. Last,
+the token windows where the judge's most telling channel peaks in the temperature-1
+circuits it finds least real. Writes one JSON.
 
     OMP_NUM_THREADS=1 python benchmarks/generator_sampling.py --corpus .gencorpus --out s.json
 """
@@ -18,19 +31,83 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+import torch
+from qiskit import QuantumCircuit
+from qiskit.circuit import Gate
+from qiskit.converters import circuit_to_dag, dag_to_circuit
+from torch.nn import functional as F  # noqa: N812
+
 from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import Corpus, build_corpus
 from qneuro.generators.dataset import GenerateOptions, generate_dataset
 from qneuro.generators.features import structure_distance
-from qneuro.generators.tokenizer import parse_normalised
+from qneuro.generators.judge import (
+    JudgeConfig,
+    SequenceJudge,
+    judge_generated,
+    qubit_matched_weights,
+    split_generated,
+)
+from qneuro.generators.tokenizer import Program, parse_normalised
 from qneuro.generators.verify import verify_dataset
 
 SETTINGS = {
     "temperature 1": {},
     "temperature 0.9": {"temperature": 0.9},
     "temperature 0.8": {"temperature": 0.8},
+    "temperature 0.7": {"temperature": 0.7},
     "top-p 0.95": {"top_p": 0.95},
+    "top-p 0.9": {"top_p": 0.9},
+    "top-k 20": {"top_k": 20},
 }
+JUDGE_SEEDS = (0, 1, 2)
+QUBITS = (2, 10)
+
+
+def qiskit_order(program: Program) -> Program:
+    """``program`` with its statements in the order qiskit writes its DAG (same circuit)."""
+    circuit = QuantumCircuit(program.num_qubits)
+    for i, statement in enumerate(program.statements):
+        circuit.append(Gate(f"s{i}", len(statement.qubits), []), list(statement.qubits))
+    order = [int(ci.operation.name[1:]) for ci in dag_to_circuit(circuit_to_dag(circuit)).data]
+    statements = tuple(program.statements[i] for i in order)
+    return Program(program.num_qubits, statements, program.measured)
+
+
+def sequence_judge(train: list[Program], validation: list[Program], generated: list[Program]):
+    """Mean over :data:`JUDGE_SEEDS` of the judged-real shares and the gap."""
+    reports = [
+        judge_generated(train, validation, generated, config=JudgeConfig(seed=seed))
+        for seed in JUDGE_SEEDS
+    ]
+    keys = ("judged_real_generated", "judged_real_held_out_real", "gap")
+    return {key: float(np.mean([r[key] for r in reports])) for key in keys}
+
+
+def telltale_windows(train: list[Program], generated: list[Program], count: int = 5) -> list[str]:
+    """Token windows (13 tokens, the judge's receptive field) that mark generated circuits.
+
+    A judge (seed 0) is trained as :func:`judge_generated` trains it; in each of the
+    ``count`` held-out generated circuits it finds least real, the window centred where
+    the max-pooled channel that lowers the logit most peaks.
+    """
+    trained, held_out = split_generated(generated)
+    judge = SequenceJudge(JudgeConfig(seed=0)).fit(
+        train, trained, qubit_matched_weights(trained, train)
+    )
+    net, vocab = judge.net, judge.tokenizer.vocab
+    windows = []
+    for index in np.argsort(judge.probabilities(held_out))[:count]:
+        ids = judge.tokenizer.encode_program(held_out[index])[: judge.config.max_tokens]
+        with torch.no_grad():
+            x = net.embed(torch.tensor([ids])).transpose(1, 2)
+            x = F.gelu(net.conv2(F.gelu(net.conv1(x))))[0]  # (channels, time); no padding
+        peaks, where = x.max(dim=1)
+        channel = int(torch.argmin(net.head.weight[0, x.shape[0] :] * peaks))
+        centre = int(where[channel])
+        windows.append(" ".join(vocab[t] for t in ids[max(0, centre - 6) : centre + 7]))
+    return windows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,18 +121,43 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.jsonl").is_file():
         build_corpus(args.corpus)
-    validation = Corpus.load(args.corpus).programs("mqt.bench", "val")
-    rows = []
-    print("| setting | MMD² to real validation circuits | random forest judged real |")
-    print("| --- | ---: | ---: |")
+    corpus = Corpus.load(args.corpus)
+    in_range = lambda programs: [p for p in programs if QUBITS[0] <= p.num_qubits <= QUBITS[1]]  # noqa: E731
+    train = in_range(corpus.programs("mqt.bench", "train"))
+    validation = in_range(corpus.programs("mqt.bench", "val"))
+    real_in_order = np.mean([qiskit_order(p) == p for p in train + validation])
+    print(f"real circuits ({QUBITS[0]}-{QUBITS[1]} qubits) in qiskit's order: {real_in_order:.1%}")
+    rows, first = [], None
+    print(
+        "| setting | MMD² to real validation circuits | random forest judged real "
+        "| sequence judge gen / real (gap) | in qiskit's order |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: |")
+
+    def report(name: str, programs: list[Program], extra: dict, judged: float | None) -> None:
+        mmd = structure_distance(programs, validation, match_qubits=True)
+        sequence = sequence_judge(train, validation, programs)
+        in_order = float(np.mean([qiskit_order(p) == p for p in programs]))
+        rows.append(
+            {"setting": name, **extra, "mmd2_validation": mmd, "judged_real": judged}
+            | {f"sequence_{key}": value for key, value in sequence.items()}
+            | {"in_qiskit_order": in_order}
+        )
+        forest = "-" if judged is None else f"{judged:.1%}"
+        print(
+            f"| {name} | {mmd:.4f} | {forest} | {sequence['judged_real_generated']:.1%} / "
+            f"{sequence['judged_real_held_out_real']:.1%} ({100 * sequence['gap']:.1f}) "
+            f"| {in_order:.1%} |",
+            flush=True,
+        )
+
     for name, kwargs in SETTINGS.items():
         folder = args.work / name.replace(" ", "-")
         shutil.rmtree(folder, ignore_errors=True)
-        options = GenerateOptions(n=args.n, qubits=(2, 10), seed=args.seed, **kwargs)
+        options = GenerateOptions(n=args.n, qubits=QUBITS, seed=args.seed, **kwargs)
         generate_dataset(folder, options, progress=False)
         programs = [parse_normalised(p.read_text()) for p in sorted(folder.glob("*.qasm"))]
-        mmd = structure_distance(programs, validation, match_qubits=True)
-        report = verify_dataset(
+        forest = verify_dataset(
             folder,
             args.corpus,
             run_aer=False,
@@ -63,13 +165,19 @@ def main(argv: list[str] | None = None) -> None:
             sequence_judge=False,
             progress=False,
         )
-        judged = report["judged_real"]
-        rows.append({"setting": name, **kwargs, "mmd2_validation": mmd, "judged_real": judged})
-        print(f"| {name} | {mmd:.4f} | {judged:.1%} |")
+        report(name, programs, kwargs, forest["judged_real"])
+        first = first or programs
+    reordered = [qiskit_order(p) for p in first]
+    report("temperature 1, statements in qiskit's order", reordered, {}, None)
+    windows = telltale_windows(train, first)
+    print("windows of the temperature-1 circuits the sequence judge finds least real:")
+    for window in windows:
+        print("  " + window)
     if args.out:
         command = shlex.join(["python", "benchmarks/generator_sampling.py", *argv])
         machine = f"{platform.machine()}, {os.cpu_count()} cores"
-        atomic_write_json(args.out, {"command": command, "machine": machine, "rows": rows})
+        result = {"command": command, "machine": machine, "real_in_qiskit_order": real_in_order}
+        atomic_write_json(args.out, result | {"rows": rows, "telltale_windows": windows})
 
 
 if __name__ == "__main__":

@@ -37,15 +37,25 @@ def _kernel_manager(tmp_path: Path) -> KernelManager:
 
 
 def _execute(nb, folder: Path, tmp_path: Path, monkeypatch) -> None:
+    """Run ``nb`` in ``folder``; the kernel is shut down afterwards, pass or fail.
+
+    The client does not stop a kernel whose manager it was given, and a kernel left
+    running until pytest exits skips its own clean-up (temporary folders, brian2 logs).
+    """
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    km = _kernel_manager(tmp_path)
     client = NotebookClient(
         nb,
         timeout=600,
         kernel_name=KERNEL_NAME,
-        km=_kernel_manager(tmp_path),
+        km=km,
         resources={"metadata": {"path": str(folder)}},
     )
-    client.execute()  # raises nbclient.exceptions.CellExecutionError on a failing cell
+    try:
+        client.execute()  # raises nbclient.exceptions.CellExecutionError on a failing cell
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel()
 
 
 def test_notebooks_found():
@@ -65,6 +75,15 @@ def test_kernel_is_this_interpreter(tmp_path, monkeypatch):
     assert os.path.realpath(executable) == os.path.realpath(sys.executable)
     assert Path(cwd).resolve() == NOTEBOOK_DIR
     assert backend == "Agg"
+
+
+def test_kernel_stops_after_the_notebook(tmp_path, monkeypatch):
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("import os\nprint(os.getpid())"))
+    _execute(nb, NOTEBOOK_DIR, tmp_path, monkeypatch)
+    pid = int(nb.cells[0].outputs[0]["text"])
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

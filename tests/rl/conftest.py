@@ -13,6 +13,13 @@ TINY_ENV_KWARGS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _sb3_log_folder(tmp_path, monkeypatch):
+    """Keep Stable-Baselines3's default log folder (made by ``learn`` for a model without
+    a logger, ``/tmp/SB3-<date>`` unless ``SB3_LOGDIR`` is set) inside the test's folder."""
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path / "sb3-logs"))
+
+
 @pytest.fixture
 def tiny_config(tmp_path):
     """A TrainConfig factory for a few-hundred-step run in ``tmp_path/run``."""
