@@ -1,8 +1,8 @@
 """Compare sampling settings on the validation split (never the test split) to choose one.
 
-For each setting (temperature 1, 0.9, 0.8, 0.7; nucleus top-p 0.95, 0.9; top-k 20)
-generates N circuits with the bundled model (2-10 qubits, seed 1) and reports, against
-the corpus's real *validation* circuits:
+For each sampling seed (``--seeds``, default 1) and setting (temperature 1, 0.9, 0.8,
+0.7; nucleus top-p 0.95, 0.9; top-k 20) generates N circuits with the bundled model
+(2-10 qubits) and reports, against the corpus's real *validation* circuits:
 
 - the structure MMD² (qubit-count matched, as ``verify`` does against the test split);
 - the random forest's judged-real share (``verify``);
@@ -11,14 +11,15 @@ the corpus's real *validation* circuits:
   circuits and the other half), mean over judge seeds 0-2: generated and real judged
   real, and the gap;
 - the share of circuits whose statements are in the order qiskit writes them (a
-  topological order of the circuit's DAG; every real corpus circuit is).
+  topological order of the circuit's DAG; printed first for the real 2-10 qubit train and
+  validation circuits).
 
 One more row re-judges the temperature-1 circuits with their statements put in qiskit's
 order (the same circuits): whether the sequence judge reads the statement order. Last,
-the token windows where the judge's most telling channel peaks in the temperature-1
-circuits it finds least real. Writes one JSON.
+the token windows that mark the temperature-1 circuits the judge finds least real
+(:func:`telltale_windows`). Writes one JSON.
 
-    OMP_NUM_THREADS=1 python benchmarks/generator_sampling.py --corpus .gencorpus --out s.json
+    OMP_NUM_THREADS=1 python benchmarks/generator_sampling.py --seeds 1,2,3 --out s.json
 """
 
 from __future__ import annotations
@@ -85,49 +86,57 @@ def sequence_judge(train: list[Program], validation: list[Program], generated: l
     return {key: float(np.mean([r[key] for r in reports])) for key in keys}
 
 
-def telltale_windows(train: list[Program], generated: list[Program], count: int = 5) -> list[str]:
+def _peaks(judge: SequenceJudge, program: Program) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """Per channel, the judge's max-pooled activation and where it peaks; and the token ids.
+
+    The same activations as the judge's forward pass (eval mode, one unpadded sequence).
+    """
+    ids = judge.tokenizer.encode_program(program)[: judge.config.max_tokens]
+    net = judge.net
+    with torch.no_grad():
+        x = net.embed(torch.tensor([ids])).transpose(1, 2)
+        x = F.gelu(net.conv2(F.gelu(net.conv1(x))))[0]  # (channels, time)
+    peaks, where = x.max(dim=1)
+    return peaks, where, ids
+
+
+def telltale_windows(
+    train: list[Program], validation: list[Program], generated: list[Program], count: int = 5
+) -> list[str]:
     """Token windows (13 tokens, the judge's receptive field) that mark generated circuits.
 
-    A judge (seed 0) is trained as :func:`judge_generated` trains it; in each of the
-    ``count`` held-out generated circuits it finds least real, the window centred where
-    the max-pooled channel that lowers the logit most peaks.
+    A judge (seed 0) is trained as :func:`judge_generated` trains it. In each of the
+    ``count`` held-out generated circuits it finds least real: the channel whose peak,
+    measured from that channel's mean peak over the real ``validation`` circuits, lowers
+    the logit most (head weight x difference); the window is centred where it peaks.
     """
     trained, held_out = split_generated(generated)
     judge = SequenceJudge(JudgeConfig(seed=0)).fit(
         train, trained, qubit_matched_weights(trained, train)
     )
-    net, vocab = judge.net, judge.tokenizer.vocab
+    real_peaks = torch.stack([_peaks(judge, p)[0] for p in validation]).mean(dim=0)
+    weights = judge.net.head.weight[0, len(real_peaks) :].detach()  # the max-pooled half
     windows = []
     for index in np.argsort(judge.probabilities(held_out))[:count]:
-        ids = judge.tokenizer.encode_program(held_out[index])[: judge.config.max_tokens]
-        with torch.no_grad():
-            x = net.embed(torch.tensor([ids])).transpose(1, 2)
-            x = F.gelu(net.conv2(F.gelu(net.conv1(x))))[0]  # (channels, time); no padding
-        peaks, where = x.max(dim=1)
-        channel = int(torch.argmin(net.head.weight[0, x.shape[0] :] * peaks))
-        centre = int(where[channel])
-        windows.append(" ".join(vocab[t] for t in ids[max(0, centre - 6) : centre + 7]))
+        peaks, where, ids = _peaks(judge, held_out[index])
+        centre = int(where[int(torch.argmin(weights * (peaks - real_peaks)))])
+        window = ids[max(0, centre - 6) : centre + 7]
+        windows.append(" ".join(judge.tokenizer.vocab[t] for t in window))
     return windows
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=Path(".gencorpus"))
-    parser.add_argument("--work", type=Path, default=Path("/tmp/gen-sampling"))
-    parser.add_argument("--n", type=int, default=400, help="circuits per setting")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=None, help="JSON file of every row")
-    argv = sys.argv[1:] if argv is None else argv
-    args = parser.parse_args(argv)
-    if not (args.corpus / "manifest.jsonl").is_file():
-        build_corpus(args.corpus)
-    corpus = Corpus.load(args.corpus)
-    in_range = lambda programs: [p for p in programs if QUBITS[0] <= p.num_qubits <= QUBITS[1]]  # noqa: E731
-    train = in_range(corpus.programs("mqt.bench", "train"))
-    validation = in_range(corpus.programs("mqt.bench", "val"))
-    real_in_order = np.mean([qiskit_order(p) == p for p in train + validation])
-    print(f"real circuits ({QUBITS[0]}-{QUBITS[1]} qubits) in qiskit's order: {real_in_order:.1%}")
-    rows, first = [], None
+def in_range(programs: list[Program]) -> list[Program]:
+    """The programs of :data:`QUBITS` qubits."""
+    return [p for p in programs if QUBITS[0] <= p.num_qubits <= QUBITS[1]]
+
+
+def compare_settings(corpus: Path, work: Path, n: int, seed: int) -> dict:
+    """Every setting's row at one sampling seed, the reordered row and the windows."""
+    loaded = Corpus.load(corpus)
+    train = in_range(loaded.programs("mqt.bench", "train"))
+    validation = in_range(loaded.programs("mqt.bench", "val"))
+    rows, generated = [], {}
+    print(f"sampling seed {seed}, {n} circuits per setting")
     print(
         "| setting | MMD² to real validation circuits | random forest judged real "
         "| sequence judge gen / real (gap) | in qiskit's order |"
@@ -152,32 +161,57 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     for name, kwargs in SETTINGS.items():
-        folder = args.work / name.replace(" ", "-")
+        folder = work / f"seed-{seed}" / name.replace(" ", "-")
         shutil.rmtree(folder, ignore_errors=True)
-        options = GenerateOptions(n=args.n, qubits=QUBITS, seed=args.seed, **kwargs)
+        options = GenerateOptions(n=n, qubits=QUBITS, seed=seed, **kwargs)
         generate_dataset(folder, options, progress=False)
         programs = [parse_normalised(p.read_text()) for p in sorted(folder.glob("*.qasm"))]
         forest = verify_dataset(
-            folder,
-            args.corpus,
-            run_aer=False,
-            second_parser=False,
-            sequence_judge=False,
-            progress=False,
+            folder, corpus, run_aer=False, second_parser=False, sequence_judge=False, progress=False
         )
         report(name, programs, kwargs, forest["judged_real"])
-        first = first or programs
-    reordered = [qiskit_order(p) for p in first]
+        generated[name] = programs
+    reordered = [qiskit_order(p) for p in generated["temperature 1"]]
     report("temperature 1, statements in qiskit's order", reordered, {}, None)
-    windows = telltale_windows(train, first)
+    windows = telltale_windows(train, validation, generated["temperature 1"])
     print("windows of the temperature-1 circuits the sequence judge finds least real:")
     for window in windows:
         print("  " + window)
+    return {"seed": seed, "rows": rows, "telltale_windows": windows}
+
+
+def seed_list(text: str) -> list[int]:
+    """``--seeds``: comma-separated integers >= 0."""
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give integers >= 0 separated by commas")
+    return seeds
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=Path(".gencorpus"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/gen-sampling"))
+    parser.add_argument("--n", type=int, default=400, help="circuits per setting")
+    parser.add_argument("--seeds", type=seed_list, default=[1], help="sampling seeds, e.g. 1,2,3")
+    parser.add_argument("--out", type=Path, default=None, help="JSON file of every row")
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    if not (args.corpus / "manifest.jsonl").is_file():
+        build_corpus(args.corpus)
+    loaded = Corpus.load(args.corpus)
+    real = in_range(loaded.programs("mqt.bench", "train") + loaded.programs("mqt.bench", "val"))
+    real_in_order = float(np.mean([qiskit_order(p) == p for p in real]))
+    print(f"real train and validation circuits in qiskit's order: {real_in_order:.1%}")
+    runs = [compare_settings(args.corpus, args.work, args.n, seed) for seed in args.seeds]
     if args.out:
         command = shlex.join(["python", "benchmarks/generator_sampling.py", *argv])
         machine = f"{platform.machine()}, {os.cpu_count()} cores"
         result = {"command": command, "machine": machine, "real_in_qiskit_order": real_in_order}
-        atomic_write_json(args.out, result | {"rows": rows, "telltale_windows": windows})
+        atomic_write_json(args.out, result | {"runs": runs})
 
 
 if __name__ == "__main__":

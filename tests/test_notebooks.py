@@ -54,6 +54,8 @@ def _execute(nb, folder: Path, tmp_path: Path, monkeypatch) -> None:
     try:
         client.execute()  # raises nbclient.exceptions.CellExecutionError on a failing cell
     finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
         if km.has_kernel:
             km.shutdown_kernel()
 
