@@ -130,11 +130,18 @@ def in_range(programs: list[Program]) -> list[Program]:
     return [p for p in programs if QUBITS[0] <= p.num_qubits <= QUBITS[1]]
 
 
-def compare_settings(corpus: Path, work: Path, n: int, seed: int) -> dict:
-    """Every setting's row at one sampling seed, the reordered row and the windows."""
-    loaded = Corpus.load(corpus)
-    train = in_range(loaded.programs("mqt.bench", "train"))
-    validation = in_range(loaded.programs("mqt.bench", "val"))
+def compare_settings(
+    corpus: Path,
+    train: list[Program],
+    validation: list[Program],
+    work: Path,
+    n: int,
+    seed: int,
+) -> dict:
+    """Every setting's row at one sampling seed, the reordered row and the windows.
+
+    ``train`` and ``validation`` are the corpus's real circuits of :data:`QUBITS` qubits.
+    """
     rows, generated = [], {}
     print(f"sampling seed {seed}, {n} circuits per setting")
     print(
@@ -202,11 +209,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.jsonl").is_file():
         build_corpus(args.corpus)
-    loaded = Corpus.load(args.corpus)
-    real = in_range(loaded.programs("mqt.bench", "train") + loaded.programs("mqt.bench", "val"))
-    real_in_order = float(np.mean([qiskit_order(p) == p for p in real]))
+    corpus = Corpus.load(args.corpus)
+    train = in_range(corpus.programs("mqt.bench", "train"))
+    validation = in_range(corpus.programs("mqt.bench", "val"))
+    real_in_order = float(np.mean([qiskit_order(p) == p for p in train + validation]))
     print(f"real train and validation circuits in qiskit's order: {real_in_order:.1%}")
-    runs = [compare_settings(args.corpus, args.work, args.n, seed) for seed in args.seeds]
+    runs = [
+        compare_settings(args.corpus, train, validation, args.work, args.n, seed)
+        for seed in args.seeds
+    ]
     if args.out:
         command = shlex.join(["python", "benchmarks/generator_sampling.py", *argv])
         machine = f"{platform.machine()}, {os.cpu_count()} cores"
