@@ -41,6 +41,7 @@ removed by the next one)::
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
@@ -111,8 +112,6 @@ def normalise_circuit(circuit, measure: str = "none") -> Program:  # noqa: ANN00
         ValueError: For unbound parameters, mid-circuit measurement, reset or classical
             control, or ``measure`` not in ("none", "final").
     """
-    from qiskit import transpile
-
     if measure not in ("none", "final"):
         raise ValueError(f"measure must be 'none' or 'final', got {measure!r}")
     if circuit.parameters:
@@ -127,7 +126,7 @@ def normalise_circuit(circuit, measure: str = "none") -> Program:  # noqa: ANN00
         if inst.operation.name in ("if_else", "while_loop", "for_loop", "switch_case"):
             raise ValueError(f"classical control flow {inst.operation.name!r}")
     circuit.data = [inst for inst in circuit.data if inst.operation.name != "barrier"]
-    out = transpile(circuit, basis_gates=TRANSPILE_BASIS, optimization_level=2, seed_transpiler=10)
+    out = _normalising_pass_manager().run(circuit)
     statements = []
     for inst in out.data:
         name = QISKIT_TO_QASM.get(inst.operation.name, inst.operation.name)
@@ -162,6 +161,19 @@ class CorpusEntry:
     def to_json(self) -> dict:
         """Manifest row."""
         return dict(self.__dict__)
+
+
+@functools.cache
+def _normalising_pass_manager():  # noqa: ANN202 - a qiskit PassManager
+    """The pass manager of ``transpile(basis_gates=TRANSPILE_BASIS, seed_transpiler=10)``.
+
+    Optimisation level 2; built once, as building costs more than running it.
+    """
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    return generate_preset_pass_manager(
+        optimization_level=2, basis_gates=list(TRANSPILE_BASIS), seed_transpiler=10
+    )
 
 
 def _create(family: str, n: int, seed: int):  # noqa: ANN202

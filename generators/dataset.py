@@ -183,10 +183,10 @@ def generate_dataset(
     gates, depth, family, valid, seed, batch) is appended after the file is in place.
 
     With ``options.level`` ``native`` or ``mapped`` each circuit is transpiled
-    (:func:`~qneuro.generators.levels.to_level`, seeded by the run seed and circuit
-    index) and its row adds ``level``, ``backend`` (``custom`` for a custom target), the
-    written circuit's ``device_qubits``, ``device_gates`` and ``device_depth``
-    (``gates``/``depth`` stay those of the generated circuit) and, for ``mapped``,
+    (:func:`~qneuro.generators.levels.to_level`, seeded by the run seed) and its row adds
+    ``level``, ``backend`` (``custom`` for a custom target), the written circuit's
+    ``device_qubits``, ``device_gates`` and ``device_depth`` (``gates``/``depth`` stay
+    those of the generated circuit) and, for ``mapped``,
     ``initial_layout``/``final_layout`` (:func:`~qneuro.generators.levels.layout_fields`).
     With ``options.format`` other than ``qasm2`` the row adds ``format``; at the defaults
     (``indep``, ``qasm2``) a file holds the sampled text unchanged.
@@ -242,6 +242,8 @@ def generate_dataset(
     key = options.key()
     key["normal_form"] = job.normal_form is not None  # applied, not just asked for
     key["sampler"] = SAMPLER
+    if options.level == "mapped":  # the seed changes layout and routing only
+        key["transpile_seed"] = levels.SEEDING
     if threads:
         torch.set_num_threads(threads)
     if reference is not None and not (Path(reference) / "manifest.jsonl").is_file():
@@ -412,7 +414,7 @@ def _export(
         raise ValueError(f"circuit {index} does not parse, cannot convert it: {exc}") from None
     extra: dict = {}
     if options.level != "indep":
-        seed = levels.transpile_seed(options.seed, index)
+        seed = levels.transpile_seed(options.seed)
         circuit = levels.to_level(circuit, options.level, target, seed)
         extra = {"level": options.level, "backend": target.name}
         extra.update(device_qubits=circuit.num_qubits, device_gates=_gate_count(circuit))
@@ -537,6 +539,8 @@ def _check_earlier_settings(out: Path, key: dict) -> None:
         raise ValueError(f"settings {path} must hold a 'settings' object")
     older = {"normal_form": False, "sampler": UNRECORDED_SAMPLER}  # runs before these entries
     previous = {**older, **_LATER_DEFAULTS, **previous}
+    if previous["level"] == "mapped":
+        previous.setdefault("transpile_seed", levels.UNRECORDED_SEEDING)
     key = {**_LATER_DEFAULTS, **key}
     differ = [k for k in sorted(set(previous) | set(key)) if previous.get(k) != key.get(k)]
     if differ:

@@ -12,9 +12,12 @@ A device is either a fake backend of ``qiskit_ibm_runtime.fake_provider`` named 
 lower-case device name (``mumbai`` for ``FakeMumbaiV2``, ``brisbane`` for
 ``FakeBrisbane``; :func:`backend_names`) or a custom target: basis gates
 (``cx,rz,sx,x``) and, for ``mapped``, an undirected coupling map (``0-1,1-2``).
-Transpilation is :func:`qiskit.transpile` at optimisation level
-:data:`OPTIMIZATION_LEVEL` with ``seed_transpiler`` = :func:`transpile_seed` of the run
-seed and circuit index, so a circuit's output does not depend on resuming or workers.
+Transpilation is qiskit's preset pass manager (what :func:`qiskit.transpile` runs) at
+optimisation level :data:`OPTIMIZATION_LEVEL` with ``seed_transpiler`` =
+:func:`transpile_seed` of the run seed. One pass manager per run transpiles every
+circuit (building one costs more than running it on a small circuit); its output for a
+circuit depends on that circuit and the seed only, not on resuming, workers or the other
+circuits.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ from dataclasses import dataclass
 LEVELS = ("indep", "native", "mapped")
 #: ``qiskit.transpile`` optimisation level of ``native`` and ``mapped`` (the corpus's).
 OPTIMIZATION_LEVEL = 2
+#: How ``seed_transpiler`` is chosen, recorded in ``mapped`` runs' settings (resuming
+#: a run with the other scheme is refused): one seed per run; before, one per circuit.
+SEEDING = "per run"
+UNRECORDED_SEEDING = "per circuit"
 #: Device operations that are not basis gates (a target's control flow, timing, I/O).
 _NOT_GATES = frozenset(
     {"measure", "reset", "delay", "barrier", "if_else", "for_loop", "while_loop"}
@@ -272,9 +279,9 @@ def _check_expressive(device: Device, max_qubits: int) -> None:
         ) from None
 
 
-def transpile_seed(seed: int, index: int) -> int:
-    """``seed_transpiler`` of circuit ``index``: 31 bits of ``sha256("seed:index:transpile")``."""
-    digest = hashlib.sha256(f"{seed}:{index}:transpile".encode()).digest()
+def transpile_seed(seed: int) -> int:
+    """``seed_transpiler`` of run ``seed``: 31 bits of ``sha256("seed:transpile")``."""
+    digest = hashlib.sha256(f"{seed}:transpile".encode()).digest()
     return int.from_bytes(digest[:4], "little") & (2**31 - 1)
 
 
@@ -283,19 +290,29 @@ def to_level(circuit, level: str, device: Device, seed: int):  # noqa: ANN001, A
 
     The result holds only ``device.basis_gates`` (and any measure/barrier of ``circuit``);
     for ``mapped`` it spans the device and every two-qubit gate acts on a coupled pair.
-    Deterministic for a given ``seed`` (``seed_transpiler``).
+    The same as ``qiskit.transpile`` with ``seed_transpiler=seed``: deterministic for a
+    given ``seed``.
     """
-    from qiskit import transpile
+    return _pass_manager(level, device, seed).run(circuit)
+
+
+@functools.lru_cache(maxsize=8)
+def _pass_manager(level: str, device: Device, seed: int):  # noqa: ANN201 - a qiskit PassManager
+    """The preset pass manager of ``level`` on ``device`` with ``seed`` (cached).
+
+    ``native``: the basis gates alone; ``mapped``: the fake backend's full target, or the
+    basis gates with both directions of each coupling-map edge.
+    """
+    from qiskit.transpiler import generate_preset_pass_manager
 
     common = {"optimization_level": OPTIMIZATION_LEVEL, "seed_transpiler": seed}
     if level == "native":
-        return transpile(circuit, basis_gates=list(device.basis_gates), **common)
+        return generate_preset_pass_manager(basis_gates=list(device.basis_gates), **common)
     if level != "mapped":
         raise ValueError(f"level {level!r} is not transpiled; allowed: native, mapped")
     if device.is_backend:
-        return transpile(circuit, backend=load_backend(device.name), **common)
-    return transpile(
-        circuit,
+        return generate_preset_pass_manager(backend=load_backend(device.name), **common)
+    return generate_preset_pass_manager(
         basis_gates=list(device.basis_gates),
         coupling_map=coupling_pairs(device.edges),
         **common,

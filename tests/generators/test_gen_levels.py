@@ -96,7 +96,7 @@ def test_transpiled_circuits_keep_the_unitary(tmp_path):
             circuit_from_qasm2(a.read_text(), a.stem),
             "mapped",
             device,
-            levels.transpile_seed(2, index),
+            levels.transpile_seed(2),
         )
         assert encode(again, "qasm2") == c.read_text()
         assert Operator.from_circuit(again).equiv(reference)
@@ -120,6 +120,59 @@ def test_levels_are_seeded_and_resumable(tmp_path):
     assert [p.read_bytes() for p in other] != [p.read_bytes() for p in first]
 
 
+@pytest.mark.parametrize("name, settings", CASES, ids=[c[0] for c in CASES])
+def test_to_level_is_qiskit_transpile_whatever_ran_before(name, settings):
+    """The cached pass manager gives what ``qiskit.transpile`` gives with that seed, and a
+    circuit's result does not depend on the circuits transpiled before it."""
+    from qiskit import QuantumCircuit, transpile
+
+    device = levels.resolve_device(
+        settings["level"],
+        settings.get("backend"),
+        settings.get("basis_gates"),
+        settings.get("coupling_map"),
+        4,
+    )
+    first = QuantumCircuit(4)
+    first.h(0)
+    first.cx(0, 3)
+    first.ry(0.3, 2)
+    first.cz(1, 3)
+    first.ccx(0, 1, 2)
+    other = QuantumCircuit(3)
+    other.cx(2, 0)
+    other.t(1)
+    other.cx(0, 1)
+    if settings.get("backend"):
+        target = {"backend": levels.load_backend(settings["backend"])}
+    else:
+        target = {"basis_gates": list(settings["basis_gates"])}
+        if settings["level"] == "mapped":
+            target["coupling_map"] = levels.coupling_pairs(settings["coupling_map"])
+    if settings["level"] == "native":
+        target = {"basis_gates": list(device.basis_gates)}
+    outputs = set()
+    for seed in (levels.transpile_seed(5), 0, 1, 2, 3):  # mapped: layouts differ by seed
+        ours = encode(levels.to_level(first, settings["level"], device, seed), "qasm2")
+        levels.to_level(other, settings["level"], device, seed)
+        assert encode(levels.to_level(first, settings["level"], device, seed), "qasm2") == ours
+        reference = transpile(first, optimization_level=2, seed_transpiler=seed, **target)
+        assert ours == encode(reference, "qasm2"), seed
+        outputs.add(ours)
+    assert len(outputs) > 1 if settings["level"] == "mapped" else len(outputs) == 1
+
+
+def test_resuming_a_mapped_run_seeded_per_circuit_is_refused(tmp_path):
+    settings = {"level": "mapped", "backend": "mumbai", "n": 2}
+    _generate(tmp_path / "g", **settings)
+    path = tmp_path / "g" / "generate.json"
+    saved = json.loads(path.read_text())
+    assert saved["settings"].pop("transpile_seed") == "per run"
+    path.write_text(json.dumps(saved))  # as a run before one seed per run
+    with pytest.raises(ValueError, match="transpile_seed 'per circuit' there, 'per run' now"):
+        _generate(tmp_path / "g", **settings)
+
+
 def test_resuming_with_another_level_is_refused(tmp_path):
     _generate(tmp_path / "g", n=2)
     with pytest.raises(ValueError, match="level 'indep' there, 'native' now"):
@@ -130,8 +183,8 @@ def test_parsers_and_seeds():
     assert levels.parse_basis_gates("cx, rz,sx") == ("cx", "rz", "sx")
     assert levels.parse_coupling_map("0-1, 2-1") == ((0, 1), (2, 1))
     assert levels.normalise_edges([(2, 1), [0, 1], (1, 2)]) == ((0, 1), (1, 2))
-    assert levels.transpile_seed(3, 7) == levels.transpile_seed(3, 7)
-    assert levels.transpile_seed(3, 7) != levels.transpile_seed(3, 8)
+    assert levels.transpile_seed(3) == levels.transpile_seed(3)
+    assert levels.transpile_seed(3) != levels.transpile_seed(4)
     assert {"mumbai", "brisbane", "manila"} <= set(levels.backend_names())
     options = GenerateOptions(level="mapped", basis_gates=["x", "cx"], coupling_map=[(1, 0)])
     assert options.key()["basis_gates"] == ["cx", "x"]
