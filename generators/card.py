@@ -39,6 +39,7 @@ import numpy as np
 from qneuro import __version__, checks
 from qneuro.files import atomic_save_figure, atomic_write_json, atomic_write_text, inside
 from qneuro.generators.formats import DEFAULT_BATCH_SIZE, MANIFEST_FILE, SETTINGS_FILE
+from qneuro.generators.levels import SEEDING, UNRECORDED_SEEDING
 
 CARD_JSON, CARD_MD, CARD_FIGURE = "card.json", "CARD.md", "card_histograms.png"
 #: Files of a card, removed together when ``generate`` starts.
@@ -223,6 +224,9 @@ def _generation(folder: Path, settings: dict, n: int, device: str | None) -> dic
     from qneuro.generators.decoding import SAMPLER, UNRECORDED_SAMPLER
 
     sampler = settings.get("sampler", UNRECORDED_SAMPLER)
+    seeding = None  # how mapped circuits were seeded (other levels do not depend on it)
+    if settings.get("level") == "mapped":
+        seeding = settings.get("transpile_seed", UNRECORDED_SEEDING)
     return {
         "settings": settings,
         "seed": settings.get("seed"),
@@ -230,7 +234,8 @@ def _generation(folder: Path, settings: dict, n: int, device: str | None) -> dic
         "device": device,
         "command": reproduce_command(folder, settings, n, device),
         "sampler": sampler,
-        "reproduces": sampler == SAMPLER,
+        "transpile_seed": seeding,
+        "reproduces": sampler == SAMPLER and seeding in (None, SEEDING),
     }
 
 
@@ -383,6 +388,8 @@ def _num(x: float | None) -> str:
 
 def render_markdown(card: dict, title: str) -> str:
     """``CARD.md`` of a card (see :func:`write_card`)."""
+    from qneuro.generators.decoding import SAMPLER
+
     data, gen = card["dataset"], card["generation"]
     lines = [f"# Dataset card: {title}", ""]
     what = f"{data['circuits']} circuits ({data['valid']} valid), level `{data['level']}`"
@@ -395,8 +402,13 @@ def render_markdown(card: dict, title: str) -> str:
         lines += ["## Reproduce", "", "```bash", gen["command"], "```", ""]
         if gen["reproduces"]:
             note = "(writes the same bytes; `--threads` and `--workers` do not change them)"
-        else:
+        elif gen["sampler"] != SAMPLER:
             note = f"(these circuits were drawn by `{gen['sampler']}`; this version writes others)"
+        else:
+            note = (
+                f"(these circuits were mapped with a transpiler seed {gen['transpile_seed']}; "
+                "this version seeds per run and maps them otherwise)"
+            )
         lines += [note, ""]
         model = gen["model"]
         lines += ["## Model", "", f"- model: {model['name']} (`{model['folder']}`)"]

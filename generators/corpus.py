@@ -167,7 +167,8 @@ class CorpusEntry:
 def _normalising_pass_manager():  # noqa: ANN202 - a qiskit PassManager
     """The pass manager of ``transpile(basis_gates=TRANSPILE_BASIS, seed_transpiler=10)``.
 
-    Optimisation level 2; built once, as building costs more than running it.
+    Optimisation level 2; built once, as building costs more than running it. Not
+    thread-safe (its passes hold the state of the circuit they run on).
     """
     from qiskit.transpiler import generate_preset_pass_manager
 

@@ -539,9 +539,12 @@ def _check_earlier_settings(out: Path, key: dict) -> None:
         raise ValueError(f"settings {path} must hold a 'settings' object")
     older = {"normal_form": False, "sampler": UNRECORDED_SAMPLER}  # runs before these entries
     previous = {**older, **_LATER_DEFAULTS, **previous}
-    if previous["level"] == "mapped":
-        previous.setdefault("transpile_seed", levels.UNRECORDED_SEEDING)
     key = {**_LATER_DEFAULTS, **key}
+    if previous["level"] == key["level"] == "mapped":  # mapped runs record their seeding
+        previous.setdefault("transpile_seed", levels.UNRECORDED_SEEDING)
+    else:  # another level differs anyway
+        previous.pop("transpile_seed", None)
+        key.pop("transpile_seed", None)
     differ = [k for k in sorted(set(previous) | set(key)) if previous.get(k) != key.get(k)]
     if differ:
         changes = ", ".join(f"{k} {previous.get(k)!r} there, {key.get(k)!r} now" for k in differ)

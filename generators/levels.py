@@ -14,10 +14,10 @@ lower-case device name (``mumbai`` for ``FakeMumbaiV2``, ``brisbane`` for
 (``cx,rz,sx,x``) and, for ``mapped``, an undirected coupling map (``0-1,1-2``).
 Transpilation is qiskit's preset pass manager (what :func:`qiskit.transpile` runs) at
 optimisation level :data:`OPTIMIZATION_LEVEL` with ``seed_transpiler`` =
-:func:`transpile_seed` of the run seed. One pass manager per run transpiles every
-circuit (building one costs more than running it on a small circuit); its output for a
-circuit depends on that circuit and the seed only, not on resuming, workers or the other
-circuits.
+:func:`transpile_seed` of the run seed. Pass managers are cached per process by level,
+device and seed (building one costs about as much as running it on a 2-10 qubit
+circuit), and a circuit's output depends on that circuit and the seed only, not on
+resuming, workers or the other circuits.
 """
 
 from __future__ import annotations
@@ -290,8 +290,13 @@ def to_level(circuit, level: str, device: Device, seed: int):  # noqa: ANN001, A
 
     The result holds only ``device.basis_gates`` (and any measure/barrier of ``circuit``);
     for ``mapped`` it spans the device and every two-qubit gate acts on a coupled pair.
-    The same as ``qiskit.transpile`` with ``seed_transpiler=seed``: deterministic for a
-    given ``seed``.
+    The same as ``qiskit.transpile`` with ``seed_transpiler=seed`` (which also refuses a
+    circuit wider than the device first; :func:`resolve_device` refuses such runs up
+    front): deterministic for a given ``seed``. Not thread-safe (the cached pass manager's
+    passes hold the state of the circuit they run on).
+
+    Raises:
+        ValueError: ``level`` is not ``native`` or ``mapped``.
     """
     return _pass_manager(level, device, seed).run(circuit)
 

@@ -131,18 +131,19 @@ def _run_aer(circuit) -> str | None:  # noqa: ANN001
     Up to :data:`MAX_AER_QUBITS` qubits: transpiled for the statevector simulator (what
     ``qiskit.transpile(circuit, simulator)`` runs, seeded) and run for one shot, every
     qubit measured. Wider: transpiled to the simulator's instructions (what a run does
-    first), not run. The pass managers are built once per process: building one for
-    Aer's target took about 0.2 s, ten times the cost of running it.
+    first), not run. The pass managers are built once per process (building one for
+    Aer's target took about 0.2 s, ten times the cost of running it; not thread-safe).
     """
+    wide = circuit.num_qubits > MAX_AER_QUBITS
+    pass_manager, sim = _aer_pass_manager(wide), _simulator()  # a failure here is raised
     try:
-        if circuit.num_qubits > MAX_AER_QUBITS:
-            _aer_pass_manager(wide=True).run(circuit)
+        if wide:
+            pass_manager.run(circuit)
             return None
         qc = circuit.copy()
         if qc.num_clbits == 0:
             qc.measure_all()
-        qc = _aer_pass_manager(wide=False).run(qc)
-        result = _simulator().run(qc, shots=1, seed_simulator=0).result()
+        result = sim.run(pass_manager.run(qc), shots=1, seed_simulator=0).result()
         if not result.success:
             return f"Aer failed: {result.status}"
     except Exception as exc:  # noqa: BLE001 - the transpiler and Aer raise several types

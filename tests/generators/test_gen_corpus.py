@@ -70,6 +70,30 @@ def test_normalise_keeps_the_unitary_up_to_quantisation():
     assert Operator(back).equiv(Operator(ref), atol=1e-6)
 
 
+def test_normalising_pass_manager_is_the_documented_transpile():
+    """The cached pass manager gives ``transpile(basis_gates=TRANSPILE_BASIS,
+    optimization_level=2, seed_transpiler=10)``, whatever it ran before."""
+    from qiskit import transpile
+
+    from qneuro.generators import corpus
+
+    first = QuantumCircuit(3)
+    first.h(0)
+    first.cp(0.3, 0, 1)
+    first.cy(1, 2)
+    first.ccx(0, 1, 2)
+    first.swap(0, 2)
+    other = QuantumCircuit(2)
+    other.u(0.1, 0.2, 0.3, 0)
+    other.cx(0, 1)
+    reference = transpile(
+        first, basis_gates=corpus.TRANSPILE_BASIS, optimization_level=2, seed_transpiler=10
+    )
+    for circuit in (first, other, first):
+        ours = corpus._normalising_pass_manager().run(circuit)
+    assert qasm2.dumps(ours) == qasm2.dumps(reference)
+
+
 def test_swaps_are_elided_as_in_mqt_bench_indep():
     qc = QuantumCircuit(2)
     qc.h(0)

@@ -11,6 +11,7 @@ import pytest
 from qiskit.quantum_info import Operator
 
 from qneuro.generators import levels
+from qneuro.generators.card import write_card
 from qneuro.generators.dataset import GenerateOptions, generate_dataset
 from qneuro.generators.formats import circuit_from_qasm2, encode, read_circuit
 
@@ -143,14 +144,13 @@ def test_to_level_is_qiskit_transpile_whatever_ran_before(name, settings):
     other.cx(2, 0)
     other.t(1)
     other.cx(0, 1)
-    if settings.get("backend"):
+    if settings["level"] == "native":
+        target = {"basis_gates": list(device.basis_gates)}
+    elif settings.get("backend"):
         target = {"backend": levels.load_backend(settings["backend"])}
     else:
         target = {"basis_gates": list(settings["basis_gates"])}
-        if settings["level"] == "mapped":
-            target["coupling_map"] = levels.coupling_pairs(settings["coupling_map"])
-    if settings["level"] == "native":
-        target = {"basis_gates": list(device.basis_gates)}
+        target["coupling_map"] = levels.coupling_pairs(settings["coupling_map"])
     outputs = set()
     for seed in (levels.transpile_seed(5), 0, 1, 2, 3):  # mapped: layouts differ by seed
         ours = encode(levels.to_level(first, settings["level"], device, seed), "qasm2")
@@ -171,6 +171,14 @@ def test_resuming_a_mapped_run_seeded_per_circuit_is_refused(tmp_path):
     path.write_text(json.dumps(saved))  # as a run before one seed per run
     with pytest.raises(ValueError, match="transpile_seed 'per circuit' there, 'per run' now"):
         _generate(tmp_path / "g", **settings)
+    with pytest.raises(ValueError) as refused:  # another level: the level alone differs
+        _generate(tmp_path / "g", **{**settings, "level": "native"})
+    assert "level 'mapped' there, 'native' now" in str(refused.value)
+    assert "transpile_seed" not in str(refused.value)
+    write_card(tmp_path / "g")
+    card = json.loads((tmp_path / "g" / "card.json").read_text())["generation"]
+    assert card["transpile_seed"] == "per circuit" and card["reproduces"] is False
+    assert "mapped with a transpiler seed per circuit" in (tmp_path / "g" / "CARD.md").read_text()
 
 
 def test_resuming_with_another_level_is_refused(tmp_path):
