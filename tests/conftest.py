@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
+
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit
@@ -60,3 +65,28 @@ def local_ray():
         with ray_session() as session:  # already initialised: used as it is
             yield session
     assert not ray.is_initialized()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ray_temp_dir():
+    """Ray's session folders (sockets, logs) in a temporary folder, removed at the end.
+
+    Ray keeps the files of every local cluster under ``$RAY_TMPDIR/ray`` (default
+    ``/tmp/ray``, which would collect them run after run). The folder sits directly in
+    ``/tmp``: Ray's Unix socket paths are limited to about 107 characters. Subprocesses
+    (``ray start``, notebook kernels) inherit the setting.
+    """
+    folder = tempfile.mkdtemp(prefix="qneuro-ray-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    before = os.environ.get("RAY_TMPDIR")
+    os.environ["RAY_TMPDIR"] = folder
+    try:
+        yield folder
+    finally:
+        ray = sys.modules.get("ray")
+        if ray is not None and ray.is_initialized():
+            ray.shutdown()
+        if before is None:
+            os.environ.pop("RAY_TMPDIR", None)
+        else:
+            os.environ["RAY_TMPDIR"] = before
+        shutil.rmtree(folder, ignore_errors=True)
