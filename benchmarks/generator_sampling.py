@@ -37,7 +37,6 @@ import torch
 from qiskit import QuantumCircuit
 from qiskit.circuit import Gate
 from qiskit.converters import circuit_to_dag, dag_to_circuit
-from torch.nn import functional as F  # noqa: N812
 
 from qneuro.files import atomic_write_json
 from qneuro.generators.corpus import Corpus, build_corpus
@@ -89,13 +88,11 @@ def sequence_judge(train: list[Program], validation: list[Program], generated: l
 def _peaks(judge: SequenceJudge, program: Program) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     """Per channel, the judge's max-pooled activation and where it peaks; and the token ids.
 
-    The same activations as the judge's forward pass (eval mode, one unpadded sequence).
+    The judge's own activations (eval mode after ``fit``, one unpadded sequence).
     """
     ids = judge.tokenizer.encode_program(program)[: judge.config.max_tokens]
-    net = judge.net
     with torch.no_grad():
-        x = net.embed(torch.tensor([ids])).transpose(1, 2)
-        x = F.gelu(net.conv2(F.gelu(net.conv1(x))))[0]  # (channels, time)
+        x = judge.net.activations(torch.tensor([ids]))[0][0]  # (channels, time)
     peaks, where = x.max(dim=1)
     return peaks, where, ids
 

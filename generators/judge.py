@@ -102,11 +102,18 @@ class _Net(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(2 * cfg.channels, 1)
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        mask = (ids != PAD).unsqueeze(1)  # (batch, 1, time)
+    def activations(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The second convolution's output and the mask of real tokens.
+
+        Shapes ``(batch, channels, time)`` (0 on padding) and ``(batch, 1, time)``.
+        """
+        mask = (ids != PAD).unsqueeze(1)
         x = self.drop(self.embed(ids)).transpose(1, 2)
         x = F.gelu(self.conv1(x)) * mask
-        x = F.gelu(self.conv2(x)) * mask
+        return F.gelu(self.conv2(x)) * mask, mask
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        x, mask = self.activations(ids)
         mean = x.sum(dim=2) / mask.sum(dim=2).clamp(min=1)
         peak = x.masked_fill(~mask, float("-inf")).amax(dim=2)
         return self.head(torch.cat([mean, peak], dim=1)).squeeze(1)
